@@ -1,0 +1,5 @@
+import sys
+
+from ctlint.cli import main
+
+sys.exit(main())

