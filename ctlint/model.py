@@ -107,7 +107,7 @@ class Inventory:
     principals: tuple[Principal, ...]
     source: str  # the file it was read from
     # Groups by name with their member user names; informative (members already carry group policies).
-    groups: Mapping[str, tuple[str, ...]] = EMPTY_MAPPING
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: EMPTY_MAPPING)
 
     def by_arn(self) -> dict[str, Principal]:
         return {p.arn: p for p in self.principals}
@@ -194,7 +194,7 @@ class RawUsage:
     rows: tuple[UsageRow, ...]
     assumptions: tuple[AssumeRoleRow, ...] = ()
     sessions: tuple[SessionUsageRow, ...] = ()
-    events_per_account: Mapping[str, int] = EMPTY_MAPPING  # events read in the window per account
+    events_per_account: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)  # events read in the window per account
     stats: EventStats = EventStats()
     skipped_files: tuple[str, ...] = ()
     engine: str = "local"
@@ -229,7 +229,7 @@ class Usage:
     principals: Mapping[str, PrincipalUsage]
     assumptions: tuple[AssumeRoleRow, ...] = ()
     sessions: tuple[SessionUsageRow, ...] = ()
-    events_per_account: Mapping[str, int] = EMPTY_MAPPING
+    events_per_account: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)
     stats: EventStats = EventStats()
     no_iam_action: tuple[UnmappedEvent, ...] = ()
     unmapped: tuple[UnmappedEvent, ...] = ()
@@ -262,6 +262,7 @@ class RuleSpec:
     filters: RuleFilters = RuleFilters()
     tags: tuple[str, ...] = ()
     source: str = ""  # the rule file
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ class Finding:
     location: SourceLocation | None = None
     suppressed_reason: str | None = None  # set when an allowlist entry suppresses it
     baseline: str | None = None  # "new" | "unchanged" when a baseline is in use
-    properties: Mapping[str, object] = field(default=EMPTY_MAPPING, hash=False, compare=False)
+    properties: Mapping[str, object] = field(default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False)
 
     @property
     def suppressed(self) -> bool:
