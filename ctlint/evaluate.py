@@ -1,0 +1,245 @@
+"""The rules engine: grants and usage in, findings out. Pure: no I/O, no clock, no engine knowledge."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ctlint.model import (
+    Finding,
+    Grants,
+    Inventory,
+    Principal,
+    RuleSpec,
+    SourceLocation,
+    Usage,
+    Window,
+)
+from ctlint.policy import may_assume, trust_admits
+from ctlint.wildcard import matches
+
+
+class ActionCatalog(Protocol):
+    all_actions: frozenset[str]
+
+    def info(self, action: str): ...  # -> ActionInfo | None
+
+    def is_observable(self, action: str, data_events: Collection[str]) -> bool: ...
+
+
+Locator = Callable[[Principal, str | None], SourceLocation | None]
+
+
+@dataclass(frozen=True)
+class AccountState:
+    inventory: Inventory
+    grants: Mapping[str, Grants]  # by principal ARN
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    accounts: tuple[AccountState, ...]
+    usage: Usage
+    active: frozenset[str]  # principal ARNs with any counted CloudTrail activity in the window
+    rules: tuple[RuleSpec, ...]
+    data_events: frozenset[str] = frozenset()
+
+
+def fingerprint(account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
+    """A stable identity for a finding: never a line number, so moving code keeps baselines valid."""
+    key = "|".join((account, principal, rule, action or "", role or ""))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _between(window: Window) -> str:
+    return f"between {_day(window.start)} and {_day(window.end)}"
+
+
+def is_active(principal: Principal, active: frozenset[str], window: Window) -> bool:
+    if principal.arn in active:
+        return True
+    last_used = principal.role_last_used
+    return last_used is not None and window.start <= last_used < window.end
+
+
+class _Evaluator:
+    def __init__(self, data: EvaluationInput, catalog: ActionCatalog, locate: Locator) -> None:
+        self.data = data
+        self.catalog = catalog
+        self.locate = locate
+        self.window = data.usage.window
+        self._observable = frozenset(
+            a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
+        )
+        self._levels: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def access_level(self, action: str) -> str | None:
+        if action not in self._levels:
+            info = self.catalog.info(action)
+            self._levels[action] = info.access_level if info else None
+        return self._levels[action]
+
+    def passes(self, rule: RuleSpec, principal: Principal, action: str | None) -> bool:
+        filters = rule.filters
+        if principal.is_service_linked and not filters.include_service_linked:
+            return False
+        if filters.principal_types and principal.type not in filters.principal_types:
+            return False
+        if filters.principals and not any(matches(p, principal.arn) for p in filters.principals):
+            return False
+        if action is not None:
+            if filters.actions and not any(matches(p, action) for p in filters.actions):
+                return False
+            if filters.access_levels and self.access_level(action) not in filters.access_levels:
+                return False
+        return True
+
+    def finding(
+        self,
+        rule: RuleSpec,
+        account: Inventory,
+        principal: Principal,
+        message: str,
+        action: str | None = None,
+        role: str | None = None,
+        properties: Mapping[str, object] | None = None,
+    ) -> Finding:
+        return Finding(
+            rule=rule.id,
+            level=rule.level,
+            account=account.account_id,
+            account_name=account.account_name,
+            principal=principal.arn,
+            principal_type=principal.type,
+            action=action,
+            role=role,
+            message=message,
+            fingerprint=fingerprint(account.account_id, principal.arn, rule.id, action, role),
+            access_level=self.access_level(action) if action else None,
+            location=self.locate(principal, action),
+            properties=dict(properties or {}),
+        )
+
+    def used_actions(self, principal: Principal) -> Mapping:
+        usage = self.data.usage.principals.get(principal.arn)
+        return usage.actions if usage else {}
+
+    # ------------------------------------------------------------ rule kinds
+
+    def granted_unused(self, rule, account, principal, grants) -> Iterator[Finding]:
+        used = self.used_actions(principal)
+        label = f"{principal.name} ({principal.type})"
+        for action in sorted((grants.actions & self._observable) - used.keys()):
+            if self.passes(rule, principal, action):
+                yield self.finding(
+                    rule, account, principal,
+                    f"{label} is granted {action} but did not use it {_between(self.window)}.",
+                    action,
+                )
+
+    def granted_unknown(self, rule, account, principal, grants) -> Iterator[Finding]:
+        used = self.used_actions(principal)
+        label = f"{principal.name} ({principal.type})"
+        for action in sorted(grants.actions - self._observable - used.keys()):
+            if self.passes(rule, principal, action):
+                yield self.finding(
+                    rule, account, principal,
+                    f"{label} is granted {action}, whose use CloudTrail does not record with the configured "
+                    "trail, so ctlint cannot tell whether it is used.",
+                    action,
+                )
+
+    def used_not_granted(self, rule, account, principal, grants) -> Iterator[Finding]:
+        label = f"{principal.name} ({principal.type})"
+        for action, use in sorted(self.used_actions(principal).items()):
+            if action not in grants.actions and self.passes(rule, principal, action):
+                yield self.finding(
+                    rule, account, principal,
+                    f"{label} used {action} {use.count} time(s), last on {_day(use.last_seen)}, "
+                    "but its policies do not grant it.",
+                    action,
+                    properties={"count": use.count, "last_seen": use.last_seen.isoformat()},
+                )
+
+    def unused_actor(self, rule, account, principal, grants) -> Iterator[Finding]:
+        if self.passes(rule, principal, None):
+            yield self.finding(
+                rule, account, principal,
+                f"{principal.name} ({principal.type}) made no recorded call {_between(self.window)}.",
+            )
+
+    def unknown_action(self, rule, account, principal, grants) -> Iterator[Finding]:
+        for pattern in sorted(set(grants.unknown_patterns)):
+            if self.passes(rule, principal, None):
+                yield self.finding(
+                    rule, account, principal,
+                    f"{principal.name} ({principal.type}) has a policy that allows {pattern}, "
+                    "which matches no IAM action.",
+                    pattern,
+                )
+
+    def unused_assume_role(self, rule, account, principal, grants, roles, assumed) -> Iterator[Finding]:
+        if not grants.assume_role_resources or not self.passes(rule, principal, None):
+            return
+        for role in roles:
+            if role.arn == principal.arn or role.is_service_linked:
+                continue
+            if (principal.arn, role.arn) in assumed:
+                continue
+            if may_assume(grants, role.arn) and trust_admits(role, principal.arn):
+                yield self.finding(
+                    rule, account, principal,
+                    f"{principal.name} ({principal.type}) may assume role {role.name} "
+                    f"but did not {_between(self.window)}.",
+                    role=role.arn,
+                )
+
+    # ------------------------------------------------------------ driver
+
+    def run(self) -> list[Finding]:
+        roles = [p for state in self.data.accounts for p in state.inventory.principals if p.type == "role"]
+        assumed = {(row.source_arn, row.role_arn) for row in self.data.usage.assumptions}
+        enabled = [rule for rule in self.data.rules if rule.enabled]
+        actor_rule_on = any(rule.kind == "unused-actor" for rule in enabled)
+        findings: list[Finding] = []
+        for state in self.data.accounts:
+            inventory = state.inventory
+            for principal in inventory.principals:
+                grants = state.grants[principal.arn]
+                active = is_active(principal, self.data.active, self.window)
+                for rule in enabled:
+                    kind = rule.kind
+                    if kind == "unused-actor":
+                        if not active:
+                            findings.extend(self.unused_actor(rule, inventory, principal, grants))
+                    elif kind == "unknown-action":
+                        findings.extend(self.unknown_action(rule, inventory, principal, grants))
+                    elif kind == "unused-assume-role":
+                        findings.extend(
+                            self.unused_assume_role(rule, inventory, principal, grants, roles, assumed)
+                        )
+                    elif kind == "used-not-granted":
+                        findings.extend(self.used_not_granted(rule, inventory, principal, grants))
+                    elif kind in ("granted-unused", "granted-unknown"):
+                        # An inactive principal gets one unused-actor finding, not one per action.
+                        if not active and actor_rule_on:
+                            continue
+                        method = self.granted_unused if kind == "granted-unused" else self.granted_unknown
+                        findings.extend(method(rule, inventory, principal, grants))
+        return sorted(set(findings), key=Finding.sort_key)
+
+
+def evaluate(
+    data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None
+) -> list[Finding]:
+    """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
+    return _Evaluator(data, catalog, locate or (lambda principal, _action: principal.location)).run()
