@@ -74,8 +74,13 @@ def sample_result() -> RunResult:
             finding("alice", "iam:CreateUser", access_level="Permissions management, Write", baseline="new"),
             finding("alice", "s3:ListBucket", access_level="List", baseline="unchanged"),
             finding(
-                "bob", None, rule="unused-actor", level=Level.ERROR, location=None,
-                message="bob made no call in the window.", fingerprint="fp-bob",
+                "bob",
+                None,
+                rule="unused-actor",
+                level=Level.ERROR,
+                location=None,
+                message="bob made no call in the window.",
+                fingerprint="fp-bob",
             ),
         ],
         suppressed=[finding("carol", "ec2:RunInstances", suppressed_reason="runs once a year for the audit")],
@@ -157,7 +162,12 @@ def test_security_severity_ranks_write_above_read():
     write = finding(access_level="Write")
     read = finding(access_level="Read")
     listing = finding(access_level="List")
-    assert security_severity(pm) > security_severity(write) > security_severity(read) > security_severity(listing)
+    assert (
+        security_severity(pm)
+        > security_severity(write)
+        > security_severity(read)
+        > security_severity(listing)
+    )
     assert security_severity(pm) >= 7.0  # GitHub "high"
     assert security_severity(listing) < 4.0  # GitHub "low"
     assert security_severity(dataclasses.replace(pm, level=Level.NOTE)) < 4.0
@@ -175,7 +185,10 @@ def test_paths_are_repo_relative_with_forward_slashes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "sub")
     absolute = str(tmp_path / "iac" / "my stack" / "main.tf")
     result = make_result(
-        findings=[finding(location=SourceLocation(absolute, 0)), finding("bob", location=SourceLocation("../x.json", 3))]
+        findings=[
+            finding(location=SourceLocation(absolute, 0)),
+            finding("bob", location=SourceLocation("../x.json", 3)),
+        ]
     )
     run = render(result, tmp_path)["runs"][0]
     uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"])
@@ -186,7 +199,9 @@ def test_paths_are_repo_relative_with_forward_slashes(tmp_path, monkeypatch):
 
 def test_location_outside_repo_falls_back_to_config(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = make_result(findings=[finding(location=SourceLocation("/elsewhere/iam.json", 4))], config_path="cfg/prod.yaml")
+    result = make_result(
+        findings=[finding(location=SourceLocation("/elsewhere/iam.json", 4))], config_path="cfg/prod.yaml"
+    )
     run = render(result, tmp_path)["runs"][0]
     assert run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "cfg/prod.yaml"
     assert run["automationDetails"]["id"] == "ctlint/prod/"
@@ -198,7 +213,10 @@ def test_deterministic_and_independent_of_line_moves(tmp_path, monkeypatch):
     assert first == render_sarif(sample_result(), repo_root=tmp_path)
     moved = dataclasses.replace(
         sample_result(),
-        findings=tuple(dataclasses.replace(f, location=SourceLocation("iam/demo.json", 99)) for f in sample_result().findings),
+        findings=tuple(
+            dataclasses.replace(f, location=SourceLocation("iam/demo.json", 99))
+            for f in sample_result().findings
+        ),
     )
     fps = lambda text: [r["partialFingerprints"] for r in json.loads(text)["runs"][0]["results"]]  # noqa: E731
     assert fps(first) == fps(render_sarif(moved, repo_root=tmp_path))
@@ -227,10 +245,16 @@ def test_over_the_limit_granted_unused_is_aggregated_per_principal_and_service(t
     assert len(run["results"]) == 130 * 2 + 1 <= MAX_RESULTS
     assert run["properties"]["aggregated"] is True
     agg = [r for r in run["results"] if r["ruleId"] == "granted-unused"]
-    sample = next(r for r in agg if r["properties"]["principal"].endswith("user/user7") and r["properties"]["service"] == "s3")
+    sample = next(
+        r
+        for r in agg
+        if r["properties"]["principal"].endswith("user/user7") and r["properties"]["service"] == "s3"
+    )
     assert len(sample["properties"]["actions"]) == 100
     assert sample["properties"]["actions"][0] == "s3:Action0"
-    assert sample["message"]["text"].startswith(f"arn:aws:iam::{ACCOUNT}:user/user7 is granted 100 s3 actions")
+    assert sample["message"]["text"].startswith(
+        f"arn:aws:iam::{ACCOUNT}:user/user7 is granted 100 s3 actions"
+    )
     assert len({r["partialFingerprints"]["primaryLocationLineHash"] for r in agg}) == len(agg)
     assert any(r["ruleId"] == "unused-actor" for r in run["results"])
 

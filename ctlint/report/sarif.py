@@ -128,7 +128,14 @@ def _aggregate(items: Sequence[tuple[Finding, str | None]]) -> list[_Group]:
     for finding, reason in items:
         if _rule_kind_is_granted_unused(finding) and finding.action:
             service = finding.action.split(":", 1)[0].lower()
-            key = (reason is not None, reason or "", finding.rule, finding.account, finding.principal, service)
+            key = (
+                reason is not None,
+                reason or "",
+                finding.rule,
+                finding.account,
+                finding.principal,
+                service,
+            )
             buckets[key].append(finding)
         else:
             singles.append(_Group((finding,), reason))
@@ -195,9 +202,19 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
     }
     if group.service is None:
         properties.update(
-            {k: v for k, v in (("action", first.action), ("role", first.role), ("accessLevel", first.access_level)) if v}
+            {
+                k: v
+                for k, v in (
+                    ("action", first.action),
+                    ("role", first.role),
+                    ("accessLevel", first.access_level),
+                )
+                if v
+            }
         )
-        properties.update({k: _jsonable(v) for k, v in sorted(first.properties.items()) if k not in properties})
+        properties.update(
+            {k: _jsonable(v) for k, v in sorted(first.properties.items()) if k not in properties}
+        )
         message = _sentence(first.message)
         fingerprint = first.fingerprint
     else:
@@ -270,7 +287,9 @@ def _invocation(result: RunResult) -> om.Invocation:
     notes = [
         om.Notification(message=om.Message(text=f"Skipped unreadable file: {name}."), level="warning")
         for name in sorted(result.skipped_files)
-    ] + [om.Notification(message=om.Message(text=_sentence(text)), level="warning") for text in result.warnings]
+    ] + [
+        om.Notification(message=om.Message(text=_sentence(text)), level="warning") for text in result.warnings
+    ]
     return om.Invocation(execution_successful=True, tool_execution_notifications=notes or None)
 
 
