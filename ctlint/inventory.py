@@ -1,0 +1,369 @@
+"""Read an IAM snapshot (`aws iam get-account-authorization-details` output) into an Inventory.
+
+Every principal carries its resolved identity policies (own inline and managed, then those of its groups
+with `via_group` set), its permissions boundary, and for roles the trust policy and `RoleLastUsed`.
+
+Input tolerance, decided case by case (each choice is deliberate; see the tests):
+- `AttachedManagedPolicies` given as a single object instead of a list (the aws-cli documentation example
+  does this in two groups) is read as a one-item list: the meaning is unambiguous.
+- AirIAM's cache format (AccountUsers / AccountGroups / AccountRoles / AccountPolicies) is the same
+  entries under other top-level keys, so it is read as such.
+- A customer-managed policy attached but absent from `Policies` is an error: the snapshot is broken or
+  filtered and the principal's grants are unknowable.
+- An AWS managed policy (arn:aws:iam::aws:policy/...) attached but absent from `Policies` is a warning,
+  not an error: exports made with `--filter` without AWSManagedPolicy, and single pages of a paginated
+  answer (the aws-cli documentation example, `IsTruncated: true`), legitimately lack them. Its grants are
+  not counted (so granted-unused under-reports for that principal), and the warning names the principal
+  and the policy so the report says so.
+- A principal ARN whose account field is a 12-digit id other than the configured account is an error;
+  one whose account field is not an account id at all (sanitised exports write "aws") is a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ctlint.errors import InputError
+from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation
+from ctlint.policy import parse_policy_document
+
+__all__ = ["Snapshot", "load_snapshot", "read_snapshot"]
+
+_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+_AIRIAM_KEYS = {
+    "AccountUsers": "UserDetailList",
+    "AccountGroups": "GroupDetailList",
+    "AccountRoles": "RoleDetailList",
+    "AccountPolicies": "Policies",
+}
+_ARN_LINE = re.compile(r'"Arn"\s*:\s*"([^"\\]*)"')
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An inventory plus the warnings met while reading it (to be shown in every report)."""
+
+    inventory: Inventory
+    warnings: tuple[str, ...] = ()
+
+
+def load_snapshot(
+    path: Path, *, account_id: str, account_name: str, display_path: str | None = None
+) -> Inventory:
+    """Read a snapshot file into an Inventory; raise InputError naming the file and key when it is unusable.
+
+    Warnings (see the module docstring) are dropped here; use `read_snapshot` to get them.
+    """
+    return read_snapshot(path, account_id=account_id, account_name=account_name, display_path=display_path).inventory
+
+
+def read_snapshot(
+    path: Path, *, account_id: str, account_name: str, display_path: str | None = None
+) -> Snapshot:
+    """Like `load_snapshot`, also returning the warnings met while reading."""
+    shown = display_path or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(f"{shown}: the IAM snapshot file does not exist.") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{shown}: the IAM snapshot is not UTF-8 text (byte {exc.start}).") from exc
+    except OSError as exc:
+        raise InputError(f"{shown}: the IAM snapshot cannot be read ({exc.strerror or exc}).") from exc
+    return parse_snapshot(text, account_id=account_id, account_name=account_name, shown=shown)
+
+
+def _loads(text: str, shown: str) -> object:
+    if not text.strip():
+        raise InputError(f"{shown}: the IAM snapshot is empty.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise InputError(
+                f"{shown}: the IAM snapshot is truncated: its JSON ends early at line {exc.lineno} "
+                f"column {exc.colno}."
+            ) from exc
+        raise InputError(
+            f"{shown}: the IAM snapshot is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})."
+        ) from exc
+
+
+def _arn_lines(text: str) -> dict[str, int]:
+    """Line of the first `"Arn": "..."` of every ARN, in one pass over the text."""
+    lines: dict[str, int] = {}
+    line, last = 1, 0
+    for m in _ARN_LINE.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        lines.setdefault(m.group(1), line)
+    return lines
+
+
+def _list(entry: Mapping, key: str, where: str) -> list:
+    value = entry.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{where}: {key} must be a list.")
+    return value
+
+
+def _str(entry: Mapping, key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{where}: {key} is missing or not a string.")
+    return value
+
+
+def _objects(data: Mapping, key: str, shown: str) -> list[Mapping]:
+    items = _list(data, key, shown)
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise InputError(f"{shown}: {key}[{i}] is not an object.")
+    return items
+
+
+def _last_used(entry: Mapping, where: str) -> datetime | None:
+    last = entry.get("RoleLastUsed")
+    if not isinstance(last, Mapping) or not last.get("LastUsedDate"):
+        return None
+    raw = last["LastUsedDate"]
+    try:
+        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"{where}: RoleLastUsed.LastUsedDate {raw!r} is not an ISO 8601 date.") from exc
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class _Reader:
+    """Resolves one snapshot; holds the per-file lookups so each managed policy is parsed once."""
+
+    def __init__(self, data: Mapping, text: str, *, account_id: str, shown: str) -> None:
+        self.data = data
+        self.shown = shown
+        self.account_id = account_id
+        self.lines = _arn_lines(text)
+        self.warnings: list[str] = []
+        self.managed = self._managed_policies()
+        self._docs: dict[tuple[str, str, str | None], PolicyDocument] = {}
+
+    def loc(self, arn: str) -> SourceLocation:
+        return SourceLocation(self.shown, self.lines.get(arn, 1))
+
+    def _managed_policies(self) -> dict[str, PolicyDocument]:
+        out: dict[str, PolicyDocument] = {}
+        for i, pol in enumerate(_objects(self.data, "Policies", self.shown)):
+            where = f"{self.shown}: Policies[{i}]"
+            arn = _str(pol, "Arn", where)
+            where = f"{self.shown}: managed policy {arn}"
+            defaults = [
+                v for v in _list(pol, "PolicyVersionList", where) if isinstance(v, Mapping) and v.get("IsDefaultVersion") is True
+            ]
+            if len(defaults) != 1:
+                raise InputError(f"{where}: has {len(defaults)} versions with IsDefaultVersion true, expected exactly 1.")
+            version = defaults[0]
+            if "Document" not in version:
+                raise InputError(f"{where}: the default version has no Document.")
+            out[arn] = parse_policy_document(
+                version["Document"], name=arn, kind="managed", where=where, location=self.loc(arn)
+            )
+        return out
+
+    def attached(self, entry: Mapping, owner: str, kind: str, via_group: str | None) -> list[PolicyDocument]:
+        raw = entry.get("AttachedManagedPolicies")
+        if isinstance(raw, Mapping):
+            raw = [raw]  # aws-cli documentation quirk: a single object instead of a list
+        elif raw is None:
+            raw = []
+        elif not isinstance(raw, list):
+            raise InputError(f"{self.shown}: {owner}: AttachedManagedPolicies must be a list.")
+        docs = []
+        for i, att in enumerate(raw):
+            if not isinstance(att, Mapping):
+                raise InputError(f"{self.shown}: {owner}: AttachedManagedPolicies[{i}] is not an object.")
+            arn = _str(att, "PolicyArn", f"{self.shown}: {owner}: AttachedManagedPolicies[{i}]")
+            doc = self.managed_doc(arn, owner=owner, kind=kind, via_group=via_group)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
+    def managed_doc(self, arn: str, *, owner: str, kind: str, via_group: str | None) -> PolicyDocument | None:
+        base = self.managed.get(arn)
+        if base is None:
+            if arn.startswith(_AWS_MANAGED_PREFIX):
+                self.warnings.append(
+                    f"{self.shown}: {owner} has AWS managed policy {arn} attached, but the snapshot's Policies "
+                    "list does not include it; its grants are not counted."
+                )
+                return None
+            raise InputError(
+                f"{self.shown}: {owner} has managed policy {arn} attached, but the snapshot's Policies list "
+                "does not include it (a broken or filtered snapshot)."
+            )
+        key = (arn, kind, via_group)
+        doc = self._docs.get(key)
+        if doc is None:
+            # replace() keeps the same statements tuple: policy evaluation caches by it.
+            doc = self._docs[key] = replace(base, kind=kind, via_group=via_group)
+        return doc
+
+    def inline(self, entry: Mapping, key: str, owner: str, kind: str, arn: str, via_group: str | None) -> list[PolicyDocument]:
+        docs = []
+        for i, pol in enumerate(_list(entry, key, f"{self.shown}: {owner}")):
+            if not isinstance(pol, Mapping):
+                raise InputError(f"{self.shown}: {owner}: {key}[{i}] is not an object.")
+            name = _str(pol, "PolicyName", f"{self.shown}: {owner}: {key}[{i}]")
+            where = f"{self.shown}: {owner}, inline policy '{name}'"
+            if "PolicyDocument" not in pol:
+                raise InputError(f"{where}: has no PolicyDocument.")
+            docs.append(
+                parse_policy_document(
+                    pol["PolicyDocument"], name=name, kind=kind, where=where, location=self.loc(arn), via_group=via_group
+                )
+            )
+        return docs
+
+    def boundary(self, entry: Mapping, owner: str) -> PolicyDocument | None:
+        pb = entry.get("PermissionsBoundary")
+        if not pb:
+            return None
+        if not isinstance(pb, Mapping):
+            raise InputError(f"{self.shown}: {owner}: PermissionsBoundary must be an object.")
+        arn = _str(pb, "PermissionsBoundaryArn", f"{self.shown}: {owner}: PermissionsBoundary")
+        # A missing AWS managed boundary is ignored with a warning: grants are then over-, not under-stated.
+        return self.managed_doc(arn, owner=owner, kind="boundary", via_group=None)
+
+    def check_account(self, arn: str, owner: str) -> None:
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] != "iam":
+            raise InputError(f"{self.shown}: {owner}: Arn {arn!r} is not an IAM ARN.")
+        account = parts[4]
+        if _ACCOUNT_ID.match(account):
+            if account != self.account_id:
+                raise InputError(
+                    f"{self.shown}: the snapshot belongs to account {account} ({arn}), "
+                    f"but the config gives account {self.account_id}."
+                )
+        else:
+            self.warnings.append(
+                f"{self.shown}: {owner}: Arn {arn} has account '{account}' instead of a 12-digit account id "
+                "(a sanitised export?); it is kept as written."
+            )
+
+
+def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str) -> Snapshot:
+    """Parse snapshot text (the file's content); `shown` names the file in messages and locations."""
+    data = _loads(text, shown)
+    if not isinstance(data, Mapping):
+        raise InputError(
+            f"{shown}: the JSON is a {type(data).__name__}, not the output of aws iam get-account-authorization-details."
+        )
+    if not any(k in data for k in _KEYS) and any(k in data for k in _AIRIAM_KEYS):
+        data = {_AIRIAM_KEYS.get(k, k): v for k, v in data.items()}
+    if not any(k in data for k in _KEYS):
+        raise InputError(
+            f"{shown}: the JSON is not the output of aws iam get-account-authorization-details "
+            "(no UserDetailList, GroupDetailList, RoleDetailList or Policies key)."
+        )
+    reader = _Reader(data, text, account_id=account_id, shown=shown)
+    if data.get("IsTruncated") is True:
+        reader.warnings.append(
+            f"{shown}: the snapshot is one page of a paginated answer (IsTruncated is true); "
+            "principals or policies on other pages are missing."
+        )
+
+    # Groups first: members take their policies.
+    groups: dict[str, list[PolicyDocument]] = {}
+    for i, g in enumerate(_objects(data, "GroupDetailList", shown)):
+        name = _str(g, "GroupName", f"{shown}: GroupDetailList[{i}]")
+        arn = _str(g, "Arn", f"{shown}: group {name}")
+        owner = f"group {name}"
+        reader.check_account(arn, owner)
+        groups[name] = reader.inline(g, "GroupPolicyList", owner, "group-inline", arn, name) + reader.attached(
+            g, owner, "group-managed", name
+        )
+
+    principals: list[Principal] = []
+    members: dict[str, list[str]] = {name: [] for name in groups}
+    for i, u in enumerate(_objects(data, "UserDetailList", shown)):
+        name = _str(u, "UserName", f"{shown}: UserDetailList[{i}]")
+        arn = _str(u, "Arn", f"{shown}: user {name}")
+        owner = f"user {name}"
+        reader.check_account(arn, owner)
+        group_names = _list(u, "GroupList", f"{shown}: {owner}")
+        policies = reader.inline(u, "UserPolicyList", owner, "inline", arn, None) + reader.attached(
+            u, owner, "managed", None
+        )
+        for gname in group_names:
+            if gname not in groups:
+                raise InputError(f"{shown}: {owner} is in group {gname!r}, which the snapshot's GroupDetailList lacks.")
+            policies.extend(groups[gname])
+            members[gname].append(name)
+        principals.append(
+            Principal(
+                arn=arn,
+                name=name,
+                type="user",
+                account_id=account_id,
+                path=u.get("Path") or "/",
+                created=u.get("CreateDate"),
+                policies=tuple(policies),
+                boundary=reader.boundary(u, owner),
+                groups=tuple(group_names),
+                location=reader.loc(arn),
+            )
+        )
+
+    for i, r in enumerate(_objects(data, "RoleDetailList", shown)):
+        name = _str(r, "RoleName", f"{shown}: RoleDetailList[{i}]")
+        arn = _str(r, "Arn", f"{shown}: role {name}")
+        owner = f"role {name}"
+        reader.check_account(arn, owner)
+        policies = reader.inline(r, "RolePolicyList", owner, "inline", arn, None) + reader.attached(
+            r, owner, "managed", None
+        )
+        trust = None
+        if r.get("AssumeRolePolicyDocument") is not None:
+            trust = parse_policy_document(
+                r["AssumeRolePolicyDocument"],
+                name="AssumeRolePolicyDocument",
+                kind="trust",
+                where=f"{shown}: {owner}, trust policy",
+                location=reader.loc(arn),
+            )
+        principals.append(
+            Principal(
+                arn=arn,
+                name=name,
+                type="role",
+                account_id=account_id,
+                path=r.get("Path") or "/",
+                created=r.get("CreateDate"),
+                policies=tuple(policies),
+                boundary=reader.boundary(r, owner),
+                trust_policy=trust,
+                role_last_used=_last_used(r, f"{shown}: {owner}"),
+                location=reader.loc(arn),
+            )
+        )
+
+    principals.sort(key=lambda p: p.arn)
+    for a, b in zip(principals, principals[1:], strict=False):
+        if a.arn == b.arn:
+            raise InputError(f"{shown}: principal {a.arn} appears twice in the snapshot.")
+    inventory = Inventory(
+        account_id=account_id,
+        account_name=account_name,
+        principals=tuple(principals),
+        source=shown,
+        groups={name: tuple(sorted(m)) for name, m in sorted(members.items())},
+    )
+    return Snapshot(inventory=inventory, warnings=tuple(reader.warnings))

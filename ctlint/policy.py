@@ -1,0 +1,411 @@
+"""IAM policy evaluation: parse policy documents, compute a principal's effective actions, read trust policies.
+
+Scope (deliberately an approximation, documented so nobody over-trusts it):
+- Allow statements grant their actions whatever their Resource or Condition (scoping is ignored).
+- A Deny subtracts only when it applies everywhere and always: `Resource` contains "*", no `NotResource`
+  and no `Condition`. A Deny on specific resources or with a condition leaves the grant in place, because
+  the principal may still use the action elsewhere or under other conditions.
+- A permissions boundary intersects the identity policies; Deny statements in the boundary subtract too.
+- `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
+  complement of its patterns within that universe.
+
+No I/O here: documents come in as values, results go out as values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import unquote
+
+from ctlint.errors import InputError
+from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement
+from ctlint.wildcard import matches
+
+__all__ = [
+    "ActionUniverse",
+    "parse_policy_document",
+    "compute_grants",
+    "granting_statement",
+    "trust_admits",
+    "may_assume",
+]
+
+_EFFECTS = ("Allow", "Deny")
+_PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+_ASSUME_ROLE = "sts:AssumeRole"
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+class ActionUniverse(Protocol):
+    """What policy evaluation needs from the action catalog (ctlint.catalog.Catalog satisfies it)."""
+
+    @property
+    def all_actions(self) -> frozenset[str]: ...
+
+    def expand(self, pattern: str) -> frozenset[str]: ...
+
+    def expand_not(self, patterns: Iterable[str]) -> frozenset[str]: ...
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_policy_document(
+    raw: str | Mapping,
+    *,
+    name: str,
+    kind: str,
+    where: str,
+    location: SourceLocation | None = None,
+    via_group: str | None = None,
+) -> PolicyDocument:
+    """Parse one policy document: a mapping, JSON text, or URL-encoded JSON text (as the IAM API returns it).
+
+    `where` names the document in error messages, e.g. "iam/demo.json: role admin, inline policy 'x'".
+    Raises InputError with one sentence naming `where` when the document cannot be used.
+    """
+    doc = _decode(raw, where)
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{where}: the policy document is a JSON {type(doc).__name__}, not an object.")
+    if "Statement" not in doc:
+        raise InputError(f"{where}: the policy document has no Statement.")
+    raw_statements = doc["Statement"]
+    if isinstance(raw_statements, Mapping):
+        raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list):
+        raise InputError(f"{where}: Statement must be an object or a list of objects.")
+    if not raw_statements:
+        raise InputError(f"{where}: the policy document has an empty Statement.")
+    statements = tuple(
+        _parse_statement(s, where=where, index=i, kind=kind, location=location)
+        for i, s in enumerate(raw_statements, start=1)
+    )
+    return PolicyDocument(name=name, kind=kind, statements=statements, location=location, via_group=via_group)
+
+
+def _decode(raw: str | Mapping, where: str) -> object:
+    if isinstance(raw, Mapping):
+        return raw
+    if not isinstance(raw, str):
+        raise InputError(f"{where}: the policy document is a {type(raw).__name__}, not an object or a string.")
+    text = raw.strip()
+    if not text.startswith(("{", "[")):
+        # The IAM API returns documents URL-encoded (RFC 3986, so '+' is literal, not a space).
+        try:
+            text = unquote(text, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{where}: the policy document is not valid URL-encoded UTF-8 ({exc.reason}).") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: the policy document is not valid JSON or URL-encoded JSON ({exc.msg} at character {exc.pos})."
+        ) from exc
+
+
+def _strings(value: object, *, where: str, key: str) -> tuple[str, ...]:
+    """A value that IAM allows as a single string or a list of strings."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if not value:
+            raise InputError(f"{where}: {key} is an empty list.")
+        return tuple(value)
+    raise InputError(f"{where}: {key} must be a string or a list of strings.")
+
+
+def _parse_principals(value: object, *, where: str, key: str) -> tuple[tuple[str, str], ...]:
+    if value == "*":
+        return (("*", "*"),)
+    if not isinstance(value, Mapping) or not value:
+        raise InputError(f"{where}: {key} must be \"*\" or an object such as {{\"AWS\": ...}}.")
+    out: list[tuple[str, str]] = []
+    for ptype, pvalue in value.items():
+        if ptype not in _PRINCIPAL_KINDS:
+            raise InputError(f"{where}: {key} has unknown principal type '{ptype}'.")
+        out.extend((ptype, v) for v in _strings(pvalue, where=where, key=f"{key}.{ptype}"))
+    return tuple(out)
+
+
+def _parse_statement(
+    raw: object, *, where: str, index: int, kind: str, location: SourceLocation | None
+) -> Statement:
+    if not isinstance(raw, Mapping):
+        raise InputError(f"{where}: statement {index} is not an object.")
+    sid = raw.get("Sid")
+    here = f"{where}: statement {index}" + (f" ({sid})" if isinstance(sid, str) and sid else "")
+    effect = raw.get("Effect")
+    if effect not in _EFFECTS:
+        raise InputError(f"{here}: Effect {effect!r} is not Allow or Deny.")
+    if "Action" in raw and "NotAction" in raw:
+        raise InputError(f"{here}: has both Action and NotAction.")
+    if "Action" not in raw and "NotAction" not in raw:
+        raise InputError(f"{here}: has neither Action nor NotAction.")
+    if "Resource" in raw and "NotResource" in raw:
+        raise InputError(f"{here}: has both Resource and NotResource.")
+    actions = _strings(raw["Action"], where=here, key="Action") if "Action" in raw else ()
+    not_actions = _strings(raw["NotAction"], where=here, key="NotAction") if "NotAction" in raw else None
+    not_resources = _strings(raw["NotResource"], where=here, key="NotResource") if "NotResource" in raw else None
+    if "Resource" in raw:
+        resources = _strings(raw["Resource"], where=here, key="Resource")
+    else:
+        # Trust policies have no Resource (the role is the resource); NotResource means "not *".
+        resources = () if not_resources is not None else ("*",)
+    condition = raw.get("Condition")
+    if condition is not None and not isinstance(condition, Mapping):
+        raise InputError(f"{here}: Condition must be an object.")
+    principals = _parse_principals(raw["Principal"], where=here, key="Principal") if "Principal" in raw else ()
+    not_principals = (
+        _parse_principals(raw["NotPrincipal"], where=here, key="NotPrincipal") if "NotPrincipal" in raw else ()
+    )
+    return Statement(
+        effect=effect,
+        actions=actions,
+        not_actions=not_actions,
+        resources=resources,
+        not_resources=not_resources,
+        has_condition=bool(condition),
+        principals=principals,
+        not_principals=not_principals,
+        sid=sid if isinstance(sid, str) else None,
+        location=location,
+    )
+
+
+# ---------------------------------------------------------------- evaluation with caches
+
+
+@dataclass(frozen=True)
+class _DocumentEffect:
+    """What one policy document contributes, independent of who holds it (shared by many principals)."""
+
+    allow: frozenset[str]
+    deny: frozenset[str]  # only unconditional, all-resource Deny statements
+    unknown_patterns: tuple[str, ...]
+    assume_role_resources: tuple[str, ...]
+
+
+def _deny_applies_everywhere(stmt: Statement) -> bool:
+    return stmt.not_resources is None and not stmt.has_condition and "*" in stmt.resources
+
+
+class _Evaluator:
+    """Expansion caches for one universe. Managed policies are shared by many principals, so caching per
+    pattern and per document turns 1,000 principals into a handful of expansions plus set algebra."""
+
+    def __init__(self, universe: ActionUniverse) -> None:
+        self.universe = universe
+        self._patterns: dict[str, frozenset[str]] = {}
+        self._not_patterns: dict[frozenset[str], frozenset[str]] = {}
+        # Keyed by id() of the statements tuple, holding the tuple so the id stays valid; the loader
+        # shares one statements tuple between all attachments of a managed policy.
+        self._docs_by_id: dict[int, tuple[tuple[Statement, ...], _DocumentEffect]] = {}
+        self._docs: dict[tuple[Statement, ...], _DocumentEffect] = {}
+        self._combos: dict[tuple[int, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+
+    def expand(self, pattern: str) -> frozenset[str]:
+        key = pattern.lower()
+        hit = self._patterns.get(key)
+        if hit is None:
+            hit = self._patterns[key] = self.universe.expand(pattern)
+        return hit
+
+    def expand_not(self, patterns: Sequence[str]) -> frozenset[str]:
+        key = frozenset(p.lower() for p in patterns)
+        hit = self._not_patterns.get(key)
+        if hit is None:
+            hit = self._not_patterns[key] = self.universe.expand_not(patterns)
+        return hit
+
+    def statement_actions(self, stmt: Statement) -> frozenset[str]:
+        if stmt.not_actions is not None:
+            return self.expand_not(stmt.not_actions)
+        if len(stmt.actions) == 1:
+            return self.expand(stmt.actions[0])
+        return frozenset().union(*(self.expand(p) for p in stmt.actions))
+
+    def document(self, doc: PolicyDocument) -> _DocumentEffect:
+        entry = self._docs_by_id.get(id(doc.statements))
+        if entry is not None and entry[0] is doc.statements:
+            return entry[1]
+        effect = self._docs.get(doc.statements)
+        if effect is None:
+            effect = self._docs[doc.statements] = self._evaluate(doc.statements)
+        self._docs_by_id[id(doc.statements)] = (doc.statements, effect)
+        return effect
+
+    def _evaluate(self, statements: tuple[Statement, ...]) -> _DocumentEffect:
+        allow: list[frozenset[str]] = []
+        deny: list[frozenset[str]] = []
+        unknown: list[str] = []
+        assume: list[str] = []
+        for stmt in statements:
+            actions = self.statement_actions(stmt)
+            if stmt.effect == "Allow":
+                allow.append(actions)
+                if stmt.not_actions is None:
+                    unknown.extend(p for p in stmt.actions if not self.expand(p))
+                if _ASSUME_ROLE in actions:
+                    # NotResource is approximated as "anywhere": we would rather ask about one role too
+                    # many than miss an assumable role.
+                    assume.extend(stmt.resources if stmt.not_resources is None else ("*",))
+            elif _deny_applies_everywhere(stmt):
+                deny.append(actions)
+        return _DocumentEffect(
+            allow=_union(allow),
+            deny=_union(deny),
+            unknown_patterns=tuple(dict.fromkeys(unknown)),
+            assume_role_resources=tuple(dict.fromkeys(assume)),
+        )
+
+    def grants(self, principal: Principal) -> Grants:
+        docs = _unique_docs(principal.policies)
+        key = tuple(id(d.statements) for d in docs) + (
+            (-1, id(principal.boundary.statements)) if principal.boundary is not None else ()
+        )
+        combo = self._combos.get(key)
+        if combo is None:
+            combo = self._combos[key] = self._combine(docs, principal.boundary)
+        actions, unknown, assume = combo
+        return Grants(
+            principal_arn=principal.arn,
+            actions=actions,
+            unknown_patterns=unknown,
+            assume_role_resources=assume,
+        )
+
+    def _combine(
+        self, docs: Sequence[PolicyDocument], boundary: PolicyDocument | None
+    ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        # document() holds every statements tuple it saw, so the ids in the combo key cannot be reused.
+        effects = [self.document(d) for d in docs]
+        actions = _union([e.allow for e in effects])
+        if boundary is not None:
+            b = self.document(boundary)
+            actions = actions & b.allow
+            denied = _union([e.deny for e in effects] + [b.deny])
+        else:
+            denied = _union([e.deny for e in effects])
+        if denied:
+            actions = actions - denied
+        unknown = tuple(sorted({p for e in effects for p in e.unknown_patterns}))
+        assume = (
+            tuple(sorted({r for e in effects for r in e.assume_role_resources}))
+            if _ASSUME_ROLE in actions
+            else ()
+        )
+        return frozenset(actions), unknown, assume
+
+
+def _union(sets: Sequence[frozenset[str]]) -> frozenset[str]:
+    if not sets:
+        return frozenset()
+    if len(sets) == 1:
+        return sets[0]
+    # Start from the largest set: frozenset.union copies its receiver once, then adds the rest.
+    largest = max(sets, key=len)
+    return largest.union(*(s for s in sets if s is not largest))
+
+
+def _unique_docs(docs: Iterable[PolicyDocument]) -> tuple[PolicyDocument, ...]:
+    """One entry per distinct statements tuple (a policy attached to the user and to its group counts once)."""
+    seen: dict[int, PolicyDocument] = {}
+    for d in docs:
+        seen.setdefault(id(d.statements), d)
+    return tuple(seen.values())
+
+
+# One evaluator per universe object; the universe is held so its id() stays unique.
+_EVALUATORS: dict[int, _Evaluator] = {}
+
+
+def _evaluator(universe: ActionUniverse) -> _Evaluator:
+    ev = _EVALUATORS.get(id(universe))
+    if ev is None or ev.universe is not universe:
+        ev = _EVALUATORS[id(universe)] = _Evaluator(universe)
+    return ev
+
+
+# ---------------------------------------------------------------- public evaluation API
+
+
+def compute_grants(principal: Principal, universe: ActionUniverse) -> Grants:
+    """The principal's effective actions: Allow minus unconditional Deny over identity policies, within its
+    permissions boundary. Also the Allow patterns that match nothing, and where sts:AssumeRole is allowed."""
+    return _evaluator(universe).grants(principal)
+
+
+def granting_statement(
+    principal: Principal, action: str, universe: ActionUniverse
+) -> tuple[PolicyDocument, Statement] | None:
+    """The first identity-policy Allow statement whose actions include `action` (canonical name), or None."""
+    ev = _evaluator(universe)
+    for doc in principal.policies:
+        for stmt in doc.statements:
+            if stmt.effect == "Allow" and action in ev.statement_actions(stmt):
+                return doc, stmt
+    return None
+
+
+def _admits_assume_role(stmt: Statement) -> bool:
+    if stmt.not_actions is not None:
+        return not any(matches(p, _ASSUME_ROLE) for p in stmt.not_actions)
+    return any(matches(p, _ASSUME_ROLE) for p in stmt.actions)
+
+
+def _principal_matches(entries: Iterable[tuple[str, str]], source_arn: str, account: str | None) -> bool:
+    for ptype, value in entries:
+        if ptype == "*" or (ptype == "AWS" and value == "*"):
+            return True
+        if ptype != "AWS":
+            continue  # Service, Federated and CanonicalUser principals are never IAM users or roles
+        if value.casefold() == source_arn.casefold():
+            return True
+        if account is not None and value in (account, f"arn:aws:iam::{account}:root"):
+            return True
+    return False
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    if len(parts) >= 6 and _ACCOUNT_ID.match(parts[4]):
+        return parts[4]
+    return None
+
+
+def trust_admits(role: Principal, source_arn: str) -> bool:
+    """Whether the role's trust policy lets `source_arn` (a user or role ARN) call sts:AssumeRole.
+
+    Admitted: the source ARN itself, its account ("arn:aws:iam::ACCT:root" or "ACCT"), or "*", in an Allow
+    statement whose actions cover sts:AssumeRole. Conditions on Allow are ignored (ExternalId, MFA); an
+    unconditional Deny naming the source wins. Service- and Federated-only trusts admit no user or role.
+    """
+    trust = role.trust_policy
+    if trust is None:
+        return False
+    account = _account_of(source_arn)
+    allowed = False
+    for stmt in trust.statements:
+        if not _admits_assume_role(stmt):
+            continue
+        if stmt.not_principals:
+            hit = not _principal_matches(stmt.not_principals, source_arn, account)
+        else:
+            hit = _principal_matches(stmt.principals, source_arn, account)
+        if not hit:
+            continue
+        if stmt.effect == "Deny":
+            if not stmt.has_condition:
+                return False
+        else:
+            allowed = True
+    return allowed
+
+
+def may_assume(grants: Grants, role_arn: str) -> bool:
+    """Whether the principal's own policies allow sts:AssumeRole on `role_arn` (any resource glob matches)."""
+    return any(matches(pattern, role_arn) for pattern in grants.assume_role_resources)
