@@ -1,0 +1,103 @@
+"""JUnit XML for Jenkins and GitLab: a test suite per rule, a test case per principal.
+
+A principal with unsuppressed findings of a rule fails that rule's test case (the failure lists its
+findings); a principal whose findings are all suppressed is skipped (with the justifications); a rule
+without any finding gets one passing case so that it still shows up as checked.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable
+
+from ctlint.model import Finding, RunResult
+
+# XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def render_junit(result: RunResult) -> str:
+    """Return the JUnit XML document of `result` (deterministic: sorted rules, principals, findings)."""
+    by_rule: dict[str, dict[tuple[str, str], list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for finding in (*result.findings, *result.suppressed):
+        by_rule[finding.rule][(finding.account_name or finding.account, finding.principal)].append(finding)
+    rule_ids = sorted({rule.id for rule in result.rules if rule.enabled} | set(by_rule))
+
+    root = ET.Element("testsuites", name="ctlint")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for rule_id in rule_ids:
+        suite = _suite(rule_id, by_rule.get(rule_id, {}), result)
+        root.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+    _set_counts(root, **totals)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: RunResult) -> ET.Element:
+    suite = ET.Element("testsuite", name=_clean(rule_id))
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("window.start", result.window.start.isoformat()),
+        ("window.end", result.window.end.isoformat()),
+        *sorted((f"data.{k}", v) for k, v in result.data.catalog.items()),
+    ):
+        ET.SubElement(properties, "property", name=_clean(name), value=_clean(str(value)))
+    failures = skipped = 0
+    if not cases:
+        ET.SubElement(suite, "testcase", classname="ctlint", name=f"{_clean(rule_id)}: no findings", time="0")
+    for (account, principal), findings in sorted(cases.items()):
+        case = ET.SubElement(suite, "testcase", classname=_clean(account), name=_clean(principal), time="0")
+        active = sorted((f for f in findings if not f.suppressed), key=Finding.sort_key)
+        quiet = sorted((f for f in findings if f.suppressed), key=Finding.sort_key)
+        if active:
+            failures += 1
+            level = max((f.level for f in active), key=lambda lv: lv.rank).value
+            failure = ET.SubElement(
+                case, "failure", message=_clean(_summary(active)), type=_clean(f"{rule_id}/{level}")
+            )
+            failure.text = _clean(_lines(active))
+            if quiet:
+                out = ET.SubElement(case, "system-out")
+                out.text = _clean("Suppressed:\n" + _lines(quiet, with_reason=True))
+        else:
+            skipped += 1
+            reasons = sorted({f.suppressed_reason or "" for f in quiet})
+            skip = ET.SubElement(case, "skipped", message=_clean("suppressed: " + "; ".join(reasons)))
+            skip.text = _clean(_lines(quiet, with_reason=True))
+    _set_counts(suite, tests=max(1, len(cases)), failures=failures, skipped=skipped)
+    return suite
+
+
+def _set_counts(element: ET.Element, *, tests: int, failures: int, skipped: int) -> None:
+    element.set("tests", str(tests))
+    element.set("failures", str(failures))
+    element.set("errors", "0")
+    element.set("skipped", str(skipped))
+    element.set("time", "0")
+
+
+def _summary(findings: list[Finding]) -> str:
+    first = findings[0].message.strip()
+    return first if len(findings) == 1 else f"{len(findings)} findings; first: {first}"
+
+
+def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
+    lines = []
+    for f in findings:
+        target = f.action or f.role or "(principal)"
+        line = f"[{f.level.value}] {target}: {f.message.strip()} (fingerprint {f.fingerprint})"
+        if with_reason and f.suppressed_reason:
+            line += f" — suppressed: {f.suppressed_reason}"
+        if f.baseline:
+            line += f" [{f.baseline}]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _clean(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry at all (escaping cannot save them)."""
+    return _INVALID_XML.sub("\ufffd", text)
