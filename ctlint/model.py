@@ -313,3 +313,4 @@ class RunResult:
     skipped_files: tuple[str, ...] = ()
     fixed: tuple[Mapping[str, object], ...] = ()  # baseline entries that no longer occur
     config_path: str | None = None
+    fail_on: str | None = None  # the config's default for --fail-on

@@ -1,0 +1,64 @@
+"""The JSON report: a public contract. Sorted keys, sorted findings, byte-identical for identical inputs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from ctlint.model import Finding, RunResult
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule": finding.rule,
+        "level": finding.level.value,
+        "account": finding.account,
+        "account_name": finding.account_name,
+        "principal": finding.principal,
+        "principal_type": finding.principal_type,
+        "action": finding.action,
+        "access_level": finding.access_level,
+        "role": finding.role,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+        "location": (
+            {"path": finding.location.path, "line": finding.location.line} if finding.location else None
+        ),
+    }
+    if finding.baseline is not None:
+        data["baseline"] = finding.baseline
+    if finding.suppressed_reason is not None:
+        data["reason"] = finding.suppressed_reason
+    if finding.properties:
+        data["properties"] = dict(finding.properties)
+    return data
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    by_rule = Counter(f.rule for f in result.findings)
+    by_level = Counter(f.level.value for f in result.findings)
+    return {
+        "findings": len(result.findings),
+        "suppressed": len(result.suppressed),
+        "by_level": {level: by_level.get(level, 0) for level in ("error", "warning", "note")},
+        "by_rule": {rule.id: by_rule.get(rule.id, 0) for rule in result.rules},
+        "new": sum(1 for f in result.findings if f.baseline == "new"),
+        "fixed": len(result.fixed),
+    }
+
+
+def render_json(result: RunResult) -> str:
+    document = {
+        "tool": {"name": "ctlint", "version": result.tool_version},
+        "window": {"start": result.window.start.isoformat(), "end": result.window.end.isoformat()},
+        "data": dict(result.data.catalog),
+        "accounts": [{"name": name, "id": account_id} for name, account_id in result.accounts],
+        "findings": [finding_dict(f) for f in result.findings],
+        "suppressed": [finding_dict(f) for f in result.suppressed],
+        "fixed": [dict(entry) for entry in result.fixed],
+        "warnings": list(result.warnings),
+        "skipped_files": list(result.skipped_files),
+        "summary": summary(result),
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
