@@ -86,13 +86,14 @@ def _loads(text: str, shown: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # "Unterminated string" means no closing quote before the end of the file: cut off, too.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise InputError(
-                f"{shown}: the IAM snapshot is truncated: its JSON ends early at line {exc.lineno} "
-                f"column {exc.colno}."
+                f"{shown}: the IAM snapshot is truncated: its JSON ends before it is complete "
+                f"(from line {exc.lineno} column {exc.colno})."
             ) from exc
         raise InputError(
-            f"{shown}: the IAM snapshot is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})."
+            f"{shown}: the IAM snapshot is not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno})."
         ) from exc
 
 
