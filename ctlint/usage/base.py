@@ -1,0 +1,28 @@
+"""What every usage engine offers, and the row conversion they share.
+
+An engine reads CloudTrail (local files through DuckDB, or Athena) and returns `RawUsage`: rows
+aggregated per principal and event, role assumptions, session usage and counts. Both engines run the
+same SQL text (`ctlint.usage.sql.usage_queries`) and convert its plain rows with `rows_to_raw_usage`,
+so rules never know which engine ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ctlint.model import RawUsage, Window
+from ctlint.usage.sql import Query, rows_to_raw_usage, usage_queries
+
+__all__ = ["Query", "UsageEngine", "rows_to_raw_usage", "usage_queries"]
+
+
+@runtime_checkable
+class UsageEngine(Protocol):
+    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+        """Usage in `window` (start inclusive, end exclusive), limited to `accounts` when given.
+
+        Raises InputError for unreadable input and EngineError when the engine fails; never returns
+        partial results.
+        """
+        ...
