@@ -166,6 +166,11 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 def _validate(document: Any, path: Path) -> None:
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: the config must be a mapping with at least an 'accounts' list.")
+    if "elasticsearch" in document:
+        raise ConfigError(
+            f"{path}: 'elasticsearch' is CloudTracker's Elasticsearch backend, which ctlint does not support; "
+            "read the logs from files (usage.local.paths) or Athena (an 'athena' block) instead."
+        )
     errors = sorted(_validator().iter_errors(document), key=lambda e: (list(e.absolute_path), e.validator))
     if errors:
         # Report the first error, naming its key path; one clear sentence beats a wall of schema noise.
