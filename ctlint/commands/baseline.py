@@ -1,7 +1,62 @@
-"""`ctlint baseline` (being built; see the issue tracker)."""
+"""`ctlint baseline`: record today's findings so that `ctlint check --baseline` gates on new ones only."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
-def register(subparsers) -> None:  # replaced by the module's owner
-    pass
+from ctlint.baseline import load_baseline, write_baseline
+
+DEFAULT_OUTPUT = ".ctlint-baseline.json"
+
+
+def register(subparsers) -> None:
+    from ctlint.commands.check import add_input_arguments
+
+    parser = subparsers.add_parser(
+        "baseline",
+        help="record today's findings in a baseline file",
+        description=(
+            "Run the check and record its unsuppressed findings by fingerprint in a baseline file. "
+            "Entries that persist keep their first-seen date. Exit 0 on success, 2 on error."
+        ),
+    )
+    add_input_arguments(parser)
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        default=DEFAULT_OUTPUT,
+        help=f"baseline file (default: {DEFAULT_OUTPUT})",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctlint.pipeline import config_or_error, run_check
+
+    args.config = config_or_error(args.config)
+    # The check must not mark findings against an old baseline while we record a new one.
+    args.baseline = None
+    args.update_baseline = False
+    result = run_check(args)
+    output = Path(args.output)
+    previous = load_baseline(output) if output.exists() else None
+    today = datetime.now(timezone.utc).date().isoformat()
+    write_baseline(output, result.findings, previous, today)
+    print(summary(output, result.findings, previous), file=sys.stderr)
+    return 0
+
+
+def summary(output: Path, findings, previous) -> str:
+    """One line: how many entries were written, and how they compare with the previous baseline."""
+    fingerprints = {f.fingerprint for f in findings}
+    if previous is None:
+        return f"ctlint: wrote {len(fingerprints)} finding(s) to the new baseline {output}."
+    old = set(previous.entries)
+    return (
+        f"ctlint: wrote {len(fingerprints)} finding(s) to baseline {output} "
+        f"({len(fingerprints - old)} added, {len(fingerprints & old)} kept, {len(old - fingerprints)} removed)."
+    )
