@@ -63,12 +63,12 @@ class Config:
     window_start: date | None = None
     window_end: date | None = None
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
-    rule_overrides: Mapping[str, Mapping[str, Any]] = EMPTY_MAPPING
+    rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY_MAPPING)
     rule_files: tuple[Path, ...] = ()
     allowlist: tuple[AllowlistEntry, ...] = ()
     athena: Mapping[str, Any] | None = None
     fail_on: str | None = None
-    raw: Mapping[str, Any] = field(default=EMPTY_MAPPING, compare=False, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAPPING, compare=False, repr=False)
 
     @property
     def name(self) -> str:
