@@ -1,0 +1,146 @@
+"""The IAM action catalog: every action with canonical casing, access level and CloudTrail observability.
+
+Loaded once per process from the generated `data/iam_catalog.json.gz` (see ctlint/datagen.py and
+docs/data.md). Lookups are case-insensitive; wildcard expansion is indexed by service prefix and cached.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+from ctlint.errors import InputError
+from ctlint.model import Observability
+from ctlint.resources import data_path
+from ctlint.wildcard import compile_pattern, has_wildcard
+
+CATALOG_FILE = "iam_catalog.json.gz"
+
+LEVELS_BY_CODE = {"L": "List", "R": "Read", "W": "Write", "T": "Tagging", "P": "Permissions management"}
+# Most privileged first: the access level of an action with several is the first of these it has.
+LEVEL_RANK = ("Permissions management", "Write", "Tagging", "Read", "List")
+OBS_BY_CODE = {
+    "m": Observability.MANAGEMENT,
+    "d": Observability.DATA,
+    "n": Observability.NEVER,
+    "u": Observability.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    name: str  # canonical, e.g. "s3:GetObject"
+    service: str  # "s3"
+    access_levels: tuple[str, ...]  # e.g. ("Tagging", "Write"), alphabetical
+    access_level: str  # the most privileged: Permissions management > Write > Tagging > Read > List
+    observability: Observability
+    data_event_service: str | None  # for DATA actions: the usage.data_events name that makes it observable
+
+
+class Catalog:
+    """Immutable after construction; use `Catalog.load()` for the shared, cached instance."""
+
+    _instance: Catalog | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, versions: Mapping[str, str], infos: Iterable[ActionInfo]) -> None:
+        self.versions: Mapping[str, str] = MappingProxyType(dict(versions))
+        self._by_lower: dict[str, ActionInfo] = {i.name.lower(): i for i in infos}
+        by_service: dict[str, list[str]] = {}
+        for info in self._by_lower.values():
+            by_service.setdefault(info.service.lower(), []).append(info.name)
+        self._by_service = {svc: tuple(sorted(names)) for svc, names in by_service.items()}
+        self.all_actions: frozenset[str] = frozenset(i.name for i in self._by_lower.values())
+        self.services: frozenset[str] = frozenset(self._by_service)
+        # Per-instance cache (an lru_cache on the method would keep every instance alive).
+        self._expand_cached = lru_cache(maxsize=16384)(self._expand)
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def load(cls) -> Catalog:
+        """The catalog shipped with ctlint, read once per process."""
+        if cls._instance is None:
+            with cls._lock:
+                if cls._instance is None:
+                    cls._instance = cls.from_bytes(data_path(CATALOG_FILE).read_bytes(), CATALOG_FILE)
+        return cls._instance
+
+    @classmethod
+    def from_bytes(cls, content: bytes, source: str = CATALOG_FILE) -> Catalog:
+        try:
+            doc = json.loads(gzip.decompress(content))
+            versions = doc["versions"]
+            data_service = doc["data_event_service"]
+            infos = []
+            for service, (names, levels, obs) in doc["services"].items():
+                for name, level_code, obs_code in zip(names, levels, obs, strict=True):
+                    full = f"{service}:{name}"
+                    access_levels = tuple(sorted(LEVELS_BY_CODE[c] for c in level_code))
+                    infos.append(
+                        ActionInfo(
+                            name=full,
+                            service=service,
+                            access_levels=access_levels,
+                            access_level=next(lv for lv in LEVEL_RANK if lv in access_levels),
+                            observability=OBS_BY_CODE[obs_code],
+                            data_event_service=data_service.get(full),
+                        )
+                    )
+        except (OSError, EOFError, ValueError, KeyError, TypeError, StopIteration) as exc:
+            raise InputError(f"The IAM catalog {source} is corrupt ({exc}); reinstall ctlint.") from exc
+        return cls(versions, infos)
+
+    # ------------------------------------------------------------ lookups
+
+    def info(self, action: str) -> ActionInfo | None:
+        return self._by_lower.get(action.lower())
+
+    def canonical(self, action: str) -> str | None:
+        info = self._by_lower.get(action.lower())
+        return info.name if info else None
+
+    def service_actions(self, service: str) -> tuple[str, ...]:
+        return self._by_service.get(service.lower(), ())
+
+    def expand(self, pattern: str) -> frozenset[str]:
+        """Canonical names matching an IAM action pattern ("s3:Get*", "ec2:*", "*", "s3:getobject")."""
+        return self._expand_cached(pattern)
+
+    def _expand(self, pattern: str) -> frozenset[str]:
+        if not has_wildcard(pattern):
+            info = self._by_lower.get(pattern.lower())
+            return frozenset((info.name,)) if info else frozenset()
+        if pattern.strip("*") == "":
+            return self.all_actions
+        service, sep, _ = pattern.partition(":")
+        if sep and not has_wildcard(service):
+            candidates: Iterable[str] = self._by_service.get(service.lower(), ())
+        else:
+            candidates = self.all_actions
+        regex = compile_pattern(pattern)
+        return frozenset(name for name in candidates if regex.match(name))
+
+    def expand_not(self, patterns: Iterable[str]) -> frozenset[str]:
+        """NotAction: every catalog action that matches none of `patterns`."""
+        excluded: set[str] = set()
+        for pattern in patterns:
+            excluded |= self.expand(pattern)
+        return self.all_actions - excluded
+
+    def is_observable(self, action: str, data_events: Collection[str]) -> bool:
+        """True when CloudTrail would record a use: MANAGEMENT, or DATA whose data events are logged."""
+        info = self.info(action)
+        if info is None:
+            return False
+        if info.observability is Observability.MANAGEMENT:
+            return True
+        if info.observability is Observability.DATA and info.data_event_service is not None:
+            wanted = info.data_event_service.lower()
+            return any(d.lower() == wanted or d == "*" for d in data_events)
+        return False

