@@ -12,9 +12,10 @@ Input tolerance, decided case by case (each choice is deliberate; see the tests)
   filtered and the principal's grants are unknowable.
 - An AWS managed policy (arn:aws:iam::aws:policy/...) attached but absent from `Policies` is a warning,
   not an error: exports made with `--filter` without AWSManagedPolicy, and single pages of a paginated
-  answer (the aws-cli documentation example, `IsTruncated: true`), legitimately lack them. Its grants are
-  not counted (so granted-unused under-reports for that principal), and the warning names the principal
-  and the policy so the report says so.
+  answer (the aws-cli documentation example, `IsTruncated: true`), legitimately lack them, and every
+  account sees the same AWS managed policies. The document is taken from ctlint's shipped copy
+  (ctlint.iac.managed) when it has one; otherwise its grants are not counted (granted-unused then
+  under-reports for those principals). Either way one warning per policy names it and its holders.
 - A principal ARN whose account field is a 12-digit id other than the configured account is an error;
   one whose account field is not an account id at all (sanitised exports write "aws") is a warning.
 """
@@ -29,6 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.errors import InputError
+from ctlint.iac.managed import aws_managed_policy
+from ctlint.iac.managed import data_version as managed_data_version
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation
 from ctlint.policy import parse_policy_document
 
@@ -153,6 +156,8 @@ class _Reader:
         self.account_id = account_id
         self.lines = _arn_lines(text)
         self.warnings: list[str] = []
+        # AWS managed policies attached but absent from Policies: ARN -> the principals and groups holding them.
+        self.missing_aws: dict[str, list[str]] = {}
         self.managed = self._managed_policies()
         self._docs: dict[tuple[str, str, str | None], PolicyDocument] = {}
 
@@ -199,16 +204,15 @@ class _Reader:
     def managed_doc(self, arn: str, *, owner: str, kind: str, via_group: str | None) -> PolicyDocument | None:
         base = self.managed.get(arn)
         if base is None:
-            if arn.startswith(_AWS_MANAGED_PREFIX):
-                self.warnings.append(
-                    f"{self.shown}: {owner} has AWS managed policy {arn} attached, but the snapshot's Policies "
-                    "list does not include it; its grants are not counted."
+            if not arn.startswith(_AWS_MANAGED_PREFIX):
+                raise InputError(
+                    f"{self.shown}: {owner} has managed policy {arn} attached, but the snapshot's Policies list "
+                    "does not include it (a broken or filtered snapshot)."
                 )
+            self.missing_aws.setdefault(arn, []).append(owner)
+            base = aws_managed_policy(arn)
+            if base is None:
                 return None
-            raise InputError(
-                f"{self.shown}: {owner} has managed policy {arn} attached, but the snapshot's Policies list "
-                "does not include it (a broken or filtered snapshot)."
-            )
         key = (arn, kind, via_group)
         doc = self._docs.get(key)
         if doc is None:
@@ -231,6 +235,21 @@ class _Reader:
                 )
             )
         return docs
+
+    def missing_aws_warnings(self) -> tuple[str, ...]:
+        """One warning per missing AWS managed policy (not one per attachment: 100 roles may share one)."""
+        out = []
+        for arn, owners in sorted(self.missing_aws.items()):
+            held = ", ".join(owners[:3]) + (f" and {len(owners) - 3} more" if len(owners) > 3 else "")
+            if aws_managed_policy(arn) is not None:
+                outcome = f"ctlint used its shipped copy ({managed_data_version()}), which may lag AWS"
+            else:
+                outcome = "ctlint has no copy, so its grants are not counted"
+            out.append(
+                f"{self.shown}: AWS managed policy {arn} is attached to {held} but missing from the snapshot's "
+                f"Policies list; {outcome}."
+            )
+        return tuple(out)
 
     def boundary(self, entry: Mapping, owner: str) -> PolicyDocument | None:
         pb = entry.get("PermissionsBoundary")
@@ -367,4 +386,4 @@ def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str)
         source=shown,
         groups={name: tuple(sorted(m)) for name, m in sorted(members.items())},
     )
-    return Snapshot(inventory=inventory, warnings=tuple(reader.warnings))
+    return Snapshot(inventory=inventory, warnings=tuple(reader.warnings) + reader.missing_aws_warnings())
