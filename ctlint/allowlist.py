@@ -19,7 +19,9 @@ class AllowlistOutcome:
 
 
 def entry_matches(entry: AllowlistEntry, finding: Finding) -> bool:
-    if not matches(entry.principal, finding.principal):
+    # For unused-assume-role the glob may name either side: a yearly role is rarely assumed by anyone.
+    targets = (finding.principal,) if finding.role is None else (finding.principal, finding.role)
+    if not any(matches(entry.principal, target) for target in targets):
         return False
     if entry.rules and finding.rule not in entry.rules:
         return False

@@ -237,3 +237,17 @@ def test_allowlist_action_globs_do_not_cover_principal_level_findings_unless_sta
     assert len(apply_allowlist(findings, narrow, date(2026, 11, 29)).findings) == 1
     star = [AllowlistEntry(0, bob.arn, "r", actions=("*",))]
     assert len(apply_allowlist(findings, star, date(2026, 11, 29)).suppressed) == 1
+
+
+def test_allowlist_principal_glob_also_matches_the_target_role_of_unused_assume_role():
+    charlie = principal("charlie")
+    yearly = principal("annual-audit", "role", trust_policy=trust_account())
+    grants = {
+        charlie.arn: Grants(charlie.arn, frozenset(), assume_role_resources=("*",)),
+        yearly.arn: Grants(yearly.arn, frozenset()),
+    }
+    findings = run([charlie, yearly], grants, {}, rules=[rule("unused-assume-role")],
+                   active=frozenset({charlie.arn, yearly.arn}))
+    assert [f.role for f in findings] == [yearly.arn]
+    entries = [AllowlistEntry(0, "arn:aws:iam::*:role/annual-*", "yearly", rules=("unused-assume-role",))]
+    assert len(apply_allowlist(findings, entries, date(2026, 11, 29)).suppressed) == 1
