@@ -82,6 +82,10 @@ def build_document(
     unresolved: list[str] = []
     for index, item in enumerate(_as_list(statements_raw)):
         base: tuple[Any, ...] = ("Statement", index) if listed else ("Statement",)
+        if isinstance(item, Mapping) and len(item) == 1 and str(next(iter(item))).startswith("Fn::"):
+            # e.g. a CloudFormation `!If [cond, {...}, !Ref AWS::NoValue]` statement: depends on the stack.
+            unresolved.append(f"{where}: statement {index + 1} is {json.dumps(item, sort_keys=True)}")
+            continue
         if not isinstance(item, Mapping):
             raise InputError(f"{where}: statement {index + 1} must be an object.")
         effect = item.get("Effect")

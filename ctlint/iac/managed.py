@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -44,5 +45,5 @@ def aws_managed_policy(arn: str) -> PolicyDocument | None:
     located = build_document(entry["document"], name=arn, kind="managed", where=f"{FILENAME}: {arn}",
                              path=FILENAME, line_at=lambda _path: 1)
     # Locations inside the shipped data mean nothing to a user; the attachment line is used instead.
-    statements = tuple(s.__class__(**{**s.__dict__, "location": None}) for s in located.document.statements)
+    statements = tuple(replace(s, location=None) for s in located.document.statements)
     return PolicyDocument(name=arn, kind="managed", statements=statements)

@@ -196,12 +196,26 @@ class _Plan:
                         data.values["json"], name=name, kind=kind, where=where, path=self.doc.source,
                         line_at=self._data_lines(data, data.values["json"]),
                     )
-                built = self._from_config(data)
+            # A data source read only at apply time: rebuild it from constant values in the configuration.
+            for key in self.data_references(inst, attr_path[0]):
+                built = self._from_config(key)
                 if built is not None:
                     raw_doc, line_at = built
                     return build_document(raw_doc, name=name, kind=kind, where=where, path=self.doc.source,
                                           line_at=line_at)
         return None
+
+    def data_references(self, inst: _Instance, attr: str) -> list[tuple[str, str]]:
+        expressions, _ = self.config.get(inst.config_key, ({}, ()))
+        refs = (expressions.get(attr) or {}).get("references") or [] if isinstance(expressions, Mapping) else []
+        keys = []
+        for ref in refs:
+            parts = _INDEX.sub("", ref).split(".")
+            if len(parts) >= 3 and parts[0] == "data" and parts[1] == "aws_iam_policy_document":
+                key = (inst.module, ".".join(parts[:3]))
+                if key not in keys:
+                    keys.append(key)
+        return keys
 
     def _policy_lines(self, raw: Any, plan_path: tuple) -> LineAt:
         line = self.doc.line(plan_path)
@@ -234,9 +248,9 @@ class _Plan:
 
         return line_at
 
-    def _from_config(self, data: _Instance) -> tuple[dict, LineAt] | None:
+    def _from_config(self, config_key: tuple[str, str]) -> tuple[dict, LineAt] | None:
         """Rebuild an unread aws_iam_policy_document from constant values in the configuration."""
-        expressions, cpath = self.config.get(data.config_key, ({}, ()))
+        expressions, cpath = self.config.get(config_key, ({}, ()))
         blocks = expressions.get("statement") if isinstance(expressions, Mapping) else None
         if not isinstance(blocks, list):
             return None
@@ -304,7 +318,7 @@ def parse_plan(located: Located, *, account_id: str) -> Parsed:
     for inst in plan.instances:
         if inst.mode != "managed":
             continue
-        where = plan.loc(inst.path)
+        where = plan.loc((*inst.path, "address"))
         if inst.type in _PRINCIPALS:
             _principal(plan, inst, _PRINCIPALS[inst.type], where, out)
         elif inst.type == "aws_iam_policy":
