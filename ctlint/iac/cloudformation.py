@@ -79,7 +79,10 @@ class _Template:
                     return self.resolve(arg[1][index])
             if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
                 # Conditions depend on the deployed stack; only equal branches decide the value.
-                first, second = self.resolve(arg[1]), self.resolve(arg[2])
+                try:
+                    first, second = self.resolve(arg[1]), self.resolve(arg[2])
+                except Unresolved:
+                    raise Unresolved(json.dumps(value, sort_keys=True)) from None
                 if first == second:
                     return first
         raise Unresolved(json.dumps(value, sort_keys=True))
