@@ -215,6 +215,18 @@ def _error_code(error: BaseException | None) -> str | None:
     return None
 
 
+def _operation(error: BaseException | None) -> str | None:
+    """The AWS operation of the ClientError an error wraps, if any."""
+    for _ in range(10):
+        if error is None:
+            return None
+        name = getattr(error, "operation_name", None)
+        if name:
+            return str(name)
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def _is_credentials_problem(error: BaseException) -> bool:
     from botocore.exceptions import NoCredentialsError, TokenRetrievalError
 
@@ -271,6 +283,7 @@ class AthenaEngine:
         retry_config: RetryConfig | None = None,
         stderr: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
+        page_size: int = 1000,
     ) -> None:
         self.settings = settings
         self.accounts = tuple(ddl.check_account(a, key="account id") for a in accounts)
@@ -279,6 +292,7 @@ class AthenaEngine:
         self._progress = progress
         self._retry_config = retry_config
         self._clock = clock
+        self._page_size = page_size  # rows per GetQueryResults call (Athena's maximum is 1000)
         self._state = _State()
         self._connection: Any = None
         self._clients: dict[str, Any] = {}
@@ -349,7 +363,7 @@ class AthenaEngine:
                 )
             except Exception as error:  # pyathena raises plain errors for unusable sessions
                 raise _describe(error, "connecting to Athena") from None
-        return self._connection.cursor()
+        return self._connection.cursor(arraysize=self._page_size)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -411,7 +425,8 @@ class AthenaEngine:
 
     def _query_failed(self, name: str, query_id: str, error: BaseException) -> EngineError:
         if _error_code(error) is not None:  # an API call failed, not the query itself
-            return _describe(error, f"waiting for query {name} (id {query_id})")
+            doing = "reading the results of" if _operation(error) == "GetQueryResults" else "waiting for"
+            return _describe(error, f"{doing} query {name} (id {query_id})")
         state = "FAILED"
         try:
             execution = self._client("athena").get_query_execution(QueryExecutionId=query_id)
@@ -587,7 +602,8 @@ class AthenaEngine:
                 for line in self.setup():
                     self._say(line)
             results: dict[str, list[tuple]] = {}
-            for query in sql.usage_queries(self.settings.qualified_table, window, wanted):
+            # The connection's schema is the database; sql.usage_queries takes a bare identifier.
+            for query in sql.usage_queries(self.settings.table_name, window, wanted):
                 literals = [sql.athena_literal(value) for value in query.params]
                 results[query.name] = self.run_query(query.name, query.text, literals)
             raw = sql.rows_to_raw_usage(window, results, engine="athena")

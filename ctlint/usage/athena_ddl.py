@@ -189,7 +189,9 @@ def regions_for(region: str) -> tuple[str, ...]:
     return (region,)
 
 
-def table_properties(location: TrailLocation, accounts: Sequence[str], regions: Sequence[str]) -> dict[str, str]:
+def table_properties(
+    location: TrailLocation, accounts: Sequence[str], regions: Sequence[str]
+) -> dict[str, str]:
     """The TBLPROPERTIES of the projected table (also compared by setup to decide whether to update)."""
     for account in accounts:
         check_account(account)
