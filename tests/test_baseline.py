@@ -9,6 +9,7 @@ import os
 import sys
 import types
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +230,56 @@ def test_command_refuses_a_corrupt_previous_baseline(tmp_path, monkeypatch):
 def test_baseline_value_is_plain_data(tmp_path):
     b = Baseline(path=tmp_path / "x.json", entries={})
     assert apply_baseline([], b) == ((), ())
+
+
+# ---------------------------------------------------------------- end to end on the demo
+
+
+def test_demo_baseline_then_one_new_grant_fails_with_exactly_that_finding(tmp_path, monkeypatch):
+    import shutil
+
+    from ctlint.cli import main
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo"
+    work = tmp_path / "demo"
+    shutil.copytree(demo, work, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    config, base = str(work / "ctlint.yaml"), str(tmp_path / ".ctlint-baseline.json")
+    assert main(["baseline", "--config", config, "--output", base]) == 0
+    recorded = load_baseline(Path(base))
+    assert len(recorded.entries) > 5
+    assert main(["check", "--config", config, "--baseline", base, "--format", "json", "-o", "r0.json"]) == 0
+
+    snapshot = work / "iam" / "demo.json"
+    data = json.loads(snapshot.read_text())
+    # alice is active (she assumes admin): a new grant she does not use is a granted-unused finding.
+    alice = next(u for u in data["UserDetailList"] if u["UserName"] == "alice")
+    statement = alice["UserPolicyList"][0]["PolicyDocument"]["Statement"][0]
+    statement["Action"] = [statement["Action"], "iam:CreateAccessKey"]
+    snapshot.write_text(json.dumps(data, indent=2))
+
+    code = main(
+        [
+            "check",
+            "--config",
+            config,
+            "--baseline",
+            base,
+            "--format",
+            "json",
+            "-o",
+            "r1.json",
+            "--sarif",
+            "r1.sarif",
+        ]
+    )
+    assert code == 1
+    report = json.loads((tmp_path / "r1.json").read_text())
+    new = [f for f in report["findings"] if f["baseline"] == "new"]
+    assert [(f["rule"], f["principal"], f["action"]) for f in new] == [
+        ("granted-unused", f"arn:aws:iam::{ACCOUNT}:user/alice", "iam:CreateAccessKey")
+    ]
+    assert len(report["findings"]) == len(recorded.entries) + 1
+    sarif = json.loads((tmp_path / "r1.sarif").read_text())
+    states = [r.get("baselineState") for r in sarif["runs"][0]["results"] if "suppressions" not in r]
+    assert states.count("new") == 1 and states.count("unchanged") == len(recorded.entries)
