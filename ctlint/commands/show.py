@@ -75,7 +75,7 @@ def find_principal(state: AccountState, kind: str, name: str) -> Principal:
         if len(found) == 1:
             return found[0]
     inventory = state.inventory
-    names = ", ".join(sorted(p.name for p in candidates)) or "none"
+    names = ", ".join(sorted((p.name for p in candidates), key=str.casefold)) or "none"
     raise ConfigError(
         f"account {inventory.account_name} ({inventory.account_id}) has no {kind} named '{name}'; "
         f"its {kind}s: {names}."
