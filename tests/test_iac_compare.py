@@ -101,3 +101,24 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
     assert locate(principal, "s3:GetBucketPolicy").line == 7
     assert locate(principal, "s3:PutObject").line == 5
     assert locate(principal, "ec2:RunInstances").line == 1
+
+
+@pytest.mark.parametrize("folder, expected", [
+    ("terraform", ["new-grant-unused  s3:PutBucketPolicy", "removed-grant-used  logs:CreateLogGroup"]),
+    ("cloudformation", ["new-grant-unused  lambda:UpdateFunctionCode", "removed-grant-used  dynamodb:DeleteItem"]),
+])
+def test_examples_run_as_their_readme_says(folder, expected):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, str(root / "examples" / folder / "run.py")], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == 1
+    errors = [line for line in run.stdout.splitlines() if line.startswith("error")]
+    assert len(errors) == len(expected)
+    assert all(want in line for want, line in zip(expected, errors, strict=True))
+    readme = (root / "examples" / folder / "README.md").read_text()
+    assert all(line in readme for line in run.stdout.splitlines())
