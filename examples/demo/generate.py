@@ -291,6 +291,7 @@ def assume(trail: Trail, caller: dict, caller_account: str, role_account: str, r
     shared = _uuid("shared", key)
     for recipient in sorted({caller_account, role_account}):
         record = call(caller, when, "sts.amazonaws.com", "AssumeRole", request=request, response=response)
+        record["requestID"] = _id("request", key, length=20)  # one call: both copies share the requestID
         if recipient != caller_account or role_account != caller_account:
             record["sharedEventID"] = shared
         trail.add(recipient, record)
