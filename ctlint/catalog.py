@@ -24,6 +24,8 @@ CATALOG_FILE = "iam_catalog.json.gz"
 LEVELS_BY_CODE = {"L": "List", "R": "Read", "W": "Write", "T": "Tagging", "P": "Permissions management"}
 # Most privileged first: the access level of an action with several is the first of these it has.
 LEVEL_RANK = ("Permissions management", "Write", "Tagging", "Read", "List")
+# Compact catalog row: (canonical name, service, level codes, observability code, data_event_service).
+_Row = tuple[str, str, str, str, "str | None"]
 OBS_BY_CODE = {
     "m": Observability.MANAGEMENT,
     "d": Observability.DATA,
@@ -42,6 +44,21 @@ class ActionInfo:
     data_event_service: str | None  # for DATA actions: the usage.data_events name that makes it observable
 
 
+def _level_combinations() -> dict[str, tuple[str, ...]]:
+    """Every sorted combination of level codes -> alphabetical level names ("TW" -> ("Tagging", "Write"))."""
+    from itertools import combinations
+
+    codes = sorted(LEVELS_BY_CODE)
+    return {
+        "".join(combo): tuple(sorted(LEVELS_BY_CODE[c] for c in combo))
+        for size in range(1, len(codes) + 1)
+        for combo in combinations(codes, size)
+    }
+
+
+_LEVELS = _level_combinations()
+
+
 class Catalog:
     """Immutable after construction; use `Catalog.load()` for the shared, cached instance."""
 
@@ -49,13 +66,21 @@ class Catalog:
     _lock = threading.Lock()
 
     def __init__(self, versions: Mapping[str, str], infos: Iterable[ActionInfo]) -> None:
+        self._setup(versions, {i.name.lower(): i for i in infos})
+
+    def _setup(self, versions: Mapping[str, str], by_lower: dict[str, ActionInfo | _Row]) -> None:
         self.versions: Mapping[str, str] = MappingProxyType(dict(versions))
-        self._by_lower: dict[str, ActionInfo] = {i.name.lower(): i for i in infos}
+        # Values are ActionInfo, or compact rows turned into ActionInfo on first lookup: building 22k frozen
+        # dataclasses up front would double the load time.
+        self._by_lower = by_lower
         by_service: dict[str, list[str]] = {}
-        for info in self._by_lower.values():
-            by_service.setdefault(info.service.lower(), []).append(info.name)
-        self._by_service = {svc: tuple(sorted(names)) for svc, names in by_service.items()}
-        self.all_actions: frozenset[str] = frozenset(i.name for i in self._by_lower.values())
+        names = []
+        for value in by_lower.values():
+            name = value.name if isinstance(value, ActionInfo) else value[0]
+            names.append(name)
+            by_service.setdefault(name.partition(":")[0].lower(), []).append(name)
+        self._by_service = {svc: tuple(sorted(n)) for svc, n in by_service.items()}
+        self.all_actions: frozenset[str] = frozenset(names)
         self.services: frozenset[str] = frozenset(self._by_service)
         # Per-instance cache (an lru_cache on the method would keep every instance alive).
         self._expand_cached = lru_cache(maxsize=16384)(self._expand)
@@ -77,33 +102,44 @@ class Catalog:
             doc = json.loads(gzip.decompress(content))
             versions = doc["versions"]
             data_service = doc["data_event_service"]
-            infos = []
+            rows: dict[str, ActionInfo | _Row] = {}
             for service, (names, levels, obs) in doc["services"].items():
                 for name, level_code, obs_code in zip(names, levels, obs, strict=True):
+                    if level_code not in _LEVELS or obs_code not in OBS_BY_CODE:
+                        raise ValueError(f"bad codes for {service}:{name}")
                     full = f"{service}:{name}"
-                    access_levels = tuple(sorted(LEVELS_BY_CODE[c] for c in level_code))
-                    infos.append(
-                        ActionInfo(
-                            name=full,
-                            service=service,
-                            access_levels=access_levels,
-                            access_level=next(lv for lv in LEVEL_RANK if lv in access_levels),
-                            observability=OBS_BY_CODE[obs_code],
-                            data_event_service=data_service.get(full),
-                        )
-                    )
-        except (OSError, EOFError, ValueError, KeyError, TypeError, StopIteration) as exc:
+                    rows[full.lower()] = (full, service, level_code, obs_code, data_service.get(full))
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"The IAM catalog {source} is corrupt ({exc}); reinstall ctlint.") from exc
-        return cls(versions, infos)
+        catalog = cls.__new__(cls)
+        catalog._setup(versions, rows)
+        return catalog
 
     # ------------------------------------------------------------ lookups
 
     def info(self, action: str) -> ActionInfo | None:
-        return self._by_lower.get(action.lower())
+        key = action.lower()
+        value = self._by_lower.get(key)
+        if value is None or isinstance(value, ActionInfo):
+            return value
+        name, service, level_code, obs_code, data_service = value
+        access_levels = _LEVELS[level_code]
+        info = ActionInfo(
+            name=name,
+            service=service,
+            access_levels=access_levels,
+            access_level=next(lv for lv in LEVEL_RANK if lv in access_levels),
+            observability=OBS_BY_CODE[obs_code],
+            data_event_service=data_service,
+        )
+        self._by_lower[key] = info  # benign race: every thread computes the same value
+        return info
 
     def canonical(self, action: str) -> str | None:
-        info = self._by_lower.get(action.lower())
-        return info.name if info else None
+        value = self._by_lower.get(action.lower())
+        if value is None:
+            return None
+        return value.name if isinstance(value, ActionInfo) else value[0]
 
     def service_actions(self, service: str) -> tuple[str, ...]:
         return self._by_service.get(service.lower(), ())
@@ -114,8 +150,8 @@ class Catalog:
 
     def _expand(self, pattern: str) -> frozenset[str]:
         if not has_wildcard(pattern):
-            info = self._by_lower.get(pattern.lower())
-            return frozenset((info.name,)) if info else frozenset()
+            name = self.canonical(pattern)
+            return frozenset((name,)) if name else frozenset()
         if pattern.strip("*") == "":
             return self.all_actions
         service, sep, _ = pattern.partition(":")
