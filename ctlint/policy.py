@@ -179,14 +179,18 @@ def _parse_statement(
 # ---------------------------------------------------------------- evaluation with caches
 
 
-@dataclass(frozen=True)
+@dataclass
 class _DocumentEffect:
-    """What one policy document contributes, independent of who holds it (shared by many principals)."""
+    """What one policy document contributes, independent of who holds it (shared by many principals).
 
-    allow: frozenset[str]
-    deny: frozenset[str]  # only unconditional, all-resource Deny statements
+    Action sets are bitsets (Python ints, one bit per catalog action): union, intersection and difference
+    of 22,000-action sets then cost microseconds instead of milliseconds per principal."""
+
+    allow: int
+    deny: int  # only unconditional, all-resource Deny statements
     unknown_patterns: tuple[str, ...]
     assume_role_resources: tuple[str, ...]
+    allow_set: frozenset[str] | None = None  # materialised on demand, as a base for results
 
 
 def _deny_applies_everywhere(stmt: Statement) -> bool:
@@ -195,17 +199,25 @@ def _deny_applies_everywhere(stmt: Statement) -> bool:
 
 class _Evaluator:
     """Expansion caches for one universe. Managed policies are shared by many principals, so caching per
-    pattern and per document turns 1,000 principals into a handful of expansions plus set algebra."""
+    pattern and per document turns 1,000 principals into a handful of expansions plus bit arithmetic."""
 
     def __init__(self, universe: ActionUniverse) -> None:
         self.universe = universe
+        self._names: list[str] = sorted(universe.all_actions)
+        self._bit: dict[str, int] = {name: i for i, name in enumerate(self._names)}
+        self._full = (1 << len(self._names)) - 1
+        self._full_set: frozenset[str] | None = universe.all_actions  # None once _names outgrows it
         self._patterns: dict[str, frozenset[str]] = {}
+        self._pattern_bits: dict[str, int] = {}
         self._not_patterns: dict[frozenset[str], frozenset[str]] = {}
         # Keyed by id() of the statements tuple, holding the tuple so the id stays valid; the loader
         # shares one statements tuple between all attachments of a managed policy.
         self._docs_by_id: dict[int, tuple[tuple[Statement, ...], _DocumentEffect]] = {}
         self._docs: dict[tuple[Statement, ...], _DocumentEffect] = {}
         self._combos: dict[tuple[int, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+        self._results: dict[int, frozenset[str]] = {}
+
+    # ------------------------------------------------------------ sets of names
 
     def expand(self, pattern: str) -> frozenset[str]:
         key = pattern.lower()
@@ -228,6 +240,57 @@ class _Evaluator:
             return self.expand(stmt.actions[0])
         return frozenset().union(*(self.expand(p) for p in stmt.actions))
 
+    # ------------------------------------------------------------ bitsets
+
+    def _to_bits(self, names: Iterable[str]) -> int:
+        buf = bytearray((len(self._names) + 8) // 8 + 1)
+        for name in names:
+            i = self._bit.get(name)
+            if i is None:  # outside all_actions: should not happen, but never lose an action
+                i = self._bit[name] = len(self._names)
+                self._names.append(name)
+                self._full = (1 << len(self._names)) - 1
+                self._full_set = None
+                buf.extend(bytes(max(0, (i >> 3) + 1 - len(buf))))
+            buf[i >> 3] |= 1 << (i & 7)
+        return int.from_bytes(buf, "little")
+
+    def _names_of(self, bits: int) -> list[str]:
+        names = self._names
+        if bits.bit_count() <= 64:
+            # Sparse (a few denied or extra actions): walk the set bits directly.
+            out = []
+            while bits:
+                low = bits & -bits
+                out.append(names[low.bit_length() - 1])
+                bits ^= low
+            return out
+        out = []
+        data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+        for byte_index, byte in enumerate(data):
+            if byte:
+                base = byte_index << 3
+                out.extend([names[base + j] for j in _BYTE_BITS[byte]])
+        return out
+
+    def pattern_bits(self, pattern: str) -> int:
+        key = pattern.lower()
+        hit = self._pattern_bits.get(key)
+        if hit is None:
+            expanded = self.expand(pattern)
+            hit = self._full if len(expanded) == len(self.universe.all_actions) and expanded == self.universe.all_actions else self._to_bits(expanded)
+            self._pattern_bits[key] = hit
+        return hit
+
+    def statement_bits(self, stmt: Statement) -> int:
+        bits = 0
+        for p in stmt.not_actions if stmt.not_actions is not None else stmt.actions:
+            bits |= self.pattern_bits(p)
+        # NotAction: the complement within the universe.
+        return self._full & ~bits if stmt.not_actions is not None else bits
+
+    # ------------------------------------------------------------ documents and principals
+
     def document(self, doc: PolicyDocument) -> _DocumentEffect:
         entry = self._docs_by_id.get(id(doc.statements))
         if entry is not None and entry[0] is doc.statements:
@@ -239,25 +302,25 @@ class _Evaluator:
         return effect
 
     def _evaluate(self, statements: tuple[Statement, ...]) -> _DocumentEffect:
-        allow: list[frozenset[str]] = []
-        deny: list[frozenset[str]] = []
+        allow = deny = 0
         unknown: list[str] = []
         assume: list[str] = []
+        assume_bit = self.pattern_bits(_ASSUME_ROLE)
         for stmt in statements:
-            actions = self.statement_actions(stmt)
+            bits = self.statement_bits(stmt)
             if stmt.effect == "Allow":
-                allow.append(actions)
+                allow |= bits
                 if stmt.not_actions is None:
-                    unknown.extend(p for p in stmt.actions if not self.expand(p))
-                if _ASSUME_ROLE in actions:
+                    unknown.extend(p for p in stmt.actions if not self.pattern_bits(p))
+                if bits & assume_bit:
                     # NotResource is approximated as "anywhere": we would rather ask about one role too
                     # many than miss an assumable role.
                     assume.extend(stmt.resources if stmt.not_resources is None else ("*",))
             elif _deny_applies_everywhere(stmt):
-                deny.append(actions)
+                deny |= bits
         return _DocumentEffect(
-            allow=_union(allow),
-            deny=_union(deny),
+            allow=allow,
+            deny=deny,
             unknown_patterns=tuple(dict.fromkeys(unknown)),
             assume_role_resources=tuple(dict.fromkeys(assume)),
         )
@@ -283,32 +346,61 @@ class _Evaluator:
     ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
         # document() holds every statements tuple it saw, so the ids in the combo key cannot be reused.
         effects = [self.document(d) for d in docs]
-        actions = _union([e.allow for e in effects])
+        allow = deny = 0
+        for e in effects:
+            allow |= e.allow
+            deny |= e.deny
         if boundary is not None:
             b = self.document(boundary)
-            actions = actions & b.allow
-            denied = _union([e.deny for e in effects] + [b.deny])
-        else:
-            denied = _union([e.deny for e in effects])
-        if denied:
-            actions = actions - denied
+            allow &= b.allow
+            deny |= b.deny
+        result = allow & ~deny
         unknown = tuple(sorted({p for e in effects for p in e.unknown_patterns}))
         assume = (
             tuple(sorted({r for e in effects for r in e.assume_role_resources}))
-            if _ASSUME_ROLE in actions
+            if result & self.pattern_bits(_ASSUME_ROLE)
             else ()
         )
-        return frozenset(actions), unknown, assume
+        return self._materialise(result, effects), unknown, assume
+
+    def _materialise(self, bits: int, effects: Sequence[_DocumentEffect]) -> frozenset[str]:
+        """The frozenset for a bitset, built with as little copying as possible: results are cached by
+        value, and a large result is derived from the closest document set (one copy of 22,000 names is
+        far cheaper than inserting them one by one)."""
+        hit = self._results.get(bits)
+        if hit is not None:
+            return hit
+        # Start from the set that is cheapest to turn into the result: the whole universe (never copied
+        # until changed) or a document's allow set, counting the cost of materialising that set first.
+        base_bits, base_set = self._full, self._full_set
+        best_cost = (self._full ^ bits).bit_count() + (0 if base_set is not None else len(self._names))
+        for e in effects:
+            cost = (e.allow ^ bits).bit_count() + (0 if e.allow_set is not None else e.allow.bit_count())
+            if cost < best_cost:
+                best_cost = cost
+                base_bits, base_set = e.allow, e.allow_set
+        if bits.bit_count() <= best_cost:
+            result = frozenset(self._names_of(bits))
+        else:
+            if base_set is None:
+                base_set = self._results.get(base_bits) or frozenset(self._names_of(base_bits))
+                self._results.setdefault(base_bits, base_set)
+                for e in effects:
+                    if e.allow == base_bits:
+                        e.allow_set = base_set
+            result = base_set
+            removed = base_bits & ~bits
+            extra = bits & ~base_bits
+            if removed:
+                result = result.difference(self._names_of(removed))
+            if extra:
+                result = result.union(self._names_of(extra))
+        self._results[bits] = result
+        return result
 
 
-def _union(sets: Sequence[frozenset[str]]) -> frozenset[str]:
-    if not sets:
-        return frozenset()
-    if len(sets) == 1:
-        return sets[0]
-    # Start from the largest set: frozenset.union copies its receiver once, then adds the rest.
-    largest = max(sets, key=len)
-    return largest.union(*(s for s in sets if s is not largest))
+# For each byte value, the positions of its set bits: turns a bitset into names a byte at a time.
+_BYTE_BITS: tuple[tuple[int, ...], ...] = tuple(tuple(j for j in range(8) if value >> j & 1) for value in range(256))
 
 
 def _unique_docs(docs: Iterable[PolicyDocument]) -> tuple[PolicyDocument, ...]:
