@@ -227,7 +227,7 @@ def test_destrole_never_assumed_says_so(capsys):
     code, out, err = show(capsys, "--user", "alice", "--destaccount", "backup", "--destrole", "admin")
     assert code == 0
     assert "alice did not assume admin" in err
-    assert "may not assume arn:aws:iam::222222222222:role/admin" in err
+    assert "alice cannot assume arn:aws:iam::222222222222:role/admin: its policies or" in err
     assert out.startswith("- backup:StartBackupJob\n")
 
 
@@ -293,3 +293,20 @@ def test_colour_only_on_a_terminal_and_not_with_no_color(capsys, monkeypatch):
     assert "\033[32m+ s3:CreateBucket\033[0m\n" in out
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert "\033[" not in show(capsys, "--user", "alice", "--no-color")[1]
+
+
+def test_docs_show_the_real_output(capsys, monkeypatch):
+    """Every `$ ctlint show ...` block in docs/show.md is what the command prints (stderr, then stdout)."""
+    import shlex
+
+    root = DEMO.parents[2]
+    monkeypatch.chdir(root)
+    blocks = [b for b in (root / "docs" / "show.md").read_text(encoding="utf-8").split("```") if b.startswith("\n$ ")]
+    assert len(blocks) >= 10
+    for block in blocks:
+        command, *expected = block.strip("\n").split("\n")
+        argv = shlex.split(command.removeprefix("$ ctlint "))
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert (err + out).splitlines() == expected, command
+        assert code == (2 if "dave" in command else 0)

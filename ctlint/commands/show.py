@@ -110,7 +110,8 @@ def _dest_diff(analysis: Analysis, source: AccountState, principal: Principal, d
         _info(f"{principal.name} did not assume {role.name} between {window.start:%Y-%m-%d} and "
               f"{window.end:%Y-%m-%d}.")
         if not (may_assume(source.grants[principal.arn], role.arn) and trust_admits(role, principal.arn)):
-            _info(f"({principal.name} may not assume {role.arn} by its policies and the role's trust policy.)")
+            _info(f"{principal.name} cannot assume {role.arn}: its policies or the role's trust policy "
+                  "do not allow it.")
     return _Diff(dest.grants[role.arn].actions, used)
 
 
