@@ -18,21 +18,22 @@ from ctlint.allowlist import apply_allowlist
 from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.errors import ConfigError, InputError
-from ctlint.evaluate import AccountState, EvaluationInput, evaluate
+from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
 from ctlint.events import map_usage
-from ctlint.inventory import load_snapshot
+from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
     Finding,
     Inventory,
     Principal,
     RawUsage,
+    RuleSpec,
     RunResult,
     SourceLocation,
     Usage,
     Window,
 )
-from ctlint.policy import compute_grants, granting_statement
+from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 
 
@@ -83,21 +84,26 @@ def make_engine(config: Config, args: Any = None):
     )
 
 
-def _load_account(config: Config, account: AccountConfig) -> tuple[Inventory | None, Inventory, Any]:
+def _load_account(
+    config: Config, account: AccountConfig, warnings: list[str]
+) -> tuple[Inventory | None, Inventory, Any]:
     snapshot = None
     if account.iam is not None:
-        snapshot = load_snapshot(
+        read = read_snapshot(
             account.iam,
             account_id=account.id,
             account_name=account.name,
             display_path=display_path(account.iam),
         )
+        snapshot = read.inventory
+        warnings.extend(read.warnings)
     if not account.iac:
         return snapshot, snapshot, None
     from ctlint.iac.loader import load_iac
 
     result = load_iac(
-        account.iac, base_dir=config.base_dir, account_id=account.id, account_name=account.name, snapshot=snapshot
+        account.iac, base_dir=config.base_dir, account_id=account.id, account_name=account.name,
+        snapshot=snapshot, display_root=Path.cwd(),
     )
     # The IaC is the proposed state: its principals replace the deployed ones of the same ARN.
     proposed = {p.arn: p for p in (snapshot.principals if snapshot else ())}
@@ -129,8 +135,9 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     deployed: list[Inventory | None] = []
     states: list[AccountState] = []
     iac_results: list[Any] = []
+    warnings: list[str] = []
     for account in config.accounts:
-        snapshot, inventory, iac = _load_account(config, account)
+        snapshot, inventory, iac = _load_account(config, account, warnings)
         grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
         states.append(AccountState(inventory=inventory, grants=grants))
         deployed.append(snapshot)
@@ -140,7 +147,12 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     _require_events(config, raw, window)
     usage = map_usage(raw)
     active = frozenset(row.principal_arn for row in raw.rows) | frozenset(s.role_arn for s in raw.sessions)
-    warnings = [f"skipped unreadable file {path}" for path in raw.skipped_files]
+    warnings.extend(f"skipped unreadable file {path}" for path in raw.skipped_files)
+    for result in iac_results:
+        warnings.extend(
+            f"{where.path}:{where.line}: {text} could not be resolved offline" for text, where in
+            (result.unresolved if result is not None else ())
+        )
     warnings.extend(
         f"{u.count} event(s) {u.event_source} {u.event_name} map to no IAM action ctlint knows; they are ignored."
         for u in usage.unmapped
@@ -160,44 +172,67 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
 
 
 def _locator(analysis: Analysis):
-    iac_locations: dict[tuple[str, str], SourceLocation] = {}
-    for result in analysis.iac:
-        if result is not None:
-            iac_locations.update(result.action_locations)
+    """Snapshot principals point at their definition; IaC principals at the action string that grants."""
+    from ctlint.iac.compare import make_locator
+
+    iac_locators = {
+        principal.arn: make_locator(result)
+        for result in analysis.iac
+        if result is not None
+        for principal in result.inventory.principals
+    }
 
     def locate(principal: Principal, action: str | None) -> SourceLocation | None:
-        if action is None or principal.origin == "snapshot":
-            return principal.location
-        found = granting_statement(principal, action, analysis.catalog)
-        if found is None:
-            return principal.location
-        document, statement = found
-        for pattern in (*statement.actions, *(statement.not_actions or ())):
-            if (principal.arn, pattern) in iac_locations:
-                return iac_locations[(principal.arn, pattern)]
-        return statement.location or document.location or principal.location
+        locator = iac_locators.get(principal.arn)
+        return locator(principal, action) if locator else principal.location
 
     return locate
 
 
-def _iac_findings(analysis: Analysis, rules) -> list[Finding]:
-    enabled = {r.kind: r for r in rules if r.enabled}
+def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec]) -> list[Finding]:
+    """The pull-request rules (proposed IaC vs deployed snapshot) and IaC principals nobody can link."""
     if not any(analysis.iac):
         return []
     from ctlint.iac.compare import pr_findings
 
+    enabled = {r.kind: r for r in rules if r.enabled}
     findings: list[Finding] = []
     for state, snapshot, result in zip(analysis.accounts, analysis.deployed, analysis.iac, strict=True):
-        if result is None or snapshot is None:
+        if result is None:
             continue
+        inventory = state.inventory
+        unlinked = enabled.get("iac-unlinked")
+        for address, where in result.unlinked if unlinked else ():
+            findings.append(Finding(
+                rule=unlinked.id, level=unlinked.level, account=inventory.account_id,
+                account_name=inventory.account_name, principal=address, principal_type="unlinked",
+                action=None, role=None,
+                message=f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
+                "its grants are not checked.",
+                fingerprint=fingerprint(inventory.account_id, address, unlinked.id, None, None),
+                location=where,
+            ))
+        if snapshot is None:
+            continue
+        pr_rules = {kind: enabled[kind] for kind in ("new-grant-unused", "removed-grant-used") if kind in enabled}
         for finding in pr_findings(
-            state.inventory, snapshot, analysis.usage, analysis.catalog,
-            account_name=state.inventory.account_name, locate=_locator(analysis),
+            inventory, snapshot, analysis.usage, analysis.catalog,
+            account_name=inventory.account_name, locate=_locator(analysis),
+            data_events=analysis.config.data_events,
+            levels={kind: rule.level for kind, rule in pr_rules.items()},
         ):
-            rule = enabled.get(finding.rule)
-            if rule is not None:
-                findings.append(replace(finding, level=rule.level))
+            if finding.rule in pr_rules:
+                findings.append(finding)
     return findings
+
+
+def _data_versions(analysis: Analysis) -> dict[str, str]:
+    versions = dict(analysis.catalog.versions)
+    if any(analysis.iac):
+        from ctlint.iac.managed import data_version
+
+        versions["aws_managed_policies"] = data_version()
+    return versions
 
 
 def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
@@ -230,7 +265,7 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
     return RunResult(
         tool_version=__version__,
         window=analysis.window,
-        data=DataVersions(catalog=dict(analysis.catalog.versions)),
+        data=DataVersions(catalog=_data_versions(analysis)),
         accounts=tuple((a.name, a.id) for a in config.accounts),
         rules=rules,
         findings=tuple(kept),

@@ -22,6 +22,7 @@ KINDS = (
     "unknown-action",
     "new-grant-unused",
     "removed-grant-used",
+    "iac-unlinked",
 )
 _REQUIRED = ("id", "kind", "level", "title", "description", "help")
 _ALLOWED = set(_REQUIRED) | {"tags", "filters", "enabled", "why"}

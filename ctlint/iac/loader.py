@@ -61,18 +61,20 @@ def load_iac(
     account_id: str,
     account_name: str,
     snapshot: Inventory | None,
+    display_root: Path | None = None,
 ) -> IacResult:
     """Read every IaC file of one account into one proposed inventory.
 
     AWS managed policies attached by ARN resolve from `snapshot` first, then from ctlint's shipped data.
-    Locations name files relative to `base_dir` (the config file's folder).
+    Locations name files relative to `display_root` (ctlint check passes the working directory, so
+    SARIF paths are repository-relative), by default relative to `base_dir` (the config file's folder).
     """
     parsed: list[Parsed] = []
     shown: list[str] = []
     for index, entry in enumerate(entries):
         kind, paths = _files(entry, base_dir, index)
         for path in paths:
-            display = _display(path, base_dir)
+            display = _display(path, display_root or base_dir)
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
