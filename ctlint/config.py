@@ -306,12 +306,18 @@ def resolve_window(
     now = now or datetime.now(timezone.utc)
     end_day = parse_date(end, "--end") if end else config.window_end
     start_day = parse_date(start, "--start") if start else config.window_start
+    # Name where each bound came from: the option, the config key, or the default.
+    start_from = "--start" if start else (f"{config.path}: window.start" if start_day else "the default window start")
+    end_from = "--end" if end else (f"{config.path}: window.end" if end_day else "the window end (now)")
     window_end = _midnight(end_day) if end_day else now
     window_start = _midnight(start_day) if start_day else window_end - timedelta(days=config.lookback_days)
-    if window_start >= window_end:
-        raise ConfigError(f"the window start {window_start:%Y-%m-%d} is not before its end {window_end:%Y-%m-%d}.")
     if window_start > now:
-        raise ConfigError(f"the window start {window_start:%Y-%m-%d} is in the future.")
+        raise ConfigError(f"{start_from} {window_start:%Y-%m-%d} is in the future.")
     if window_end > now + timedelta(days=1):
-        raise ConfigError(f"the window end {window_end:%Y-%m-%d} is in the future.")
+        raise ConfigError(f"{end_from} {window_end:%Y-%m-%d} is in the future.")
+    if window_start >= window_end:
+        raise ConfigError(
+            f"the window start {window_start:%Y-%m-%d} ({start_from}) is not before its end "
+            f"{window_end:%Y-%m-%d} ({end_from})."
+        )
     return Window(start=window_start, end=window_end)
