@@ -72,9 +72,13 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def to_json(usage: Usage) -> dict[str, Any]:
-    """The public JSON contract of `ctlint usage` (sorted, deterministic)."""
-    return {
+def to_json(usage: Usage, *, skipping: bool = False) -> dict[str, Any]:
+    """The public JSON contract of `ctlint usage` (sorted, deterministic).
+
+    With `skipping` (--skip-bad-files) it also lists `skipped_files`, possibly empty, so a consumer can
+    tell a complete read from a partial one.
+    """
+    document: dict[str, Any] = {
         "principals": [
             {
                 "principal": arn,
@@ -96,6 +100,9 @@ def to_json(usage: Usage) -> dict[str, Any]:
         ],
         "events": {"read": usage.stats.read, "counted": usage.stats.counted, "errors": usage.stats.errors},
     }
+    if skipping:
+        document["skipped_files"] = sorted(usage.skipped_files)
+    return document
 
 
 def to_text(usage: Usage) -> str:
@@ -138,6 +145,6 @@ def run(args: argparse.Namespace) -> int:
     print(note + ".", file=sys.stderr)
     usage = map_usage(raw)
     if args.json:
-        write_text_atomic(Path(args.json), json.dumps(to_json(usage), indent=2, sort_keys=False) + "\n")
+        write_text_atomic(Path(args.json), json.dumps(to_json(usage, skipping=args.skip_bad_files), indent=2, sort_keys=False) + "\n")
     sys.stdout.write(to_text(usage))
     return 0
