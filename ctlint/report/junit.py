@@ -44,6 +44,7 @@ def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: Ru
         ("window.start", result.window.start.isoformat()),
         ("window.end", result.window.end.isoformat()),
         *sorted((f"data.{k}", v) for k, v in result.data.catalog.items()),
+        *(("skipped_file", name) for name in sorted(result.skipped_files)),
     ):
         ET.SubElement(properties, "property", name=_clean(name), value=_clean(str(value)))
     failures = skipped = 0

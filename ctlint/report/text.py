@@ -51,6 +51,9 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     for finding in result.findings:
         counts[finding.level.value] += 1
     lines.append("")
+    if result.skipped_files:
+        lines.append(f"{len(result.skipped_files)} unreadable CloudTrail file(s) skipped (--skip-bad-files):")
+        lines.extend(f"  {name}" for name in sorted(result.skipped_files))
     if result.suppressed:
         lines.append(f"{len(result.suppressed)} finding(s) suppressed by the allowlist.")
     if result.fixed:
