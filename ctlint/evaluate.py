@@ -207,7 +207,13 @@ class _Evaluator:
 
     def run(self) -> list[Finding]:
         roles = [p for state in self.data.accounts for p in state.inventory.principals if p.type == "role"]
-        assumed = {(row.source_arn, row.role_arn) for row in self.data.usage.assumptions}
+        # Assumption rows reach back before the window (sessions that started earlier); only count those
+        # inside it, or whose session acted inside it.
+        assumed = {
+            (row.source_arn, row.role_arn)
+            for row in self.data.usage.assumptions
+            if row.last_seen >= self.window.start
+        } | {(row.source_arn, row.role_arn) for row in self.data.usage.sessions}
         enabled = [rule for rule in self.data.rules if rule.enabled]
         actor_rule_on = any(rule.kind == "unused-actor" for rule in enabled)
         findings: list[Finding] = []

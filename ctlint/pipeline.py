@@ -146,7 +146,12 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     raw = make_engine(config, args).collect(window, [a.id for a in config.accounts])
     _require_events(config, raw, window)
     usage = map_usage(raw)
-    active = frozenset(row.principal_arn for row in raw.rows) | frozenset(s.role_arn for s in raw.sessions)
+    # A role counts as active when anyone assumed it in the window, even if the session made no call.
+    active = (
+        frozenset(row.principal_arn for row in raw.rows)
+        | frozenset(s.role_arn for s in raw.sessions)
+        | frozenset(a.role_arn for a in raw.assumptions if a.last_seen >= window.start)
+    )
     warnings.extend(f"skipped unreadable file {path}" for path in raw.skipped_files)
     for result in iac_results:
         warnings.extend(

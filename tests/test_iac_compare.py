@@ -104,21 +104,20 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
 
 
 @pytest.mark.parametrize("folder, expected", [
-    ("terraform", ["new-grant-unused  s3:PutBucketPolicy", "removed-grant-used  logs:CreateLogGroup"]),
-    ("cloudformation", ["new-grant-unused  lambda:UpdateFunctionCode", "removed-grant-used  dynamodb:DeleteItem"]),
+    ("terraform", ["s3:PutBucketPolicy  [new-grant-unused]  (examples/terraform/plan.json:424)",
+                   "logs:CreateLogGroup  [removed-grant-used]"]),
+    ("cloudformation", ["lambda:UpdateFunctionCode  [new-grant-unused]  (examples/cloudformation/template.yaml:62)",
+                        "dynamodb:DeleteItem  [removed-grant-used]"]),
 ])
-def test_examples_run_as_their_readme_says(folder, expected):
-    import os
-    import subprocess
-    import sys
+def test_examples_run_as_their_readme_says(folder, expected, capsys, monkeypatch):
+    from ctlint.cli import main
 
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    run = subprocess.run([sys.executable, str(root / "examples" / folder / "run.py")], capture_output=True,
-                         text=True, env=env)
-    assert run.returncode == 1
-    errors = [line for line in run.stdout.splitlines() if line.startswith("error")]
-    assert len(errors) == len(expected)
-    assert all(want in line for want, line in zip(expected, errors, strict=True))
+    monkeypatch.chdir(root)
+    code = main(["check", "--config", f"examples/{folder}/ctlint.yaml", "--no-color"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert all(any(want in line for line in out.splitlines()) for want in expected)
     readme = (root / "examples" / folder / "README.md").read_text()
-    assert all(line in readme for line in run.stdout.splitlines())
+    block = readme.split(f"$ ctlint check --config examples/{folder}/ctlint.yaml\n", 1)[1].split("$ echo", 1)[0]
+    assert block == out

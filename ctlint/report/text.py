@@ -29,6 +29,10 @@ def _line(finding: Finding, colour: bool) -> str:
     return f"* {finding.message}  [{finding.rule}]"
 
 
+def _where(location) -> str:
+    return f"  ({location.path}:{location.line})" if location else ""
+
+
 def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines: list[str] = [
         f"ctlint {result.tool_version}: window {result.window.start:%Y-%m-%d} to {result.window.end:%Y-%m-%d} "
@@ -40,13 +44,15 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         lines.append(f"account {names.get(account, account)} ({account})")
         for principal, items in groupby(account_findings, key=lambda f: f.principal):
             items = list(items)
-            location = items[0].location
-            where = f"  ({location.path}:{location.line})" if location else ""
-            lines.append(f"  {items[0].principal_type} {principal}{where}")
+            # One location for the principal (a snapshot), or one per line (IaC: the granting statement).
+            locations = {f.location for f in items}
+            shared = locations.pop() if len(locations) == 1 else None
+            lines.append(f"  {items[0].principal_type} {principal}{_where(shared)}")
             # Principal-level findings first, then the action diff in catalog order.
             for finding in sorted(items, key=lambda f: (f.action is not None, f.action or "", f.rule)):
                 marker = "  (new)" if finding.baseline == "new" else ""
-                lines.append(f"    {_line(finding, colour)}{marker}")
+                own = "" if shared is not None else _where(finding.location)
+                lines.append(f"    {_line(finding, colour)}{marker}{own}")
     counts: dict[str, int] = defaultdict(int)
     for finding in result.findings:
         counts[finding.level.value] += 1
