@@ -310,3 +310,21 @@ def test_docs_show_the_real_output(capsys, monkeypatch):
         out, err = capsys.readouterr()
         assert (err + out).splitlines() == expected, command
         assert code == (2 if "dave" in command else 0)
+
+
+def test_readme_show_commands_print_what_the_readme_says(capsys, monkeypatch):
+    """The README's `ctlint show` excerpt: several commands in one block, each followed by its output."""
+    import re
+    import shlex
+
+    root = DEMO.parents[2]
+    monkeypatch.chdir(root)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Following users into roles", 1)[1].split("```", 2)[1]
+    runs = [r for r in re.split(r"^\$ ctlint ", block, flags=re.M) if r.strip()]
+    assert len(runs) >= 4
+    for run in runs:
+        command, *expected = run.strip("\n").split("\n")
+        assert main(shlex.split(command)) == 0
+        out, err = capsys.readouterr()
+        assert (err + out).splitlines() == expected, command
