@@ -207,10 +207,10 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec]) -> list[Finding
             continue
         inventory = state.inventory
         unlinked = enabled.get("iac-unlinked")
-        for address, where in result.unlinked if unlinked else ():
+        for address, where, kind in result.unlinked if unlinked else ():
             findings.append(Finding(
                 rule=unlinked.id, level=unlinked.level, account=inventory.account_id,
-                account_name=inventory.account_name, principal=address, principal_type="unlinked",
+                account_name=inventory.account_name, principal=address, principal_type=kind,
                 action=None, role=None,
                 message=f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
                 "its grants are not checked.",

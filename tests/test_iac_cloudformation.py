@@ -41,7 +41,7 @@ def test_names_resolve_from_sub_parameters_and_paths(result):
 
 
 def test_generated_role_is_unlinked(result, yaml_text):
-    assert [(key, where.path, where.line) for key, where in result.unlinked] == [
+    assert [(key, where.path, where.line) for key, where, _kind in result.unlinked] == [
         ("GeneratedRole", "template.yaml", _line_of(yaml_text, "  GeneratedRole:")),
     ]
 

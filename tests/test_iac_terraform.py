@@ -47,7 +47,7 @@ def test_principals_arns_and_origin(result):
 
 
 def test_generated_name_is_unlinked(result, plan_text):
-    assert result.unlinked == ((("aws_iam_role.generated"), result.unlinked[0][1]),)
+    assert result.unlinked == (("aws_iam_role.generated", result.unlinked[0][1], "role"),)
     assert result.unlinked[0][1].line == _line_of(plan_text, '"address": "aws_iam_role.generated"')
 
 

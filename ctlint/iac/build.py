@@ -46,7 +46,7 @@ class Parsed:
     # (principal kind, principal name, inline document): inline policies defined as separate resources
     inline: list[tuple[str, str, LocatedDocument]] = field(default_factory=list)
     memberships: list[tuple[str, str]] = field(default_factory=list)  # (user name, group name)
-    unlinked: list[tuple[str, SourceLocation]] = field(default_factory=list)
+    unlinked: list[tuple[str, SourceLocation, str]] = field(default_factory=list)
     unresolved: list[tuple[str, SourceLocation]] = field(default_factory=list)
 
 
@@ -104,7 +104,7 @@ def build_inventory(
     from_snapshot, snapshot_groups = snapshot_lookup(snapshot)
     customer: dict[str, LocatedDocument] = {}
     drafts: list[Draft] = []
-    unlinked: list[tuple[str, SourceLocation]] = []
+    unlinked: list[tuple[str, SourceLocation, str]] = []
     unresolved: list[tuple[str, SourceLocation]] = []
     for part in parts:
         customer.update(part.policies)

@@ -212,7 +212,7 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
             name: str | None = tpl.principal_name(logical_id)
         except Unresolved:
             name = None
-            out.unlinked.append((logical_id, where))
+            out.unlinked.append((logical_id, where, kind))
         draft = Draft(kind=kind, key=logical_id, name=name, location=where, origin="cloudformation",
                       path=tpl.path_of(logical_id))
         drafts[logical_id] = draft

@@ -22,8 +22,8 @@ KINDS = ("terraform_plan", "cloudformation")
 class IacResult:
     # Principals the IaC defines (origin "terraform"/"cloudformation"); ARNs from name, path, account id.
     inventory: Inventory
-    # (resource address / logical id, location) of principals whose name is generated at apply time.
-    unlinked: tuple[tuple[str, SourceLocation], ...]
+    # (resource address / logical id, location, "user" | "role") of principals named only at apply time.
+    unlinked: tuple[tuple[str, SourceLocation, str], ...]
     # Intrinsic functions / references / policies that could not be resolved offline.
     unresolved: tuple[tuple[str, SourceLocation], ...]
     # (principal ARN, action pattern as written) -> where that pattern is written (or the policy attached).

@@ -388,7 +388,7 @@ def _principal(plan: _Plan, inst: _Instance, kind: str, where: SourceLocation, o
     draft = Draft(kind=kind, key=inst.address, name=name, location=where, origin="terraform",
                   path=normalize_path(values.get("path")))
     if name is None:
-        out.unlinked.append((inst.address, where))
+        out.unlinked.append((inst.address, where, kind))
     if kind == "role":
         trust = plan.document(inst, ("assume_role_policy",), name="trust", kind="trust")
         draft.trust = trust
