@@ -15,6 +15,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileExistsError:  # mkdir met a file where a folder of the path should be
+        raise CtlintError(f"cannot write {path}: a part of its folder {path.parent} is a file.") from None
     except OSError as error:
         raise CtlintError(f"cannot write {path}: {error.strerror or error}.") from None
     try:
