@@ -60,10 +60,12 @@ def exit_code(result: RunResult, fail_on: str) -> int:
 
 
 def write_reports(args: argparse.Namespace, result: RunResult) -> None:
-    for fmt in ("json", "sarif", "junit", "markdown"):
-        path = getattr(args, fmt, None)
-        if path:
-            write_text_atomic(Path(path), renderer(fmt)(result))
+    """Render every report first, then write them: an interrupt while rendering leaves no file behind."""
+    files = [
+        (Path(path), renderer(fmt)(result))
+        for fmt in ("json", "sarif", "junit", "markdown")
+        if (path := getattr(args, fmt, None))
+    ]
     if args.format == "text":
         colour = not args.no_color and args.output is None and sys.stdout.isatty()
         from ctlint.report.text import render_text
@@ -72,8 +74,10 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
     else:
         rendered = renderer(args.format)(result)
     if args.output:
-        write_text_atomic(Path(args.output), rendered)
-    else:
+        files.append((Path(args.output), rendered))
+    for path, text in files:
+        write_text_atomic(path, text)
+    if not args.output:
         sys.stdout.write(rendered)
 
 
