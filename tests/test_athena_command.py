@@ -55,3 +55,22 @@ def test_bad_athena_value_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.
     assert main(["athena", "setup", "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert "athena.path" in err and "Traceback" not in err
+
+
+def test_readme_policy_is_the_documented_one_and_names_real_actions():
+    import json as _json
+    from pathlib import Path as _Path
+
+    from ctlint.catalog import Catalog
+
+    root = _Path(__file__).resolve().parents[1]
+
+    def policy(markdown: str) -> dict:
+        return _json.loads(markdown.split("```json", 1)[1].split("```", 1)[0])
+
+    readme = policy((root / "README.md").read_text(encoding="utf-8").split("### At scale, on Amazon Athena", 1)[1])
+    documented = policy((root / "docs" / "athena.md").read_text(encoding="utf-8").split("## The IAM permissions", 1)[1])
+    assert readme == documented
+    catalog = Catalog.load()
+    actions = {a for statement in readme["Statement"] for a in statement["Action"]}
+    assert actions and all(catalog.canonical(a) == a for a in actions), actions
