@@ -1,98 +1,85 @@
-"""The embedded engine: CloudTrail files → an in-memory DuckDB table of Athena's shape → the shared SQL.
+"""The embedded engine: CloudTrail files → compact rows (worker processes) → DuckDB → the shared SQL.
 
-Loading (once per engine, reused by every `collect`):
-1. `files.discover` finds the files; the first bytes of each tell `{"Records": [...]}` from NDJSON/arrays
-   (and catch a file that is not gzip although named `.gz`).
-2. DuckDB's `read_json` with explicit camelCase `columns=` and `records=true` (fast, and no schema
-   sampling that could drop `sessionContext`), for all files of a format at once; when that fails, file
-   by file, so the error names the broken file.
-3. Validation: every record needs eventSource, eventName and a readable eventTime. CloudTrail's own
-   form is `2026-06-01T12:00:00Z`; ISO variants with a space, fractions or an offset (written by some
-   exporters) are accepted and normalised to it, read as UTC when they carry no zone.
-4. The Athena-shaped table `cloudtrail`: lower-case columns, partitions `account` (recipient account),
-   `region`, `"timestamp"` (yyyy/MM/dd). Request parameters and response elements keep only what the
-   role-assumption query reads (roleArn, principalArn, provider, credentials.accessKeyId) and only for
-   sts AssumeRole* records, so no session token or other secret is ever held or returned.
+Reading (once per engine, reused by every `collect`):
+1. `files.discover` finds the files; each is keyed by (absolute path, size, mtime_ns).
+2. Files not in the cache (`ctlint.usage.cache`) are read by `ctlint.usage.reader` in worker processes
+   (one per core; ISA-L inflate, orjson, only the fields the SQL reads): each file becomes a few rows
+   that each stand for `ct_weight` equal events (see the reader), plus its unreadable-record count and
+   first problem, and the identity keys of its eventIDs. Small inputs are read in-process.
+3. Fail closed as before: an unreadable file, or a file with an unreadable record (no eventSource,
+   eventName or readable eventTime), stops the run with one sentence naming it, unless skip_bad_files
+   (up to max_skipped_share of the files) or skip_bad_records says otherwise.
+4. Per `collect(window)`: the table `cloudtrail` in Athena's shape (lower-case columns, partitions
+   `account`, `region` (NULL: not read by the SQL), `"timestamp"`) holds the weighted rows, except for
+   files that must be seen event by event, which are read again one row per event with their eventIDs:
+   files sharing an eventID with another file or within themselves (duplicate deliveries; the SQL's
+   dedupe decides) and files with a row whose first and last event lie on both sides of the window start
+   or end. The usage SQL runs after the mechanical weight rewrite of `ctlint.usage.weighted`; with
+   `exact=True` every file is read one row per event and the SQL runs unchanged (the reference the tests
+   compare against).
 """
 
 from __future__ import annotations
 
-import gzip
-import re
+import os
 import sys
 import time
-import zlib
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from ctlint.errors import EngineError, InputError
 from ctlint.model import RawUsage, Window
+from ctlint.usage import cache as cache_mod
 from ctlint.usage.files import discover
-from ctlint.usage.sql import ASSUME_EVENTS, rows_to_raw_usage, to_duckdb, usage_queries
+from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
+from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
+from ctlint.usage.weighted import weighted
 
 TABLE = "cloudtrail"
-MAX_OBJECT_SIZE = 1 << 30  # DuckDB's default 16 MB is smaller than some real delivery files
+PARALLEL_MIN_BYTES = 4 << 20  # below this, worker start-up costs more than it saves
+CACHE_MIN_BYTES = 1 << 20  # below this, reading the logs is cheaper than opening a cache
 
-_IDENTITY = (
-    "STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, invokedBy VARCHAR, "
-    "accessKeyId VARCHAR, userName VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(type VARCHAR, "
-    "principalId VARCHAR, arn VARCHAR, accountId VARCHAR, userName VARCHAR)))"
+ROWS_DDL = "file_id INTEGER, " + ", ".join(
+    f"{c} BIGINT" if c == "ct_weight" else f"{c} VARCHAR" for c in ROW_COLUMNS
 )
-# Keys are CloudTrail's camelCase: DuckDB matches `columns=` keys case-sensitively.
-_FIELDS = {
-    "eventVersion": "VARCHAR",
-    "eventTime": "VARCHAR",
-    "eventSource": "VARCHAR",
-    "eventName": "VARCHAR",
-    "awsRegion": "VARCHAR",
-    "errorCode": "VARCHAR",
-    "requestParameters": "JSON",
-    "responseElements": "JSON",
-    "eventID": "VARCHAR",
-    "requestID": "VARCHAR",
-    "recipientAccountId": "VARCHAR",
-    "userIdentity": _IDENTITY,
-}
-_RECORD = "STRUCT(" + ", ".join(f"{k} {v}" for k, v in _FIELDS.items()) + ")"
-_FLAT_COLUMNS = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _FIELDS.items()) + "}"
-_WRAPPED_COLUMNS = "{'Records': '" + _RECORD + "[]'}"
-_COLS = ", ".join(f'"{k}"' for k in _FIELDS)
-_TYPED_COLS = ", ".join(f'"{k}" {v}' for k, v in _FIELDS.items())
-
-_WRAPPED_RE = re.compile(rb'^\s*\{\s*"Records"\s*:')
-_TIME_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$"
-# The eventTime, normalised to CloudTrail's form (NULL when unreadable). Session time zone is UTC.
-_NORMALISED_TIME = (
-    f"CASE WHEN regexp_matches(\"eventTime\", '{_TIME_RE}') "
-    "THEN strftime(try_cast(\"eventTime\" AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%SZ') END"
-)
-
-
-def _sniff(path: Path) -> str:
-    """'wrapped' for {"Records": [...]}, 'lines' for NDJSON, a JSON array or a single object."""
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(4096)
-        else:
-            with path.open("rb") as handle:
-                head = handle.read(4096)
-    except (OSError, EOFError, zlib.error) as error:
-        raise InputError(f"CloudTrail file {path} cannot be read: {error}.") from error
-    head = head.lstrip(b"\xef\xbb\xbf")
-    if not head.strip():
-        raise InputError(f"CloudTrail file {path} is empty.")
-    return "wrapped" if _WRAPPED_RE.match(head) else "lines"
 
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
+@dataclass
+class FileInfo:
+    """What is known about one file after reading (or from the cache)."""
+
+    file_id: int
+    path: str  # as discovered (for messages)
+    key: str  # absolute path (the cache key with size and mtime_ns)
+    size: int
+    mtime_ns: int
+    error: str | None = None
+    bad: int = 0
+    problem: str | None = None
+    records: int = 0
+    time_min: str | None = None
+    time_max: str | None = None
+
+
+def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
+    cols = list(zip(*rows, strict=False)) if rows else [()] * len(ROW_COLUMNS)
+    data = {"file_id": np.array(file_ids, dtype=np.int32)}
+    for name, values in zip(ROW_COLUMNS, cols, strict=True):
+        data[name] = np.array(values, dtype=np.int64) if name == "ct_weight" else np.array(values, dtype=object)
+    return data
+
+
 class LocalEngine:
-    """Runs the shared usage SQL on CloudTrail files through an in-memory DuckDB."""
+    """Runs the shared usage SQL on CloudTrail files through DuckDB."""
 
     def __init__(
         self,
@@ -102,28 +89,43 @@ class LocalEngine:
         max_skipped_share: float = 0.0,
         progress: bool | None = None,
         skip_bad_records: bool = False,
+        cache: bool = True,
+        cache_dir: Path | None = None,
+        cache_min_bytes: int = CACHE_MIN_BYTES,
+        workers: int | None = None,
+        exact: bool = False,
     ) -> None:
         self.paths = tuple(paths)
         self.skip_bad_files = skip_bad_files
         self.max_skipped_share = max_skipped_share
         self.progress = sys.stderr.isatty() if progress is None else progress
-        # Drop single records lacking eventSource/eventName/a readable eventTime instead of the file.
-        self.skip_bad_records = skip_bad_records
+        self.skip_bad_records = skip_bad_records  # drop single bad records instead of the file
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self.cache_min_bytes = cache_min_bytes
+        self.workers = workers or os.cpu_count() or 1
+        self.exact = exact
         self.files: tuple[Path, ...] = ()
         self.skipped_files: tuple[str, ...] = ()
-        self.records_loaded = 0  # records in the table (every file, every time)
+        self.records_loaded = 0  # records counted in the table (every file, every time)
         self.records_skipped = 0  # bad records dropped under skip_bad_records
         self.skip_messages: tuple[str, ...] = ()  # one sentence per skipped file
+        self.stats: dict[str, float] = {}  # what the last run did: files read/cached/raw, seconds
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._infos: list[FileInfo] = []
+        self._good: list[int] = []
+        self._dups: set[int] = set()
 
     # ------------------------------------------------------------ public
 
     def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
         con = self._load()
+        self._prepare(con, window)
         results: dict[str, list[tuple]] = {}
         for query in usage_queries(TABLE, window, accounts):
+            text = query.text if self.exact else weighted(query.text, TABLE)
             try:
-                results[query.name] = con.execute(to_duckdb(query.text), list(query.params)).fetchall()
+                results[query.name] = con.execute(to_duckdb(text), list(query.params)).fetchall()
             except duckdb.Error as error:
                 raise EngineError(f"the local usage query {query.name} failed: {_one_line(error)}") from error
         return rows_to_raw_usage(window, results, engine="local", skipped_files=self.skipped_files)
@@ -133,7 +135,57 @@ class LocalEngine:
             self._con.close()
             self._con = None
 
-    # ------------------------------------------------------------ loading
+    # ------------------------------------------------------------ reading
+
+    def _read(self, items: list[tuple[str, int, int, str]], label: str) -> list[FileResult]:
+        """Read files (path, size, mtime_ns, mode), in worker processes when worth it."""
+        total = sum(size for _, size, _, _ in items)
+        began = time.monotonic()
+        if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(items) < 4:
+            out = []
+            for i, item in enumerate(items):
+                out.append(read_file(*item))
+                if self.progress and (i % 200 == 0 or i == len(items) - 1):
+                    self._report(label, i + 1, len(items), sum(r.records for r in out), began)
+            return out
+        target = max(total // (self.workers * 24), 1 << 20)
+        batches: list[list] = [[]]
+        size = 0
+        for item in items:
+            if size >= target:
+                batches.append([])
+                size = 0
+            batches[-1].append(item)
+            size += item[1]
+        results: list[list[FileResult] | None] = [None] * len(batches)
+        done_files = done_events = 0
+        context = None
+        if sys.platform.startswith("linux"):
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            futures = {pool.submit(read_batch, batch): i for i, batch in enumerate(batches)}
+            try:
+                for future in as_completed(futures):
+                    part = future.result()
+                    results[futures[future]] = part
+                    done_files += len(part)
+                    done_events += sum(r.records for r in part)
+                    if self.progress:
+                        self._report(label, done_files, len(items), done_events, began)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return [r for part in results for r in part or ()]
+
+    @staticmethod
+    def _report(label: str, files: int, total: int, events: int, began: float) -> None:
+        spent = max(time.monotonic() - began, 1e-6)
+        end = "\n" if files == total else ""
+        print(f"\rctlint: {label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
+              end=end, file=sys.stderr, flush=True)
 
     def _load(self) -> duckdb.DuckDBPyConnection:
         if self._con is not None:
@@ -141,136 +193,144 @@ class LocalEngine:
         began = time.monotonic()
         files = discover(self.paths)
         self.files = tuple(files)
-        if self.progress:
-            print(f"ctlint: reading {len(files)} CloudTrail files ...", file=sys.stderr, flush=True)
+        infos: list[FileInfo] = []
+        for i, path in enumerate(files):
+            try:
+                st = path.stat()
+                infos.append(FileInfo(i, str(path), str(path.resolve()), st.st_size, st.st_mtime_ns))
+            except OSError as error:
+                infos.append(FileInfo(i, str(path), str(path), -1, -1, error=f"cannot be read: {error}."))
+        total_bytes = sum(max(info.size, 0) for info in infos)
+        use_cache = self.cache and not self.exact and total_bytes >= self.cache_min_bytes
         con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone='UTC'")  # date formatting follows the session zone
-        con.execute(f"CREATE TEMP TABLE loaded (filename VARCHAR, recno BIGINT, {_TYPED_COLS})")
-        bad: dict[str, str] = {}
-        groups: dict[str, list[str]] = {"wrapped": [], "lines": []}
-        for path in files:
-            try:
-                groups[_sniff(path)].append(str(path))
-            except InputError as error:
-                bad[str(path)] = str(error)
-        for kind, names in groups.items():
-            if not names:
-                continue
-            try:
-                self._insert(con, kind, names)
-            except duckdb.Error:
-                for name in names:  # find the culprit(s): one file at a time
-                    try:
-                        self._insert(con, kind, [name])
-                    except duckdb.Error as error:
-                        con.execute("DELETE FROM loaded WHERE filename = ?", [name])
-                        bad[name] = (
-                            f"CloudTrail file {name} is not readable CloudTrail JSON: {_one_line(error)}"
-                        )
-        self._validate(con, bad)
-        self._reject_or_skip(con, bad, len(files))
-        self._materialise(con)
-        self.records_loaded = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-        if self.progress:
-            spent = max(time.monotonic() - began, 1e-6)
-            print(
-                f"ctlint: read {len(files)} files, {self.records_loaded} events in {spent:.1f} s "
-                f"({self.records_loaded / spent:,.0f} events/s)",
-                file=sys.stderr,
-                flush=True,
-            )
+        con.execute("SET TimeZone='UTC'")
+        con.execute(f"CREATE TABLE rows ({ROWS_DDL})")
+        con.execute("CREATE TABLE ids (file_id INTEGER, h UBIGINT)")
+        store = cache_mod.Cache(self.cache_dir, [str(Path(p)) for p in self.paths]) if use_cache else None
+        hits = store.load(con, infos) if store is not None else set()
+        todo = [info for info in infos if info.file_id not in hits and info.error is None]
+        mode = "raw" if self.exact else "aggregate"
+        read = self._read([(info.key, info.size, info.mtime_ns, mode) for info in todo], "reading")
+        self._insert(con, todo, read)
+        self.stats = {"files": len(infos), "cached": len(hits), "read": len(todo), "bytes": total_bytes}
+        if store is not None and (todo or store.dirty):
+            store.save(con, infos)
+        self._infos = infos
+        self._validate(con, infos)
+        self.records_loaded = sum(infos[i].records for i in self._good)
+        self._find_duplicates(con)
+        self.stats["load_s"] = time.monotonic() - began
         self._con = con
         return con
 
-    @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, kind: str, names: list[str]) -> None:
-        options = f"records=true, filename=true, maximum_object_size={MAX_OBJECT_SIZE}"
-        if kind == "wrapped":
-            sql = (
-                f"INSERT INTO loaded SELECT filename, recno, r.* FROM ("
-                f"SELECT filename, unnest(generate_series(1, len(Records))) AS recno, unnest(Records) AS r "
-                f"FROM read_json(?, {options}, columns={_WRAPPED_COLUMNS}))"
-            )
-        else:
-            sql = (
-                f"INSERT INTO loaded SELECT filename, NULL, {_COLS} "
-                f"FROM read_json(?, format='auto', {options}, columns={_FLAT_COLUMNS})"
-            )
-        con.execute(sql, [names])
+    def _insert(self, con: duckdb.DuckDBPyConnection, todo: list[FileInfo], read: list[FileResult]) -> None:
+        rows: list[tuple] = []
+        row_files: list[int] = []
+        ids: list[np.ndarray] = []
+        id_files: list[np.ndarray] = []
+        for info, result in zip(todo, read, strict=True):
+            info.error, info.bad, info.problem, info.records = result.error, result.bad, result.problem, result.records
+            info.time_min, info.time_max = result.time_min, result.time_max
+            rows.extend(result.rows)
+            row_files.extend([info.file_id] * len(result.rows))
+            keys = np.frombuffer(result.ids, dtype=np.uint64)
+            ids.append(keys)
+            id_files.append(np.full(len(keys), info.file_id, dtype=np.int32))
+        if rows:
+            data = _columns(rows, row_files)  # noqa: F841 (read by DuckDB by name)
+            con.execute("INSERT INTO rows SELECT * FROM data")
+        if ids:
+            keys = {"file_id": np.concatenate(id_files), "h": np.concatenate(ids)}  # noqa: F841
+            con.execute("INSERT INTO ids SELECT * FROM keys")
 
-    def _validate(self, con: duckdb.DuckDBPyConnection, bad: dict[str, str]) -> None:
-        """Every record needs eventSource, eventName and a readable eventTime."""
-        problems = con.execute(
-            f"""SELECT filename, recno, "eventID",
-                 CASE WHEN coalesce("eventSource", '') = '' THEN 'has no eventSource'
-                      WHEN coalesce("eventName", '') = '' THEN 'has no eventName'
-                      WHEN "eventTime" IS NULL THEN 'has no eventTime'
-                      ELSE 'has an unreadable eventTime ' || "eventTime" END AS problem
-               FROM loaded
-               WHERE coalesce("eventSource", '') = '' OR coalesce("eventName", '') = ''
-                  OR ({_NORMALISED_TIME}) IS NULL
-               ORDER BY filename, recno"""
+    def _validate(self, con: duckdb.DuckDBPyConnection, infos: list[FileInfo]) -> None:
+        bad: dict[str, str] = {}
+        for info in infos:
+            if info.error is not None:
+                bad[info.path] = f"CloudTrail file {info.path} {info.error}"
+            elif info.bad:
+                if self.skip_bad_records:
+                    self.records_skipped += info.bad
+                else:
+                    bad[info.path] = f"CloudTrail file {info.path}: {info.problem}"
+        if bad:
+            first = bad[min(bad)]
+            if not self.skip_bad_files:
+                raise InputError(first)
+            share = len(bad) / len(infos)
+            if share > self.max_skipped_share:
+                raise InputError(
+                    f"{len(bad)} of {len(infos)} CloudTrail files are unreadable ({share:.0%}, more than the allowed "
+                    f"{self.max_skipped_share:.0%}); the first: {first}"
+                )
+            self.skipped_files = tuple(sorted(bad))
+            self.skip_messages = tuple(bad[name] for name in sorted(bad))
+        self._good = [info.file_id for info in infos if info.path not in bad]
+
+    def _find_duplicates(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Files sharing an eventID key with another file or within themselves."""
+        good = {"file_id": np.array(self._good, dtype=np.int32)}  # noqa: F841
+        con.execute("CREATE OR REPLACE TABLE good AS SELECT * FROM good")
+        if self.exact:
+            return
+        found = con.execute(
+            """WITH k AS (SELECT i.file_id, i.h FROM ids i SEMI JOIN good g ON i.file_id = g.file_id),
+                    d AS (SELECT h FROM k GROUP BY h HAVING count(*) > 1)
+               SELECT DISTINCT k.file_id FROM k SEMI JOIN d ON k.h = d.h"""
         ).fetchall()
-        if not problems:
-            return
-        if self.skip_bad_records:
-            self.records_skipped = len(problems)
-            con.execute(
-                f"""DELETE FROM loaded WHERE coalesce("eventSource", '') = '' OR coalesce("eventName", '') = ''
-                    OR ({_NORMALISED_TIME}) IS NULL"""
-            )
-            return
-        for filename, recno, event_id, problem in problems:
-            if filename in bad:
-                continue
-            where = f"record {recno}" if recno is not None else "a record"
-            if event_id:
-                where += f" (eventID {event_id})"
-            bad[filename] = f"CloudTrail file {filename}: {where} {problem}."
+        self._dups = {f for (f,) in found}
 
-    def _reject_or_skip(self, con: duckdb.DuckDBPyConnection, bad: dict[str, str], total: int) -> None:
-        if not bad:
-            return
-        first = bad[min(bad)]
-        if not self.skip_bad_files:
-            raise InputError(first)
-        share = len(bad) / total
-        if share > self.max_skipped_share:
-            raise InputError(
-                f"{len(bad)} of {total} CloudTrail files are unreadable ({share:.0%}, more than the allowed "
-                f"{self.max_skipped_share:.0%}); the first: {first}"
-            )
-        con.execute("DELETE FROM loaded WHERE filename IN (SELECT unnest(?))", [sorted(bad)])
-        self.skipped_files = tuple(sorted(bad))
-        self.skip_messages = tuple(bad[name] for name in sorted(bad))
+    # ------------------------------------------------------------ per window
 
-    @staticmethod
-    def _materialise(con: duckdb.DuckDBPyConnection) -> None:
-        assume = ", ".join(f"'{n}'" for n in ASSUME_EVENTS)
-        is_assume = f'"eventSource" = \'sts.amazonaws.com\' AND "eventName" IN ({assume})'
+    def _prepare(self, con: duckdb.DuckDBPyConnection, window: Window) -> None:
+        """The `cloudtrail` table for this window: weighted rows, and raw rows where needed."""
+        if self.exact:
+            raw_ids = set(self._good)
+        else:
+            bounds = [iso(window.start), iso(window.end)]
+            straddle = con.execute(
+                """SELECT DISTINCT r.file_id FROM rows r SEMI JOIN good g ON r.file_id = g.file_id
+                   WHERE r.ct_weight > 1 AND ((r.eventtime < ? AND r.ct_eventtime_last >= ?)
+                                           OR (r.eventtime < ? AND r.ct_eventtime_last >= ?))""",
+                [bounds[0], bounds[0], bounds[1], bounds[1]],
+            ).fetchall()
+            raw_ids = self._dups | {f for (f,) in straddle}
+        con.execute(f"CREATE OR REPLACE TABLE raw_rows ({ROWS_DDL})")
+        if raw_ids and not self.exact:
+            todo = [self._infos[i] for i in sorted(raw_ids)]
+            read = self._read([(i.key, i.size, i.mtime_ns, "raw") for i in todo], "re-reading")
+            rows, owners = [], []
+            for info, result in zip(todo, read, strict=True):
+                rows.extend(result.rows)
+                owners.extend([info.file_id] * len(result.rows))
+            if rows:
+                data = _columns(rows, owners)  # noqa: F841
+                con.execute("INSERT INTO raw_rows SELECT * FROM data")
+        self.stats["raw_files"] = len(raw_ids)
+        source = "rows" if self.exact else "raw_rows"
+        keep = {"file_id": np.array(sorted(raw_ids), dtype=np.int32)}  # noqa: F841
+        con.execute("CREATE OR REPLACE TABLE raw_set AS SELECT * FROM keep")
         con.execute(
-            f"""CREATE TABLE {TABLE} AS
+            f"""CREATE OR REPLACE TABLE {TABLE} AS
+            WITH chosen AS (
+              SELECT * FROM rows r WHERE r.file_id IN (SELECT file_id FROM good)
+                AND r.file_id NOT IN (SELECT file_id FROM raw_set)
+              UNION ALL
+              SELECT * FROM {source} r WHERE r.file_id IN (SELECT file_id FROM raw_set)
+                AND r.file_id IN (SELECT file_id FROM good)
+            )
             SELECT
-              "eventVersion" AS eventversion,
-              "userIdentity" AS useridentity,
-              t AS eventtime,
-              "eventSource" AS eventsource,
-              "eventName" AS eventname,
-              "awsRegion" AS awsregion,
-              nullif("errorCode", '') AS errorcode,
-              CASE WHEN {is_assume} THEN json_object(
-                'roleArn', "requestParameters"->>'$.roleArn',
-                'principalArn', "requestParameters"->>'$.principalArn')::VARCHAR END AS requestparameters,
-              CASE WHEN {is_assume} THEN json_object(
-                'provider', "responseElements"->>'$.provider',
-                'credentials', json_object('accessKeyId', "responseElements"->>'$.credentials.accessKeyId'))::VARCHAR
-              END AS responseelements,
-              "eventID" AS eventid,
-              "requestID" AS requestid,
-              coalesce("recipientAccountId", "userIdentity".accountId) AS recipientaccountid,
-              coalesce("recipientAccountId", "userIdentity".accountId) AS account,
-              "awsRegion" AS region,
-              replace(substr(t, 1, 10), '-', '/') AS "timestamp"
-            FROM (SELECT *, {_NORMALISED_TIME} AS t FROM loaded)"""
+              NULL::VARCHAR AS eventversion,
+              struct_pack(type := ui_type, principalid := ui_principalid, arn := ui_arn,
+                accountid := NULL::VARCHAR, invokedby := ui_invokedby, accesskeyid := ui_accesskeyid,
+                username := NULL::VARCHAR,
+                sessioncontext := struct_pack(sessionissuer := struct_pack(type := NULL::VARCHAR,
+                  principalid := NULL::VARCHAR, arn := issuer_arn, accountid := NULL::VARCHAR,
+                  username := NULL::VARCHAR))) AS useridentity,
+              eventtime, eventsource, eventname, NULL::VARCHAR AS awsregion, errorcode,
+              requestparameters, responseelements, eventid, requestid,
+              account AS recipientaccountid, account, NULL::VARCHAR AS region,
+              replace(substr(eventtime, 1, 10), '-', '/') AS "timestamp",
+              ct_weight, ct_eventtime_last
+            FROM chosen"""
         )
-        con.execute("DROP TABLE loaded")
