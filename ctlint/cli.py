@@ -1,13 +1,18 @@
 """Command-line entry point: parse arguments, dispatch to a command, map errors to exit codes.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage, config, input or engine error.
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage, config, input or engine error,
+and any unexpected exception (never 1, which a pipeline reads as "findings"); 130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Sequence
 
 from ctlint import __version__
@@ -39,9 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (a CI job cancelled): unwinds like Ctrl-C so temporary files are removed."""
+
+
+def _terminate(_signum, _frame) -> None:
+    raise Terminated
+
+
+def _internal_error(error: Exception) -> int:
+    if os.environ.get("CTLINT_DEBUG"):
+        traceback.print_exception(error, file=sys.stderr)
+    detail = " ".join(str(error).split())
+    print(
+        f"ctlint: internal error: {type(error).__name__}: {detail} (a bug in ctlint; no report was written; "
+        "set CTLINT_DEBUG=1 to see where).",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args))
     except CtlintError as error:
@@ -50,8 +78,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ctlint: interrupted; no report was written.", file=sys.stderr)
         return 130
+    except Terminated:
+        print("ctlint: terminated; no report was written.", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
+    except RuntimeError as error:
+        if str(error) != "Query interrupted":
+            return _internal_error(error)
+        # DuckDB turns Ctrl-C during a query into this RuntimeError (and swallows the KeyboardInterrupt).
+        print("ctlint: interrupted; no report was written.", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug must not exit 1, which a pipeline reads as "findings"
+        return _internal_error(error)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
