@@ -155,18 +155,18 @@ def test_bad_snapshot(capsys, tmp_path, name):
 # ---------------------------------------------------------------- CloudTrail files
 
 CLOUDTRAIL_CASES = {
-    "corrupt.json.gz": ["cannot be read: Error -3 while decompressing data"],
+    "corrupt.json.gz": ["cannot be read: "],  # then zlib's or ISA-L's words
     "truncated.json.gz": ["cannot be read: Compressed file ended before the end-of-stream marker"],
     "not-gzip.json.gz": ["cannot be read: Not a gzipped file"],
-    "not-json.json": ["is not readable CloudTrail JSON", "Malformed JSON"],
-    "truncated.json": ["is not readable CloudTrail JSON", "unexpected end of data"],
+    "not-json.json": ["is not readable CloudTrail JSON: invalid literal"],
+    "truncated.json": ["is not readable CloudTrail JSON: unexpected end of data"],
     "empty.json": ["is empty"],
     "no-event-source.json": ["record 1 (eventID evt-ListBuckets-2026-06-04T10:00:00Z) has no eventSource"],
     "no-event-name.json": ["record 1 (eventID evt-ListBuckets-2026-06-04T10:00:00Z) has no eventName"],
     "no-event-time.json": ["record 1 (eventID evt-ListBuckets-2026-06-04T10:00:00Z) has no eventTime"],
     "bad-event-time.json": ["has an unreadable eventTime 04/06/2026 10:00"],
     "impossible-event-time.json": ["has an unreadable eventTime 2026-02-30T10:00:00Z"],
-    "records-not-a-list.json": ["is not readable CloudTrail JSON", "Expected ARRAY, but got OBJECT"],
+    "records-not-a-list.json": ["is not readable CloudTrail JSON: Records is not a list"],
 }
 
 
@@ -196,7 +196,7 @@ def test_a_large_truncated_gzip_names_the_file(capsys, tmp_path):
     bad = tmp_path / "cut.json.gz"
     bad.write_bytes(data[: len(data) // 2])
     code, out, err = run(capsys, "usage", str(bad))
-    assert_one_line_error(code, out, err, f"CloudTrail file {bad}", "Unexpected end of GZIP stream")
+    assert_one_line_error(code, out, err, f"CloudTrail file {bad} cannot be read: Compressed file ended")
 
 
 def test_subprocess_shows_no_traceback(tmp_path):
