@@ -108,6 +108,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_VALUES = 100_000  # a config is a few hundred values; YAML aliases can multiply that exponentially
+
+
+def _check_size(document: Any, path: Path) -> None:
+    """Refuse a document whose aliases expand it past MAX_VALUES (a 'billion laughs' config)."""
+    count = 0
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError(
+                f"{path}: the config expands to more than {MAX_VALUES:,} values (YAML aliases nested in aliases?)."
+            )
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,8 +137,12 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"config file {path} cannot be read: {error}.") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        _check_size(document, path)
+        return document
     except ConfigError as error:
+        if str(error).startswith(f"{path}: "):
+            raise
         raise ConfigError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
