@@ -260,3 +260,41 @@ def _fast(settings):
     from dataclasses import replace
 
     return replace(settings, poll_interval_s=0.001)
+
+
+# ---------------------------------------------------------------- concurrency on a shared cache
+
+
+def test_concurrent_runs_sharing_a_cache_directory_agree(tmp_path):
+    """Four `ctlint usage` runs at once on one cache folder (logs past the cache threshold), then one more
+    from the cache: every answer is the same, and no temporary file is left."""
+    from cloudtrail_factory import event, iam_user, write_records
+
+    logs = tmp_path / "logs"
+    for day in range(1, 13):
+        records = [
+            event(iam_user("111111111111", f"u{i % 7}"), "s3.amazonaws.com", "CreateBucket",
+                  f"2026-06-{day:02d}T10:{i % 60:02d}:00Z", request_parameters={"pad": "x" * 200})
+            for i in range(400)
+        ]
+        write_records(logs / f"d{day}.json", records)
+    assert sum(p.stat().st_size for p in logs.iterdir()) > 1 << 20
+    env = {**os.environ, "CTLINT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def start(n: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ctlint", "usage", str(logs), "--json", str(tmp_path / f"u{n}.json")],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+
+    runs = [start(n) for n in range(4)]
+    for process in runs:
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+    last = start(9)
+    assert last.communicate(timeout=60)[0] is None and last.returncode == 0
+    answers = {(tmp_path / f"u{n}.json").read_text() for n in (0, 1, 2, 3, 9)}
+    assert len(answers) == 1
+    assert json.loads(answers.pop())["events"]["read"] == 12 * 400
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(cached) == 1 and cached[0].endswith(".duckdb")  # one complete cache, no temporary file
