@@ -251,6 +251,7 @@ def test_a_failed_athena_query_fails_the_gate_with_no_report(aws: boto3.Session,
     assert time.monotonic() - started < 15
     failed = selects[1]
     assert code == 2, err
+    assert err.strip().splitlines()[-1].startswith("ctlint: error: Athena query assume_role (id ")
     assert f"(id {failed}) ended FAILED: HIVE_CURSOR_ERROR: injected." in err.strip().splitlines()[-1]
     assert "Traceback" not in err and out == "" and not report.exists()
     assert len(selects) == 2  # nothing ran after the failure: no report from partial results
