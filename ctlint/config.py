@@ -111,8 +111,8 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 MAX_VALUES = 100_000  # a config is a few hundred values; YAML aliases can multiply that exponentially
 
 
-def _check_size(document: Any, path: Path) -> None:
-    """Refuse a document whose aliases expand it past MAX_VALUES (a 'billion laughs' config)."""
+def check_size(document: Any, path: Path | str, what: str = "config") -> None:
+    """Refuse a YAML document whose aliases expand it past MAX_VALUES (a 'billion laughs' file)."""
     count = 0
     stack = [document]
     while stack:
@@ -120,7 +120,7 @@ def _check_size(document: Any, path: Path) -> None:
         count += 1
         if count > MAX_VALUES:
             raise ConfigError(
-                f"{path}: the config expands to more than {MAX_VALUES:,} values (YAML aliases nested in aliases?)."
+                f"{path}: the {what} expands to more than {MAX_VALUES:,} values (YAML aliases nested in aliases?)."
             )
         if isinstance(value, dict):
             stack.extend(value.keys())
@@ -138,7 +138,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"config file {path} cannot be read: {error}.") from None
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-        _check_size(document, path)
+        check_size(document, path)
         return document
     except ConfigError as error:
         if str(error).startswith(f"{path}: "):

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ctlint.config import check_size
 from ctlint.errors import ConfigError
 from ctlint.model import Level, RuleFilters, RuleSpec
 from ctlint.resources import rules_dir
@@ -93,6 +94,7 @@ def _read_rule_file(path: Path) -> RuleSpec:
         raise ConfigError(f"rule file {path} does not exist.") from None
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"rule file {path} cannot be read: {error}.") from None
+    check_size(raw, f"rule file {path}", "rule file")
     return parse_rule(raw, str(path))
 
 

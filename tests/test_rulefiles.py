@@ -70,3 +70,13 @@ def test_bad_rule_files_are_named(tmp_path, text, message):
 def test_rule_docs_are_generated_from_the_rule_files():
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == render_rule_docs(builtin_rules()), "run: python -m ctlint.ruledocs > docs/rules.md"
+
+
+def test_a_rule_file_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
+              for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match="rule file .*bomb.yaml: the rule file expands to more than 100,000 values"):
+        load_rules({}, [path])
