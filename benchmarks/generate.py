@@ -139,7 +139,7 @@ def _record(rng, identity, source, name, moment, account, region, *, request=Non
         "userAgent": rng.choice(AGENTS),
         "requestParameters": request if request is not None else {
             "resourceName": f"arn:aws:{source.split('.')[0]}:{region}:{account}:thing/{rng.getrandbits(40):x}",
-            "maxResults": 100, "filters": [{"name": "tag:team", "values": ["platform", "data"]}],
+            "maxResults": 100,
         },
         "responseElements": response,
         "requestID": request_id or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -213,7 +213,7 @@ def _stream(args) -> list[tuple[str, str, datetime, list[dict]]]:
         session = f"s{rng.getrandbits(32):x}"
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         request = {"roleArn": role[0], "roleSessionName": session, "durationSeconds": 3600}
-        response = {"credentials": {"accessKeyId": key, "sessionToken": "IQoJb3JpZ2luX2VjE" + "x" * 300,
+        response = {"credentials": {"accessKeyId": key, "sessionToken": "IQoJb3JpZ2luX2VjE" + "x" * 120,
                                     "expiration": "Mar 1, 2026, 1:00:00 AM"},
                     "assumedRoleUser": {"assumedRoleId": f"{role[2]}:{session}", "arn": role[0]}}
         emit(caller, "sts.amazonaws.com", "AssumeRole", moment, A, region, request=request, response=response,
@@ -297,8 +297,9 @@ def snapshots(world: World) -> tuple[dict, dict]:
         return _policy(*statements)
 
     def attached() -> list:
-        return [{"PolicyName": a, "PolicyArn": f"arn:aws:iam::{A}:policy/{a}"}
-                for a in rng.sample(["Admin", "PowerUser", "ReadOnly", "NoDelete"], rng.choice((0, 0, 0, 1, 2)))]
+        # admins are few (each `*` grant is ~22,000 granted-unused actions for the rules to report)
+        odds = (("Admin", 0.005), ("PowerUser", 0.005), ("ReadOnly", 0.2), ("NoDelete", 0.2))
+        return [{"PolicyName": a, "PolicyArn": f"arn:aws:iam::{A}:policy/{a}"} for a, p in odds if rng.random() < p]
 
     users = [{"UserName": name, "UserId": pid, "Arn": arn, "Path": "/", "CreateDate": "2025-01-01T00:00:00Z",
               "UserPolicyList": [{"PolicyName": f"own-{name}", "PolicyDocument": own(arn)}],

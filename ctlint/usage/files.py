@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,8 +28,12 @@ def _expand(spec: str | Path) -> list[Path]:
         return found
     path = Path(text)
     if path.is_dir():
-        # rglob follows the S3 layout (AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD) and flat folders alike.
-        return [p for p in path.rglob("*") if p.is_file() and is_cloudtrail_name(p)]
+        # The S3 layout (AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD) and flat folders alike; os.walk is
+        # several times faster than rglob on thousands of files.
+        found = []
+        for folder, _dirs, names in os.walk(path):
+            found.extend(Path(folder, n) for n in names if n.endswith(SUFFIXES))
+        return [p for p in found if p.is_file()]
     if path.is_file():
         return [path]  # named explicitly: read it whatever its suffix
     raise InputError(f"CloudTrail path {text!r} does not exist.")
@@ -45,7 +50,9 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
     seen: dict[str, Path] = {}
     for spec in paths:
         for path in _expand(spec):
-            seen.setdefault(str(path.resolve()), path)
+            # abspath, not resolve(): resolving costs a syscall per path component and file; a file reached
+            # twice through a link is a duplicate delivery, which the engine dedupes by eventID anyway.
+            seen.setdefault(os.path.abspath(path), path)
     if not seen:
         listed = ", ".join(str(p) for p in paths)
         raise InputError(f"no CloudTrail files (.json or .json.gz) found under {listed}.")
