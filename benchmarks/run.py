@@ -128,8 +128,8 @@ def measure(argv, *, env=None, shell=False, timeout=None, cwd=None) -> dict:
 
 def isolated(argv, **kwargs) -> dict:
     """`measure` in a fresh helper process so the peak RSS is this step's alone."""
-    code = ("import json,sys;sys.path.insert(0,%r);from benchmarks.run import measure;"
-            "print(json.dumps(measure(json.loads(sys.argv[1]), **json.loads(sys.argv[2]))))") % str(ROOT)
+    code = (f"import json,sys;sys.path.insert(0,{str(ROOT)!r});from benchmarks.run import measure;"
+            "print(json.dumps(measure(json.loads(sys.argv[1]), **json.loads(sys.argv[2]))))")
     done = subprocess.run([sys.executable, "-c", code, json.dumps(argv), json.dumps(kwargs)],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout)

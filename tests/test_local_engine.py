@@ -332,3 +332,102 @@ def test_real_records(tmp_path):
     raw = engine.collect(everything, None)
     assert engine.records_loaded + engine.records_skipped == 4230
     assert raw.stats.read > 4200 and raw.stats.errors > 0 and len(raw.assumptions) > 10 and raw.sessions
+
+
+# ---------------------------------------------------------------- weighted rows ≡ one row per event
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ctlint.errors import EngineError  # noqa: E402
+from ctlint.usage import local as local_mod  # noqa: E402
+from ctlint.usage.weighted import weighted  # noqa: E402
+
+_PEOPLE = [iam_user(A, "alice"), iam_user(B, "bob")]
+_KEYS = ["ASIAHYPO000000000001", "ASIAHYPO000000000002"]
+_ROLES = [assumed_role(A, "admin", "s", _KEYS[0]), assumed_role(B, "ops", "s", _KEYS[1])]
+_ACTIONS = [("s3.amazonaws.com", "ListBuckets"), ("ec2.amazonaws.com", "RunInstances"), ("iam.amazonaws.com", "GetUser")]
+
+
+@st.composite
+def _trail(draw):
+    files = []
+    for _ in range(draw(st.integers(1, 4))):
+        records = []
+        for _ in range(draw(st.integers(1, 12))):
+            moment = datetime(2026, 5, 31, 6, tzinfo=timezone.utc).timestamp() + draw(st.integers(0, 40 * 3600)) * 60
+            when = datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            kind = draw(st.integers(0, 9))
+            if kind == 0:
+                who, key = draw(st.sampled_from(list(zip(_PEOPLE, _KEYS, strict=True))))
+                records.append(assume_role_event(who, role_arn(who["accountId"], "admin"), key, when))
+                continue
+            who = draw(st.sampled_from(_PEOPLE + _ROLES))
+            source, name = draw(st.sampled_from(_ACTIONS))
+            error = "AccessDenied" if draw(st.integers(0, 6)) == 0 else None
+            records.append(event(who, source, name, when, error_code=error))
+        files.append(records)
+    duplicate = draw(st.booleans())
+    start_hour = draw(st.integers(0, 47))
+    return files, duplicate, start_hour
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_trail())
+def test_weighted_rows_give_exactly_the_one_row_per_event_result(tmp_path_factory, trail):
+    """Random trails and windows starting at any hour: aggregate mode equals the unchanged SQL on raw rows."""
+    files, duplicate, start_hour = trail
+    folder = tmp_path_factory.mktemp("trail")
+    for i, records in enumerate(files):
+        write_records(folder / f"f{i}.json.gz", records)
+    if duplicate:
+        shutil.copy(folder / "f0.json.gz", folder / "f0-again.json.gz")
+    start = datetime(2026, 5, 31, tzinfo=timezone.utc).timestamp() + start_hour * 3600
+    window = Window(datetime.fromtimestamp(start, timezone.utc),
+                    datetime.fromtimestamp(start + 30 * 3600 + 1234, timezone.utc))
+    exact = LocalEngine([folder], progress=False, exact=True).collect(window, None)
+    fast = LocalEngine([folder], progress=False, cache=False).collect(window, None)
+    assert fast == exact
+
+
+def test_weighted_rewrite_refuses_what_it_cannot_weigh():
+    with pytest.raises(EngineError, match="does not support the aggregate"):
+        weighted("SELECT sum(calls) FROM cloudtrail", "cloudtrail")
+    with pytest.raises(EngineError, match="two weighted sources"):
+        weighted("SELECT count(*) FROM cloudtrail a JOIN cloudtrail b ON a.eventid = b.eventid", "cloudtrail")
+    text = weighted("WITH e AS (SELECT eventtime FROM cloudtrail) SELECT count(*), max(eventtime) FROM e", "cloudtrail")
+    assert "SUM(e.ct_weight)" in text and "MAX(ct_eventtime_last)" in text
+
+
+def test_worker_processes_give_the_in_process_result(tmp_path, monkeypatch):
+    alice = iam_user(A, "alice")
+    for d in range(1, 9):
+        write_records(tmp_path / f"d{d}.json.gz",
+                      [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z")] * 3)
+    single = LocalEngine([tmp_path], progress=False, cache=False, workers=1).collect(WINDOW, None)
+    monkeypatch.setattr(local_mod, "PARALLEL_MIN_BYTES", 0)
+    engine = LocalEngine([tmp_path], progress=True, cache=False, workers=2)
+    assert engine.collect(WINDOW, None) == single
+
+
+def test_progress_goes_to_stderr_only_when_asked(tmp_path, capsys):
+    _good(tmp_path)
+    LocalEngine([tmp_path], progress=False).collect(WINDOW, None)
+    assert capsys.readouterr().err == ""
+    LocalEngine([tmp_path], progress=True).collect(WINDOW, None)
+    err = capsys.readouterr().err
+    assert "1/1 files" in err and "events/s" in err
+
+
+def test_rows_straddling_a_mid_day_window_bound_are_split_by_event(tmp_path):
+    alice = iam_user(A, "alice")
+    write_records(tmp_path / "day.json.gz", [
+        event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-02T{h:02d}:00:00Z") for h in (8, 10, 14, 16, 20)
+    ])
+    window = Window(datetime(2026, 6, 2, 12, tzinfo=timezone.utc), datetime(2026, 6, 2, 18, tzinfo=timezone.utc))
+    engine = LocalEngine([tmp_path], progress=False, cache=False)
+    row = engine.collect(window, None).rows[0]
+    assert row.count == 2 and engine.stats["raw_files"] == 1
+    assert (row.first_seen.hour, row.last_seen.hour) == (14, 16)
+    whole_day = Window(datetime(2026, 6, 2, tzinfo=timezone.utc), datetime(2026, 6, 3, tzinfo=timezone.utc))
+    assert engine.collect(whole_day, None).rows[0].count == 5 and engine.stats["raw_files"] == 0
