@@ -81,6 +81,7 @@ def make_engine(config: Config, args: Any = None):
         list(config.local_paths),
         skip_bad_files=bool(skip),
         max_skipped_share=config.max_skipped_share,
+        cache=config.cache and not _opt(args, "no_cache"),
     )
 
 

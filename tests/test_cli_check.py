@@ -122,3 +122,10 @@ def test_readme_shows_the_real_demo_output(capsys, monkeypatch):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("$ ctlint check --config examples/demo/ctlint.yaml\n", 1)[1].split("```", 1)[0]
     assert block == out
+
+
+def test_no_cache_gives_the_same_report(capsys, tmp_path):
+    cached, uncached = tmp_path / "a.json", tmp_path / "b.json"
+    run(capsys, "check", "--config", CONFIG, "--json", str(cached))
+    run(capsys, "check", "--config", CONFIG, "--no-cache", "--json", str(uncached))
+    assert cached.read_bytes() == uncached.read_bytes()

@@ -28,6 +28,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip unreadable CloudTrail files (listed in reports); still exit 2 past the configured share",
     )
     parser.add_argument("--keep-results", action="store_true", help="Athena: keep the query result objects in S3")
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="local logs: neither read nor write the per-file cache (results are identical either way)",
+    )
 
 
 def register(subparsers) -> None:
