@@ -4,27 +4,74 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ctlint.errors import CtlintError
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+class StagedFile:
+    """A report written to a temporary file beside its path, renamed into place only by `commit()`.
+
+    Several reports are staged first and committed together, so an interrupt while any of them is being
+    produced leaves none behind; each is streamed chunk by chunk, so no report is held whole in memory.
+    """
+
+    def __init__(self, path: Path, chunks: str | Iterable[str]) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        except FileExistsError:  # mkdir met a file where a folder of the path should be
+            raise CtlintError(f"cannot write {self.path}: a part of its folder {self.path.parent} is a file.") from None
+        except OSError as error:
+            raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
+        self.temporary = Path(temporary)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                if isinstance(chunks, str):
+                    stream.write(chunks)
+                else:
+                    for chunk in chunks:
+                        stream.write(chunk)
+        except BaseException as error:
+            self.discard()
+            if isinstance(error, OSError):
+                raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
+            raise
+
+    def commit(self) -> None:
+        try:
+            os.replace(self.temporary, self.path)
+        except BaseException as error:
+            self.discard()
+            if isinstance(error, OSError):
+                raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
+            raise
+
+    def discard(self) -> None:
+        self.temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
     """Write to a temporary file beside `path`, then rename it over `path` (atomic on POSIX)."""
-    path = Path(path)
+    StagedFile(path, text).commit()
+
+
+def write_all_atomic(files: Sequence[tuple[Path, str | Iterable[str]]]) -> None:
+    """Stage every file, then rename them all; on any failure or interrupt, none is written."""
+    staged: list[StagedFile] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except FileExistsError:  # mkdir met a file where a folder of the path should be
-        raise CtlintError(f"cannot write {path}: a part of its folder {path.parent} is a file.") from None
-    except OSError as error:
-        raise CtlintError(f"cannot write {path}: {error.strerror or error}.") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise CtlintError(f"cannot write {path}: {error.strerror or error}.") from None
+        for path, chunks in files:
+            staged.append(StagedFile(path, chunks))
+    except BaseException:
+        for item in staged:
+            item.discard()
         raise
+    for index, item in enumerate(staged):
+        try:
+            item.commit()
+        except BaseException:
+            for rest in staged[index + 1 :]:
+                rest.discard()
+            raise

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ctlint.model import (
+    EMPTY_MAPPING,
     Finding,
     Grants,
     Inventory,
@@ -75,6 +76,7 @@ class _Evaluator:
         self.catalog = catalog
         self.locate = locate
         self.window = data.usage.window
+        self.between = _between(self.window)  # formatted once: it ends every per-action message
         self._observable = frozenset(
             a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
         )
@@ -88,20 +90,24 @@ class _Evaluator:
             self._levels[action] = info.access_level if info else None
         return self._levels[action]
 
-    def passes(self, rule: RuleSpec, principal: Principal, action: str | None) -> bool:
+    def principal_passes(self, rule: RuleSpec, principal: Principal) -> bool:
         filters = rule.filters
         if principal.is_service_linked and not filters.include_service_linked:
             return False
         if filters.principal_types and principal.type not in filters.principal_types:
             return False
-        if filters.principals and not any(matches(p, principal.arn) for p in filters.principals):
+        return not filters.principals or any(matches(p, principal.arn) for p in filters.principals)
+
+    def action_passes(self, rule: RuleSpec, action: str) -> bool:
+        filters = rule.filters
+        if filters.actions and not any(matches(p, action) for p in filters.actions):
             return False
-        if action is not None:
-            if filters.actions and not any(matches(p, action) for p in filters.actions):
-                return False
-            if filters.access_levels and self.access_level(action) not in filters.access_levels:
-                return False
-        return True
+        return not filters.access_levels or self.access_level(action) in filters.access_levels
+
+    def passes(self, rule: RuleSpec, principal: Principal, action: str | None) -> bool:
+        if not self.principal_passes(rule, principal):
+            return False
+        return action is None or self.action_passes(rule, action)
 
     def finding(
         self,
@@ -126,7 +132,7 @@ class _Evaluator:
             fingerprint=fingerprint(account.account_id, principal.arn, rule.id, action, role),
             access_level=self.access_level(action) if action else None,
             location=self.locate(principal, action),
-            properties=dict(properties or {}),
+            properties=properties if properties is not None else EMPTY_MAPPING,
         )
 
     def used_actions(self, principal: Principal) -> Mapping:
@@ -136,21 +142,25 @@ class _Evaluator:
     # ------------------------------------------------------------ rule kinds
 
     def granted_unused(self, rule, account, principal, grants) -> Iterator[Finding]:
+        if not self.principal_passes(rule, principal):
+            return
         used = self.used_actions(principal)
         label = f"{principal.name} ({principal.type})"
         for action in sorted((grants.actions & self._observable) - used.keys()):
-            if self.passes(rule, principal, action):
+            if self.action_passes(rule, action):
                 yield self.finding(
                     rule, account, principal,
-                    f"{label} is granted {action} but did not use it {_between(self.window)}.",
+                    f"{label} is granted {action} but did not use it {self.between}.",
                     action,
                 )
 
     def granted_unknown(self, rule, account, principal, grants) -> Iterator[Finding]:
+        if not self.principal_passes(rule, principal):
+            return
         used = self.used_actions(principal)
         label = f"{principal.name} ({principal.type})"
         for action in sorted(grants.actions - self._observable - used.keys()):
-            if self.passes(rule, principal, action):
+            if self.action_passes(rule, action):
                 yield self.finding(
                     rule, account, principal,
                     f"{label} is granted {action}, whose use CloudTrail does not record with the configured "
@@ -159,9 +169,11 @@ class _Evaluator:
                 )
 
     def used_not_granted(self, rule, account, principal, grants) -> Iterator[Finding]:
+        if not self.principal_passes(rule, principal):
+            return
         label = f"{principal.name} ({principal.type})"
         for action, use in sorted(self.used_actions(principal).items()):
-            if action not in grants.actions and self.passes(rule, principal, action):
+            if action not in grants.actions and self.action_passes(rule, action):
                 yield self.finding(
                     rule, account, principal,
                     f"{label} used {action} {use.count} time(s), last on {_day(use.last_seen)}, "
@@ -174,7 +186,7 @@ class _Evaluator:
         if self.passes(rule, principal, None):
             yield self.finding(
                 rule, account, principal,
-                f"{principal.name} ({principal.type}) made no recorded call {_between(self.window)}.",
+                f"{principal.name} ({principal.type}) made no recorded call {self.between}.",
             )
 
     def unknown_action(self, rule, account, principal, grants) -> Iterator[Finding]:
@@ -199,7 +211,7 @@ class _Evaluator:
                 yield self.finding(
                     rule, account, principal,
                     f"{principal.name} ({principal.type}) may assume role {role.name} "
-                    f"but did not {_between(self.window)}.",
+                    f"but did not {self.between}.",
                     role=role.arn,
                 )
 
@@ -241,7 +253,8 @@ class _Evaluator:
                             continue
                         method = self.granted_unused if kind == "granted-unused" else self.granted_unknown
                         findings.extend(method(rule, inventory, principal, grants))
-        return sorted(set(findings), key=Finding.sort_key)
+        # Each rule yields one finding per (principal, action or role): no duplicates to remove.
+        return sorted(findings, key=Finding.sort_key)
 
 
 def evaluate(

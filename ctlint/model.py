@@ -43,7 +43,7 @@ class Verdict(str, Enum):
     UNKNOWN = "unknown"  # not observable: never call it unused
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceLocation:
     """Where something is defined: a file (as given or relative to the repo root) and a 1-based line."""
 
@@ -134,7 +134,7 @@ class Window:
     end: datetime  # exclusive, timezone-aware UTC
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UsageRow:
     """One aggregated row from a usage engine: a principal's calls of one CloudTrail event.
 
@@ -152,7 +152,7 @@ class UsageRow:
     last_seen: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssumeRoleRow:
     """One role assumption aggregated per (source, role, access key): who became which role."""
 
@@ -165,7 +165,7 @@ class AssumeRoleRow:
     last_seen: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionUsageRow:
     """What a source principal did as a role: events made with the temporary key of its session."""
 
@@ -200,7 +200,7 @@ class RawUsage:
     engine: str = "local"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionUse:
     count: int
     first_seen: datetime
@@ -265,7 +265,7 @@ class RuleSpec:
     why: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
     level: Level

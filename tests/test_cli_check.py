@@ -129,3 +129,11 @@ def test_no_cache_gives_the_same_report(capsys, tmp_path):
     run(capsys, "check", "--config", CONFIG, "--json", str(cached))
     run(capsys, "check", "--config", CONFIG, "--no-cache", "--json", str(uncached))
     assert cached.read_bytes() == uncached.read_bytes()
+
+
+def test_json_report_has_one_finding_per_line(capsys):
+    _, out, _ = run(capsys, "check", "--config", CONFIG, "--format", "json")
+    report = json.loads(out)
+    lines = [line for line in out.splitlines() if line.startswith('    {"access_level"')]
+    assert len(lines) == len(report["findings"]) + len(report["suppressed"])
+    assert [json.loads(line.rstrip(",")) for line in lines[: len(report["findings"])]] == report["findings"]

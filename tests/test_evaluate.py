@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -146,7 +147,7 @@ def test_role_last_used_in_window_makes_a_role_active_and_service_linked_roles_a
     job = principal("job", "role", role_last_used=datetime(2026, 10, 1, tzinfo=timezone.utc))
     old = principal("old", "role", role_last_used=datetime(2025, 1, 1, tzinfo=timezone.utc))
     linked = principal("AWSServiceRoleForSupport", "role", path="aws-service-role/support.amazonaws.com/")
-    linked = Principal(**{**linked.__dict__, "path": "/aws-service-role/support.amazonaws.com/"})
+    linked = dataclasses.replace(linked, path="/aws-service-role/support.amazonaws.com/")
     grants = {p.arn: Grants(p.arn, frozenset()) for p in (job, old, linked)}
     assert kinds(run([job, old, linked], grants, {})) == [("unused-actor", "old", "")]
 

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctlint.atomic import write_text_atomic
+from ctlint.atomic import write_all_atomic
 from ctlint.model import Level, RunResult
 from ctlint.pipeline import config_or_error, run_check
 from ctlint.report import FORMATS, renderer
@@ -64,23 +64,25 @@ def exit_code(result: RunResult, fail_on: str) -> int:
 
 
 def write_reports(args: argparse.Namespace, result: RunResult) -> None:
-    """Render every report first, then write them: an interrupt while rendering leaves no file behind."""
-    files = [
-        (Path(path), renderer(fmt)(result))
-        for fmt in ("json", "sarif", "junit", "markdown")
-        if (path := getattr(args, fmt, None))
-    ]
+    """Stage every report, then rename them all: an interrupt while producing any leaves no file behind."""
+    from ctlint.report.json_report import iter_json
+
+    def chunks(fmt: str):
+        return iter_json(result) if fmt == "json" else renderer(fmt)(result)
+
+    files = [(Path(path), chunks(fmt)) for fmt in ("json", "sarif", "junit", "markdown") if (path := getattr(args, fmt, None))]
     if args.format == "text":
         colour = not args.no_color and args.output is None and sys.stdout.isatty()
         from ctlint.report.text import render_text
 
         rendered = render_text(result, colour=colour)
+    elif args.output:
+        rendered = chunks(args.format)
     else:
         rendered = renderer(args.format)(result)
     if args.output:
         files.append((Path(args.output), rendered))
-    for path, text in files:
-        write_text_atomic(path, text)
+    write_all_atomic(files)
     if not args.output:
         sys.stdout.write(rendered)
 

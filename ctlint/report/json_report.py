@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from ctlint.model import Finding, RunResult
@@ -48,17 +49,43 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def render_json(result: RunResult) -> str:
-    document = {
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def iter_json(result: RunResult) -> Iterator[str]:
+    """The JSON report in chunks: sorted keys, one finding per line, nothing held whole in memory.
+
+    Runs can carry millions of findings (principals granted `*`); a compact line per finding keeps the
+    report greppable and diffable and lets it stream to disk.
+    """
+    sections: dict[str, Any] = {
         "tool": {"name": "ctlint", "version": result.tool_version},
         "window": {"start": result.window.start.isoformat(), "end": result.window.end.isoformat()},
         "data": dict(result.data.catalog),
         "accounts": [{"name": name, "id": account_id} for name, account_id in result.accounts],
-        "findings": [finding_dict(f) for f in result.findings],
-        "suppressed": [finding_dict(f) for f in result.suppressed],
+        "findings": result.findings,
+        "suppressed": result.suppressed,
         "fixed": [dict(entry) for entry in result.fixed],
         "warnings": list(result.warnings),
         "skipped_files": list(result.skipped_files),
         "summary": summary(result),
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    keys = sorted(sections)
+    yield "{\n"
+    for index, key in enumerate(keys):
+        end = ",\n" if index < len(keys) - 1 else "\n"
+        if key in ("findings", "suppressed"):
+            yield f'  "{key}": ['
+            separator = "\n    "
+            for finding in sections[key]:
+                yield separator + _compact(finding_dict(finding))
+                separator = ",\n    "
+            yield ("]" if separator == "\n    " else "\n  ]") + end
+        else:
+            yield f'  "{key}": {_compact(sections[key])}{end}'
+    yield "}\n"
+
+
+def render_json(result: RunResult) -> str:
+    return "".join(iter_json(result))
