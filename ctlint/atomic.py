@@ -10,6 +10,12 @@ from pathlib import Path
 from ctlint.errors import CtlintError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class StagedFile:
     """A report written to a temporary file beside its path, renamed into place only by `commit()`.
 
@@ -27,6 +33,7 @@ class StagedFile:
         except OSError as error:
             raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
         self.temporary = Path(temporary)
+        os.chmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
                 if isinstance(chunks, str):

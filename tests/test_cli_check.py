@@ -137,3 +137,14 @@ def test_json_report_has_one_finding_per_line(capsys):
     lines = [line for line in out.splitlines() if line.startswith('    {"access_level"')]
     assert len(lines) == len(report["findings"]) + len(report["suppressed"])
     assert [json.loads(line.rstrip(",")) for line in lines[: len(report["findings"])]] == report["findings"]
+
+
+def test_reports_are_ordinary_files_that_honour_the_umask(capsys, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        run(capsys, "check", "--config", CONFIG, "--json", str(tmp_path / "r.json"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
