@@ -28,7 +28,6 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 # GitHub accepts at most 25,000 results per run; past that, granted-unused is aggregated.
 MAX_RESULTS = 25_000
-AGGREGATED_KIND = "granted-unused"
 
 # GitHub maps security-severity: > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
 # An unused permission is worth more to an attacker the more it can change: rank by access level.
@@ -53,7 +52,9 @@ def render_sarif(result: RunResult, *, repo_root: Path | None = None) -> str:
     log = to_sarif_dict(build_sarif_log(result, root))
     # "$schema" and "version" first, as every SARIF producer writes them; then the runs.
     ordered = {"$schema": log["$schema"], "version": log["version"], "runs": log["runs"]}
-    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+    # Large logs are written compact: GitHub's upload limit is on the (gzipped) size.
+    indent = None if log["runs"][0].get("properties", {}).get("aggregated") else 2
+    return json.dumps(ordered, indent=indent, ensure_ascii=False) + "\n"
 
 
 def find_repo_root(start: Path) -> Path:
@@ -92,6 +93,7 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
     fallback = _fallback_uri(result, repo_root)
     items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
     groups = _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
+    groups, omitted = _within_limit(groups)
     results = [_result(group, index, repo_root, fallback) for group in groups]
     run = om.Run(
         tool=om.Tool(
@@ -107,7 +109,7 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
         invocations=[_invocation(result)],
         results=results,
         column_kind="unicodeCodePoints",
-        properties=_run_properties(result, aggregated=len(groups) != len(items)),
+        properties=_run_properties(result, aggregated=len(groups) != len(items), omitted=omitted),
     )
     return om.SarifLog(runs=[run], version=SARIF_VERSION, schema_uri=SCHEMA_URI)
 
@@ -118,37 +120,67 @@ class _Group:
 
     findings: tuple[Finding, ...]
     suppression: str | None
-    service: str | None = None
+    service: str | None = None  # set for merged groups: a service prefix, or "*" for all services
+    kind: str | None = None
+
+
+_PHRASES = {
+    "granted-unused": "it did not use in the window",
+    "granted-unknown": "whose use CloudTrail cannot show",
+}
 
 
 def _aggregate(items: Sequence[tuple[Finding, str | None]]) -> list[_Group]:
-    """Merge granted-unused findings per (suppression state, account, principal, service)."""
+    """Fit GitHub's result limit: merge per-action findings per principal and service, then per principal.
+
+    granted-unused and granted-unknown (including custom rules of those kinds) produce one finding per
+    granted action; a principal granted `*` alone yields thousands. The merged result keeps the action list
+    in its properties; the JSON report keeps every finding with its own fingerprint.
+    """
+    groups = _merge(items, per_service=True)
+    if len(groups) > MAX_RESULTS:
+        groups = _merge(items, per_service=False)
+    return groups
+
+
+def _within_limit(groups: list[_Group]) -> tuple[list[_Group], int]:
+    """Last resort past GitHub's limit: keep the most severe results; the JSON report has them all."""
+    if len(groups) <= MAX_RESULTS:
+        return groups, 0
+    ranked = sorted(
+        range(len(groups)),
+        key=lambda i: (-max(security_severity(f) for f in groups[i].findings), i),
+    )
+    keep = sorted(ranked[:MAX_RESULTS])
+    return [groups[i] for i in keep], len(groups) - MAX_RESULTS
+
+
+def _merge(items: Sequence[tuple[Finding, str | None]], *, per_service: bool) -> list[_Group]:
     singles: list[_Group] = []
     buckets: dict[tuple, list[Finding]] = defaultdict(list)
     for finding, reason in items:
-        if _rule_kind_is_granted_unused(finding) and finding.action:
-            service = finding.action.split(":", 1)[0].lower()
-            key = (
-                reason is not None,
-                reason or "",
-                finding.rule,
-                finding.account,
-                finding.principal,
-                service,
-            )
+        kind = _aggregated_kind(finding)
+        if kind is None and not per_service and finding.rule == "unused-assume-role" and finding.role:
+            kind = "unused-assume-role"  # one result per principal, the roles in its properties
+        if kind and (finding.action or kind == "unused-assume-role"):
+            service = finding.action.split(":", 1)[0].lower() if per_service else "*"
+            key = (reason is not None, reason or "", finding.rule, finding.account, finding.principal, service, kind)
             buckets[key].append(finding)
         else:
             singles.append(_Group((finding,), reason))
     merged = [
-        _Group(tuple(sorted(fs, key=Finding.sort_key)), key[1] if key[0] else None, service=key[5])
+        _Group(tuple(sorted(fs, key=Finding.sort_key)), key[1] if key[0] else None, service=key[5], kind=key[6])
         for key, fs in sorted(buckets.items())
     ]
     return singles + merged
 
 
-def _rule_kind_is_granted_unused(finding: Finding) -> bool:
-    # Findings carry the rule id, not the kind; custom granted-unused rules mark themselves in properties.
-    return finding.rule == AGGREGATED_KIND or finding.properties.get("kind") == AGGREGATED_KIND
+def _aggregated_kind(finding: Finding) -> str | None:
+    # Findings carry the rule id, not the kind; custom rules of these kinds mark themselves in properties.
+    for kind in _PHRASES:
+        if finding.rule == kind or finding.properties.get("kind") == kind:
+            return kind
+    return None
 
 
 def _declared_rules(result: RunResult) -> list[RuleSpec]:
@@ -217,13 +249,21 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
         )
         message = _sentence(first.message)
         fingerprint = first.fingerprint
+    elif group.kind == "unused-assume-role":
+        roles = [f.role for f in group.findings if f.role]
+        properties["roles"] = roles
+        message = (
+            f"{first.principal} may assume {len(roles)} roles it did not assume in the window. "
+            f"Roles: {', '.join(roles[:20])}{' and more' if len(roles) > 20 else ''}."
+        )
+        fingerprint = _stable_hash(first.account, first.principal, first.rule, "roles:*")
     else:
         actions = [f.action for f in group.findings if f.action]
         properties["service"] = group.service
         properties["actions"] = actions
-        properties["fingerprints"] = [f.fingerprint for f in group.findings]
+        services = "" if group.service == "*" else f"{group.service} "
         message = (
-            f"{first.principal} is granted {len(actions)} {group.service} actions it did not use in the window. "
+            f"{first.principal} is granted {len(actions)} {services}actions {_PHRASES[group.kind or '']}. "
             f"Actions: {', '.join(actions[:20])}{' and more' if len(actions) > 20 else ''}."
         )
         fingerprint = _stable_hash(first.account, first.principal, first.rule, f"{group.service}:*")
@@ -293,14 +333,18 @@ def _invocation(result: RunResult) -> om.Invocation:
     return om.Invocation(execution_successful=True, tool_execution_notifications=notes or None)
 
 
-def _run_properties(result: RunResult, *, aggregated: bool) -> dict[str, Any]:
-    return {
+def _run_properties(result: RunResult, *, aggregated: bool, omitted: int = 0) -> dict[str, Any]:
+    properties = {
         "window": {"start": result.window.start.isoformat(), "end": result.window.end.isoformat()},
         "dataVersions": dict(sorted(result.data.catalog.items())),
         "accounts": [{"name": name, "id": account_id} for name, account_id in result.accounts],
         "aggregated": aggregated,
         "fixed": [_jsonable(dict(entry)) for entry in result.fixed],
     }
+    if omitted:
+        # Past GitHub's result limit even after merging: the least severe results are left out.
+        properties["omittedResults"] = omitted
+    return properties
 
 
 _GENERIC_STEMS = frozenset({"ctlint", ".ctlint", "config", "ctlint-config"})
