@@ -124,3 +124,15 @@ def test_deterministic():
     assert render_junit(sample()) == render_junit(sample())
     reordered = dataclasses.replace(sample(), findings=tuple(reversed(sample().findings)))
     assert render_junit(reordered) == render_junit(sample())
+
+
+def test_a_huge_case_body_is_capped_and_says_how_many_more():
+    from ctlint.report.junit import MAX_LINES_PER_CASE
+
+    many = [finding("admin", f"ec2:Action{i:05d}", fingerprint=f"fp-{i}") for i in range(MAX_LINES_PER_CASE + 7)]
+    root = ET.fromstring(render_junit(make_result(findings=many)))
+    failure = root.find(".//testcase/failure")
+    assert failure.get("message").startswith(f"{len(many)} findings")
+    lines = failure.text.splitlines()
+    assert len(lines) == MAX_LINES_PER_CASE + 1
+    assert lines[-1] == "... and 7 more (the JSON report lists every finding)"

@@ -86,9 +86,13 @@ def _summary(findings: list[Finding]) -> str:
     return first if len(findings) == 1 else f"{len(findings)} findings; first: {first}"
 
 
+MAX_LINES_PER_CASE = 500  # a principal granted `*` has ~20,000 findings; CI viewers choke on such bodies
+
+
 def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
+    findings = list(findings)
     lines = []
-    for f in findings:
+    for f in findings[:MAX_LINES_PER_CASE]:
         target = f.action or f.role or "(principal)"
         line = f"[{f.level.value}] {target}: {f.message.strip()} (fingerprint {f.fingerprint})"
         if with_reason and f.suppressed_reason:
@@ -96,6 +100,8 @@ def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
         if f.baseline:
             line += f" [{f.baseline}]"
         lines.append(line)
+    if len(findings) > MAX_LINES_PER_CASE:
+        lines.append(f"... and {len(findings) - MAX_LINES_PER_CASE} more (the JSON report lists every finding)")
     return "\n".join(lines)
 
 
