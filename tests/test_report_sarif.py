@@ -302,3 +302,13 @@ def test_unused_assume_role_merges_per_principal_when_per_service_is_not_enough(
     roles = next(r for r in run["results"] if r["ruleId"] == "unused-assume-role")
     assert len(roles["properties"]["roles"]) == 30
     assert roles["message"]["text"].startswith(f"arn:aws:iam::{ACCOUNT}:user/charlie may assume 30 roles")
+
+
+def test_merged_results_list_at_most_a_hundred_actions_and_count_them_all(tmp_path, monkeypatch):
+    monkeypatch.setattr("ctlint.report.sarif.MAX_RESULTS", 5)
+    monkeypatch.chdir(tmp_path)
+    many = [finding("admin", f"ec2:Action{i:04d}", fingerprint=f"fp-{i}") for i in range(250)]
+    result = render(make_result(findings=many), tmp_path)["runs"][0]["results"][0]
+    assert result["properties"]["actionCount"] == 250
+    assert result["properties"]["actions"] == [f"ec2:Action{i:04d}" for i in range(100)]
+    assert "is granted 250 ec2 actions" in result["message"]["text"]

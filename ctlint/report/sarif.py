@@ -28,6 +28,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 # GitHub accepts at most 25,000 results per run; past that, granted-unused is aggregated.
 MAX_RESULTS = 25_000
+MAX_ACTIONS_LISTED = 100  # per merged result; the JSON report has every finding
 
 # GitHub maps security-severity: > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
 # An unused permission is worth more to an attacker the more it can change: rank by access level.
@@ -260,7 +261,9 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
     else:
         actions = [f.action for f in group.findings if f.action]
         properties["service"] = group.service
-        properties["actions"] = actions
+        properties["actionCount"] = len(actions)
+        # Listing every action of thousands of merged results would break GitHub's 10 MB (gzipped) limit.
+        properties["actions"] = actions[:MAX_ACTIONS_LISTED]
         services = "" if group.service == "*" else f"{group.service} "
         message = (
             f"{first.principal} is granted {len(actions)} {services}actions {_PHRASES[group.kind or '']}. "
