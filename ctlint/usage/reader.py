@@ -308,7 +308,8 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     try:
         records, wrapped = _records(_read_bytes(path))
     except _Unreadable as error:
-        result.error = str(error)
+        text = str(error)
+        result.error = text if text.endswith(".") else f"{text}."  # one clear sentence, like every error
         return result
     groups: dict[tuple, list] = {}
     rows = result.rows
