@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctlint.model import (
     EMPTY_MAPPING,
@@ -81,6 +81,7 @@ class _Evaluator:
             a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
         )
         self._levels: dict[str, str | None] = {}
+        self._prefixes: dict[tuple[str, str, str], Any] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -129,11 +130,21 @@ class _Evaluator:
             action=action,
             role=role,
             message=message,
-            fingerprint=fingerprint(account.account_id, principal.arn, rule.id, action, role),
+            fingerprint=self.fingerprint(account.account_id, principal.arn, rule.id, action, role),
             access_level=self.access_level(action) if action else None,
             location=self.locate(principal, action),
             properties=properties if properties is not None else EMPTY_MAPPING,
         )
+
+    def fingerprint(self, account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
+        """`fingerprint()`, hashing the (account, principal, rule) prefix once: millions of findings share few."""
+        key = (account, principal, rule)
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            prefix = self._prefixes[key] = hashlib.sha256("|".join((*key, "")).encode("utf-8"))
+        digest = prefix.copy()
+        digest.update(f"{action or ''}|{role or ''}".encode())
+        return digest.hexdigest()[:32]
 
     def used_actions(self, principal: Principal) -> Mapping:
         usage = self.data.usage.principals.get(principal.arn)

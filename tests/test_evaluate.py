@@ -252,3 +252,10 @@ def test_allowlist_principal_glob_also_matches_the_target_role_of_unused_assume_
     assert [f.role for f in findings] == [yearly.arn]
     entries = [AllowlistEntry(0, "arn:aws:iam::*:role/annual-*", "yearly", rules=("unused-assume-role",))]
     assert len(apply_allowlist(findings, entries, date(2026, 11, 29)).suppressed) == 1
+
+
+def test_findings_carry_the_public_fingerprint_of_their_identity():
+    alice = principal("alice")
+    grants = {alice.arn: Grants(alice.arn, frozenset({"s3:CreateBucket", "iam:PassRole"}))}
+    for f in run([alice], grants, {alice.arn: {"iam:CreateUser": use()}}):
+        assert f.fingerprint == fingerprint(f.account, f.principal, f.rule, f.action, f.role)
