@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -272,4 +273,12 @@ def evaluate(
     data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None
 ) -> list[Finding]:
     """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
-    return _Evaluator(data, catalog, locate or (lambda principal, _action: principal.location)).run()
+    # Findings are acyclic and can number millions; the cyclic collector would rescan the growing heap
+    # again and again while they are created (measured: about a third of the time at 2.5M findings).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Evaluator(data, catalog, locate or (lambda principal, _action: principal.location)).run()
+    finally:
+        if was_enabled:
+            gc.enable()
