@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ctlint.errors import CtlintError
+
+
+def _is_special(path: Path) -> bool:
+    """True for an existing target that is not a regular file or a folder (a device, a FIFO, a socket)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _umask() -> int:
@@ -25,6 +35,11 @@ class StagedFile:
 
     def __init__(self, path: Path, chunks: str | Iterable[str]) -> None:
         self.path = Path(path)
+        self.temporary: Path | None = None
+        if _is_special(self.path):
+            # /dev/null, /dev/stdout, a FIFO: renaming over it would replace the device itself.
+            self._write_in_place(chunks)
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
@@ -47,7 +62,17 @@ class StagedFile:
                 raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
             raise
 
+    def _write_in_place(self, chunks: str | Iterable[str]) -> None:
+        try:
+            with open(self.path, "w", encoding="utf-8", newline="\n") as stream:
+                for chunk in [chunks] if isinstance(chunks, str) else chunks:
+                    stream.write(chunk)
+        except OSError as error:
+            raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
+
     def commit(self) -> None:
+        if self.temporary is None:
+            return
         try:
             os.replace(self.temporary, self.path)
         except BaseException as error:
@@ -57,7 +82,8 @@ class StagedFile:
             raise
 
     def discard(self) -> None:
-        self.temporary.unlink(missing_ok=True)
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
 
 
 def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctlint.errors import InputError
+from ctlint.atomic import write_text_atomic
+from ctlint.errors import CtlintError, InputError
 from ctlint.model import Finding
 
 FORMAT_VERSION = 1
@@ -189,18 +189,8 @@ def _relative_to(path: str, folder: Path) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write to a temp file beside `path`, then rename: a crash never leaves half a baseline."""
-    folder = path.parent if str(path.parent) else Path(".")
+    """Write through ctlint.atomic: a crash never leaves half a baseline, a device is never replaced."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise InputError(f"Baseline file {path} cannot be written: {error}.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o644)  # mkstemp makes 0600; a baseline is meant to be committed and shared
-        os.replace(temp, path)
-    except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise InputError(f"Baseline file {path} cannot be written: {error}.") from None
+        write_text_atomic(path, text)
+    except CtlintError as error:
+        raise InputError(f"Baseline file {path} cannot be written: {str(error).removeprefix(f'cannot write {path}: ')}") from None

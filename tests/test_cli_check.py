@@ -148,3 +148,22 @@ def test_reports_are_ordinary_files_that_honour_the_umask(capsys, tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_special_output_file_is_written_in_place_never_replaced(capsys, tmp_path):
+    """`--output /dev/null` once renamed a regular file over the device; a FIFO stands in for it here."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    code, out, _ = run(capsys, "check", "--config", CONFIG, "--format", "json", "--output", str(fifo))
+    reader.join(timeout=30)
+    assert code == 1 and out == ""
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["tool"]["name"] == "ctlint"
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
