@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -12,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from report_factory import ACCOUNT, make_finding
 
 from ctlint.baseline import (
     Baseline,
@@ -22,25 +22,9 @@ from ctlint.baseline import (
     write_baseline,
 )
 from ctlint.errors import InputError
-from ctlint.model import DataVersions, Finding, Level, RunResult, SourceLocation, Window
+from ctlint.model import DataVersions, RunResult, SourceLocation, Window
 
-ACCOUNT = "111111111111"
-
-
-def finding(principal: str = "alice", action: str | None = "s3:GetObject", **changes) -> Finding:
-    base = Finding(
-        rule="granted-unused",
-        level=Level.WARNING,
-        account=ACCOUNT,
-        account_name="demo",
-        principal=f"arn:aws:iam::{ACCOUNT}:user/{principal}",
-        principal_type="user",
-        action=action,
-        role=None,
-        message=f"{principal} is granted {action} but did not use it.",
-        fingerprint=f"fp-{principal}-{action}",
-    )
-    return dataclasses.replace(base, **changes)
+finding = make_finding
 
 
 def test_write_then_load_roundtrip_sorted_and_relative_paths(tmp_path, monkeypatch):

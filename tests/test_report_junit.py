@@ -7,31 +7,18 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from ctlint import __version__
-from ctlint.model import DataVersions, Finding, Level, RuleSpec, RunResult, Window
-from ctlint.report.junit import render_junit
+from report_factory import ACCOUNT, make_finding
 
-ACCOUNT = "111111111111"
+from ctlint import __version__
+from ctlint.model import DataVersions, Level, RuleSpec, RunResult, Window
+from ctlint.report.junit import render_junit
 
 
 def rule(rule_id: str, level: Level = Level.WARNING, enabled: bool = True) -> RuleSpec:
     return RuleSpec(rule_id, rule_id, level, f"{rule_id} title", "desc", "help", enabled=enabled)
 
 
-def finding(principal: str = "alice", action: str | None = "s3:GetObject", **changes) -> Finding:
-    base = Finding(
-        rule="granted-unused",
-        level=Level.WARNING,
-        account=ACCOUNT,
-        account_name="demo",
-        principal=f"arn:aws:iam::{ACCOUNT}:user/{principal}",
-        principal_type="user",
-        action=action,
-        role=None,
-        message=f"{principal} is granted {action} but did not use it.",
-        fingerprint=f"fp-{principal}-{action}",
-    )
-    return dataclasses.replace(base, **changes)
+finding = make_finding
 
 
 def make_result(findings=(), suppressed=()) -> RunResult:

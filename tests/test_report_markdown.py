@@ -5,27 +5,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timezone
 
+from report_factory import ACCOUNT, make_finding
+
 from ctlint import __version__
-from ctlint.model import DataVersions, Finding, Level, RuleSpec, RunResult, Window
+from ctlint.model import DataVersions, Level, RuleSpec, RunResult, Window
 from ctlint.report.markdown import MAX_BYTES, render_markdown
 
-ACCOUNT = "111111111111"
-
-
-def finding(principal: str = "alice", action: str | None = "s3:GetObject", **changes) -> Finding:
-    base = Finding(
-        rule="granted-unused",
-        level=Level.WARNING,
-        account=ACCOUNT,
-        account_name="demo",
-        principal=f"arn:aws:iam::{ACCOUNT}:user/{principal}",
-        principal_type="user",
-        action=action,
-        role=None,
-        message=f"{principal} is granted {action} but did not use it.",
-        fingerprint=f"fp-{principal}-{action}",
-    )
-    return dataclasses.replace(base, **changes)
+finding = make_finding
 
 
 def make_result(findings=(), suppressed=(), **changes) -> RunResult:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from report_factory import ACCOUNT, make_finding
 
 from ctlint import INFORMATION_URI, __version__
 from ctlint.model import DataVersions, Finding, Level, RuleSpec, RunResult, SourceLocation, Window
@@ -16,7 +17,6 @@ from ctlint.report.sarif import MAX_RESULTS, find_repo_root, render_sarif, secur
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-ACCOUNT = "111111111111"
 
 
 def rule(rule_id: str, level: Level = Level.WARNING, kind: str | None = None) -> RuleSpec:
@@ -32,21 +32,12 @@ def rule(rule_id: str, level: Level = Level.WARNING, kind: str | None = None) ->
 
 
 def finding(principal: str = "alice", action: str | None = "s3:GetObject", **changes) -> Finding:
-    base = Finding(
-        rule="granted-unused",
-        level=Level.WARNING,
-        account=ACCOUNT,
-        account_name="demo",
-        principal=f"arn:aws:iam::{ACCOUNT}:user/{principal}",
-        principal_type="user",
-        action=action,
-        role=None,
-        message=f"{principal} is granted {action} but did not use it in the window",
-        fingerprint=f"fp-{principal}-{action}",
-        access_level="Read",
-        location=SourceLocation("iam/demo.json", 7),
-    )
-    return dataclasses.replace(base, **changes)
+    located = {
+        "message": f"{principal} is granted {action} but did not use it in the window",
+        "access_level": "Read",
+        "location": SourceLocation("iam/demo.json", 7),
+    }
+    return make_finding(principal, action, **{**located, **changes})
 
 
 def make_result(findings=(), suppressed=(), **changes) -> RunResult:
