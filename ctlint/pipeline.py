@@ -195,7 +195,7 @@ def _locator(analysis: Analysis):
     return locate
 
 
-def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec]) -> list[Finding]:
+def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list[Finding]:
     """The pull-request rules (proposed IaC vs deployed snapshot) and IaC principals nobody can link."""
     if not any(analysis.iac):
         return []
@@ -223,7 +223,7 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec]) -> list[Finding
         pr_rules = {kind: enabled[kind] for kind in ("new-grant-unused", "removed-grant-used") if kind in enabled}
         for finding in pr_findings(
             inventory, snapshot, analysis.usage, analysis.catalog,
-            account_name=inventory.account_name, locate=_locator(analysis),
+            account_name=inventory.account_name, locate=locate,
             data_events=analysis.config.data_events,
             levels={kind: rule.level for kind, rule in pr_rules.items()},
         ):
@@ -254,8 +254,9 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         rules=rules,
         data_events=config.data_events,
     )
-    findings = evaluate(data, analysis.catalog, _locator(analysis))
-    findings = sorted([*findings, *_iac_findings(analysis, rules)], key=Finding.sort_key)
+    locate = _locator(analysis)
+    findings = evaluate(data, analysis.catalog, locate)
+    findings = sorted([*findings, *_iac_findings(analysis, rules, locate)], key=Finding.sort_key)
     outcome = apply_allowlist(findings, config.allowlist, now.date())
     kept, fixed = list(outcome.findings), ()
     baseline_path = _opt(args, "baseline")
