@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -20,11 +19,10 @@ import jsonschema
 import yaml
 
 from ctlint.errors import ConfigError
-from ctlint.model import EMPTY_MAPPING, Window
+from ctlint.model import EMPTY_MAPPING, Window, is_account_id
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 DEFAULT_LOOKBACK_DAYS = 90
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,7 @@ def parse_date(value: str, where: str) -> date:
 
 def _account_id(value: Any, where: str) -> str:
     text = str(value)
-    if isinstance(value, bool) or not ACCOUNT_ID.match(text):
+    if isinstance(value, bool) or not is_account_id(text):
         hint = " (quote it in YAML so leading zeros survive)" if isinstance(value, int) else ""
         raise ConfigError(f"{where}: {text!r} is not a 12-digit account id{hint}.")
     return text

@@ -106,11 +106,6 @@ class _Evaluator:
             return False
         return not filters.access_levels or self.access_level(action) in filters.access_levels
 
-    def passes(self, rule: RuleSpec, principal: Principal, action: str | None) -> bool:
-        if not self.principal_passes(rule, principal):
-            return False
-        return action is None or self.action_passes(rule, action)
-
     def finding(
         self,
         rule: RuleSpec,
@@ -195,7 +190,7 @@ class _Evaluator:
                 )
 
     def unused_actor(self, rule, account, principal, grants) -> Iterator[Finding]:
-        if self.passes(rule, principal, None):
+        if self.principal_passes(rule, principal):
             yield self.finding(
                 rule, account, principal,
                 f"{principal.name} ({principal.type}) made no recorded call {self.between}.",
@@ -203,7 +198,7 @@ class _Evaluator:
 
     def unknown_action(self, rule, account, principal, grants) -> Iterator[Finding]:
         for pattern in sorted(set(grants.unknown_patterns)):
-            if self.passes(rule, principal, None):
+            if self.principal_passes(rule, principal):
                 yield self.finding(
                     rule, account, principal,
                     f"{principal.name} ({principal.type}) has a policy that allows {pattern}, "
@@ -212,7 +207,7 @@ class _Evaluator:
                 )
 
     def unused_assume_role(self, rule, account, principal, grants, roles, assumed) -> Iterator[Finding]:
-        if not grants.assume_role_resources or not self.passes(rule, principal, None):
+        if not grants.assume_role_resources or not self.principal_passes(rule, principal):
             return
         for role in roles:
             if role.arn == principal.arn or role.is_service_linked:

@@ -32,7 +32,7 @@ from pathlib import Path
 from ctlint.errors import InputError
 from ctlint.iac.managed import aws_managed_policy
 from ctlint.iac.managed import data_version as managed_data_version
-from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation
+from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
 
 __all__ = ["Snapshot", "load_snapshot", "read_snapshot"]
@@ -45,7 +45,6 @@ _AIRIAM_KEYS = {
     "AccountPolicies": "Policies",
 }
 _ARN_LINE = re.compile(r'"Arn"\s*:\s*"([^"\\]*)"')
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 
 
@@ -266,7 +265,7 @@ class _Reader:
         if len(parts) < 6 or parts[0] != "arn" or parts[2] != "iam":
             raise InputError(f"{self.shown}: {owner}: Arn {arn!r} is not an IAM ARN.")
         account = parts[4]
-        if _ACCOUNT_ID.match(account):
+        if is_account_id(account):
             if account != self.account_id:
                 raise InputError(
                     f"{self.shown}: the snapshot belongs to account {account} ({arn}), "

@@ -7,6 +7,7 @@ Flow: Config -> Inventory (principals and policy documents) -> Grants (per princ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,12 @@ from enum import Enum
 from types import MappingProxyType
 
 EMPTY_MAPPING: Mapping = MappingProxyType({})
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def is_account_id(text: object) -> bool:
+    """Exactly twelve ASCII digits: no Unicode digits, no trailing newline (ids reach ARNs and SQL)."""
+    return isinstance(text, str) and _ACCOUNT_ID.fullmatch(text) is not None
 
 
 class Level(str, Enum):

@@ -15,14 +15,13 @@ No I/O here: documents come in as values, results go out as values.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote
 
 from ctlint.errors import InputError
-from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement
+from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
 from ctlint.wildcard import matches
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
 _EFFECTS = ("Allow", "Deny")
 _PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 _ASSUME_ROLE = "sts:AssumeRole"
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 class ActionUniverse(Protocol):
@@ -464,7 +462,7 @@ def _principal_matches(entries: Iterable[tuple[str, str]], source_arn: str, acco
 
 def _account_of(arn: str) -> str | None:
     parts = arn.split(":")
-    if len(parts) >= 6 and _ACCOUNT_ID.match(parts[4]):
+    if len(parts) >= 6 and is_account_id(parts[4]):
         return parts[4]
     return None
 

@@ -141,3 +141,11 @@ def test_the_demo_config_loads():
     assert [a.name for a in config.accounts] == ["demo", "backup"]
     assert config.allowlist[0].reason == "runs once a year for the audit"
     assert str(config.allowlist[0].expires) == "2027-06-30"
+
+
+@pytest.mark.parametrize("text", ["١١١١١١١١١١١١", "111111111111\n", "11111111111", "1111111111111"])
+def test_account_ids_are_exactly_twelve_ascii_digits(text):
+    from ctlint.model import is_account_id
+
+    assert not is_account_id(text)
+    assert is_account_id("011111111111")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ctlint.errors import ConfigError
+from ctlint.model import is_account_id
 
 # The CloudTrail record shape of the AWS documentation's CloudTrail table (lower-case names, as
 # Athena stores them). JSON objects whose shape varies per event stay strings.
@@ -67,7 +68,6 @@ CREATOR_PROPERTY = "ctlint.creator"  # marks the objects ctlint made, so teardow
 PROJECTION_START = "2013/01/01"  # CloudTrail's first year
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9._\-=+,@!*()]+(/[A-Za-z0-9._\-=+,@!*()]+)*$")
@@ -85,7 +85,7 @@ def check_identifier(name: str, *, key: str) -> str:
 
 
 def check_account(account: str, *, key: str = "account id") -> str:
-    if not isinstance(account, str) or not _ACCOUNT.match(account):
+    if not is_account_id(account):
         raise ConfigError(f"{key} {account!r} is not a 12-digit AWS account id.")
     return account
 

@@ -37,14 +37,13 @@ import sqlglot
 from sqlglot import exp
 
 from ctlint.errors import EngineError, InputError
-from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window
+from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window, is_account_id
 
 QUERY_NAMES = ("principal_usage", "assume_role", "session_usage", "events_per_account", "event_stats")
 ASSUME_LOOKBACK = timedelta(hours=12)  # the maximum role session duration
 ASSUME_EVENTS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity")
 
 _TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def usage_queries(table: str, window: Window, accounts: Sequence[str] | None) ->
     """The five usage queries for `window` (and only `accounts`, when given), in QUERY_NAMES order."""
     validate_table(table)
     for account in accounts or ():
-        if not _ACCOUNT_RE.match(account):
+        if not is_account_id(account):
             raise InputError(f"account id {account!r} is not a 12-digit AWS account id.")
     base, base_params = _base_ctes(table, window, accounts)
     assumed, assumed_params = _assume_cte(table, window, accounts)
