@@ -150,6 +150,7 @@ def test_a_duplicate_delivery_counts_once_with_and_without_cache(tmp_path):
 
 
 CONCURRENT = """
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,7 +161,11 @@ for _ in range(5):
     engine = LocalEngine([Path(sys.argv[1])], progress=False, cache_dir=Path(sys.argv[2]), cache_min_bytes=0)
     print(engine.collect(window, None).stats.read)
     engine.close()
-    (Path(sys.argv[1]) / "touch.json").write_text(open(sys.argv[3]).read())  # make the next run write again
+    # Make the next run write again. Replace atomically: the other process may be listing the folder,
+    # and a half-written file is rightly refused as empty.
+    staged = Path(sys.argv[2]).parent / f"touch-{os.getpid()}.tmp"
+    staged.write_text(open(sys.argv[3]).read())
+    os.replace(staged, Path(sys.argv[1]) / "touch.json")
 """
 
 
