@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses for every str
 from typing import Any
 
-from ctlint.model import Finding, RunResult
+from ctlint.model import Finding, Level, RunResult
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -38,11 +39,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def summary(result: RunResult) -> dict[str, Any]:
     by_rule = Counter(f.rule for f in result.findings)
-    by_level = Counter(f.level.value for f in result.findings)
+    by_level = Counter(f.level for f in result.findings)  # enum members hash fast; .value per finding did not
     return {
         "findings": len(result.findings),
         "suppressed": len(result.suppressed),
-        "by_level": {level: by_level.get(level, 0) for level in ("error", "warning", "note")},
+        "by_level": {level: by_level.get(Level(level), 0) for level in ("error", "warning", "note")},
         "by_rule": {rule.id: by_rule.get(rule.id, 0) for rule in result.rules},
         "new": sum(1 for f in result.findings if f.baseline == "new"),
         "fixed": len(result.fixed),
@@ -51,6 +52,43 @@ def summary(result: RunResult) -> dict[str, Any]:
 
 def _compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def finding_line(finding: Finding) -> str:
+    """`_compact(finding_dict(finding))`, byte for byte, without building a dict and running the encoder.
+
+    A report can hold millions of findings; the generic encoder took two thirds of the report's time.
+    The keys are written here in sorted order; a test compares this with the generic path.
+    """
+    location = finding.location
+    parts = [
+        '{"access_level": ', _text(finding.access_level),
+        ', "account": ', encode_basestring(finding.account),
+        ', "account_name": ', encode_basestring(finding.account_name),
+        ', "action": ', _text(finding.action),
+    ]
+    if finding.baseline is not None:
+        parts += ', "baseline": ', encode_basestring(finding.baseline)
+    parts += (
+        ', "fingerprint": ', encode_basestring(finding.fingerprint),
+        ', "level": ', encode_basestring(finding.level.value),
+        ', "location": ',
+        "null" if location is None
+        else f'{{"line": {location.line:d}, "path": {encode_basestring(location.path)}}}',
+        ', "message": ', encode_basestring(finding.message),
+        ', "principal": ', encode_basestring(finding.principal),
+        ', "principal_type": ', encode_basestring(finding.principal_type),
+    )
+    if finding.properties:
+        parts += ', "properties": ', _compact(dict(finding.properties))
+    if finding.suppressed_reason is not None:
+        parts += ', "reason": ', encode_basestring(finding.suppressed_reason)
+    parts += ', "role": ', _text(finding.role), ', "rule": ', encode_basestring(finding.rule), "}"
+    return "".join(parts)
 
 
 def iter_json(result: RunResult) -> Iterator[str]:
@@ -79,7 +117,7 @@ def iter_json(result: RunResult) -> Iterator[str]:
             yield f'  "{key}": ['
             separator = "\n    "
             for finding in sections[key]:
-                yield separator + _compact(finding_dict(finding))
+                yield separator + finding_line(finding)
                 separator = ",\n    "
             yield ("]" if separator == "\n    " else "\n  ]") + end
         else:
