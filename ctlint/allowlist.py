@@ -18,19 +18,25 @@ class AllowlistOutcome:
     warnings: tuple[str, ...]  # expired entries, entries that matched nothing
 
 
-def entry_matches(entry: AllowlistEntry, finding: Finding) -> bool:
+def _covers_who(entry: AllowlistEntry, principal: str, role: str | None, rule: str) -> bool:
     # For unused-assume-role the glob may name either side: a yearly role is rarely assumed by anyone.
-    targets = (finding.principal,) if finding.role is None else (finding.principal, finding.role)
+    targets = (principal,) if role is None else (principal, role)
     if not any(matches(entry.principal, target) for target in targets):
         return False
-    if entry.rules and finding.rule not in entry.rules:
-        return False
-    if entry.actions:
-        # Principal-level findings (no action) are covered only by an entry that allows every action.
-        if finding.action is None:
-            return "*" in entry.actions
-        return any(matches(pattern, finding.action) for pattern in entry.actions)
-    return True
+    return not entry.rules or rule in entry.rules
+
+
+def _covers_action(entry: AllowlistEntry, action: str | None) -> bool:
+    if not entry.actions:
+        return True
+    # Principal-level findings (no action) are covered only by an entry that allows every action.
+    if action is None:
+        return "*" in entry.actions
+    return any(matches(pattern, action) for pattern in entry.actions)
+
+
+def entry_matches(entry: AllowlistEntry, finding: Finding) -> bool:
+    return _covers_who(entry, finding.principal, finding.role, finding.rule) and _covers_action(entry, finding.action)
 
 
 def apply_allowlist(findings: Sequence[Finding], entries: Sequence[AllowlistEntry], today: date) -> AllowlistOutcome:
@@ -43,8 +49,17 @@ def apply_allowlist(findings: Sequence[Finding], entries: Sequence[AllowlistEntr
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     used: set[int] = set()
+    # Findings come in runs of one (principal, role, rule); match the globs once per run, not per action.
+    candidates: dict[tuple[str, str | None, str], list[AllowlistEntry]] = {}
     for finding in findings:
-        entry = next((e for e in live if entry_matches(e, finding)), None)
+        who = (finding.principal, finding.role, finding.rule)
+        entries_for_who = candidates.get(who)
+        if entries_for_who is None:
+            entries_for_who = candidates[who] = [e for e in live if _covers_who(e, *who)]
+        if not entries_for_who:
+            kept.append(finding)
+            continue
+        entry = next((e for e in entries_for_who if _covers_action(e, finding.action)), None)
         if entry is None:
             kept.append(finding)
         else:

@@ -255,8 +255,10 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         data_events=config.data_events,
     )
     locate = _locator(analysis)
-    findings = evaluate(data, analysis.catalog, locate)
-    findings = sorted([*findings, *_iac_findings(analysis, rules, locate)], key=Finding.sort_key)
+    findings = evaluate(data, analysis.catalog, locate)  # sorted
+    iac_findings = _iac_findings(analysis, rules, locate)
+    if iac_findings:
+        findings = sorted([*findings, *iac_findings], key=Finding.sort_key)
     outcome = apply_allowlist(findings, config.allowlist, now.date())
     kept, fixed = list(outcome.findings), ()
     baseline_path = _opt(args, "baseline")
