@@ -19,6 +19,7 @@ from ctlint.model import (
     SourceLocation,
     Usage,
     Window,
+    new_finding,
 )
 from ctlint.policy import may_assume, trust_admits
 from ctlint.wildcard import matches
@@ -116,20 +117,14 @@ class _Evaluator:
         role: str | None = None,
         properties: Mapping[str, object] | None = None,
     ) -> Finding:
-        return Finding(
-            rule=rule.id,
-            level=rule.level,
-            account=account.account_id,
-            account_name=account.account_name,
-            principal=principal.arn,
-            principal_type=principal.type,
-            action=action,
-            role=role,
-            message=message,
-            fingerprint=self.fingerprint(account.account_id, principal.arn, rule.id, action, role),
-            access_level=self.access_level(action) if action else None,
-            location=self.locate(principal, action),
-            properties=properties if properties is not None else EMPTY_MAPPING,
+        return new_finding(
+            rule.id, rule.level, account.account_id, account.account_name, principal.arn, principal.type,
+            action, role, message,
+            self.fingerprint(account.account_id, principal.arn, rule.id, action, role),
+            self.access_level(action) if action else None,
+            self.locate(principal, action),
+            None, None,  # suppressed_reason and baseline are set by later stages
+            properties if properties is not None else EMPTY_MAPPING,
         )
 
     def fingerprint(self, account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:

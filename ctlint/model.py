@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import Enum
 from types import MappingProxyType
+from typing import Any
 
 EMPTY_MAPPING: Mapping = MappingProxyType({})
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -296,6 +297,25 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (self.account, self.principal, self.rule, self.action or "", self.role or "")
+
+
+def _slot_constructor(cls: type) -> Any:
+    """A constructor for a frozen, slotted dataclass taking every field positionally.
+
+    The generated `__init__` of a frozen dataclass goes through `object.__setattr__` once per field,
+    2.5 µs for a Finding; a run can create millions. Writing the slots through their descriptors builds
+    the same object (equal, same hash, still immutable) in under half the time.
+    """
+    names = [f.name for f in fields(cls)]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    body = "".join(f"    set_{name}(obj, {name})\n" for name in names)
+    source = f"def construct({', '.join(names)}):\n    obj = new(cls)\n{body}    return obj\n"
+    exec(source, namespace)  # noqa: S102 - our own field names, as dataclasses itself does
+    return namespace["construct"]
+
+
+new_finding = _slot_constructor(Finding)
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,21 @@ def test_findings_carry_the_public_fingerprint_of_their_identity():
     grants = {alice.arn: Grants(alice.arn, frozenset({"s3:CreateBucket", "iam:PassRole"}))}
     for f in run([alice], grants, {alice.arn: {"iam:CreateUser": use()}}):
         assert f.fingerprint == fingerprint(f.account, f.principal, f.rule, f.action, f.role)
+
+
+def test_the_fast_finding_constructor_builds_an_equal_immutable_finding():
+    import dataclasses
+
+    import pytest
+
+    from ctlint.model import EMPTY_MAPPING, Finding, Level, SourceLocation, new_finding
+
+    values = ("granted-unused", Level.WARNING, "111111111111", "demo", "arn:aws:iam::111111111111:user/a", "user",
+              "s3:GetObject", None, "m", "f" * 32, "Read", SourceLocation("iam.json", 3), None, "new",
+              EMPTY_MAPPING)
+    fast = new_finding(*values)
+    slow = Finding(*values)
+    assert type(fast) is Finding and fast == slow and hash(fast) == hash(slow)
+    assert [getattr(fast, f.name) for f in dataclasses.fields(Finding)] == list(values)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.rule = "other"  # type: ignore[misc]
