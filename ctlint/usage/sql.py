@@ -105,8 +105,10 @@ events AS (
     return text, params
 
 
-def _assume_cte(table: str, window: Window, accounts: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
-    where, params = _filter(window.start - ASSUME_LOOKBACK, window.end, accounts)
+def _assume_cte(
+    table: str, window: Window, accounts: Sequence[str] | None, *, lookback: bool = True
+) -> tuple[str, tuple[str, ...]]:
+    where, params = _filter(window.start - ASSUME_LOOKBACK if lookback else window.start, window.end, accounts)
     names = ", ".join(f"'{n}'" for n in ASSUME_EVENTS)  # constants of ours, not values from input
     text = f"""assumed AS (
   SELECT
@@ -137,14 +139,25 @@ def validate_table(table: str) -> str:
     return table
 
 
-def usage_queries(table: str, window: Window, accounts: Sequence[str] | None) -> tuple[Query, ...]:
-    """The five usage queries for `window` (and only `accounts`, when given), in QUERY_NAMES order."""
+def usage_queries(
+    table: str, window: Window, accounts: Sequence[str] | None, *, assume_lookback: bool = True
+) -> tuple[Query, ...]:
+    """The five usage queries for `window` (and only `accounts`, when given), in QUERY_NAMES order.
+
+    `assume_lookback=False` makes the assume_role query count assumptions from `window.start` only
+    (session_usage keeps its lookback either way). A window split into pieces uses it for every piece
+    but the first, so the assumptions of the 12 h before a piece are not counted twice.
+    """
     validate_table(table)
     for account in accounts or ():
         if not is_account_id(account):
             raise InputError(f"account id {account!r} is not a 12-digit AWS account id.")
     base, base_params = _base_ctes(table, window, accounts)
     assumed, assumed_params = _assume_cte(table, window, accounts)
+    if assume_lookback:
+        counted, counted_params = assumed, assumed_params
+    else:
+        counted, counted_params = _assume_cte(table, window, accounts, lookback=False)
 
     principal_usage = f"""{base}
 SELECT recipientaccountid, principal_arn, principal_type, eventsource, eventname,
@@ -154,7 +167,7 @@ WHERE NOT failed AND principal_arn IS NOT NULL
 GROUP BY recipientaccountid, principal_arn, principal_type, eventsource, eventname
 ORDER BY recipientaccountid, principal_arn, eventsource, eventname"""
 
-    assume_role = f"""WITH {assumed}
+    assume_role = f"""WITH {counted}
 SELECT source_arn, role_arn, eventname, access_key_id,
   count(DISTINCT request_key) AS calls, min(eventtime) AS first_seen, max(eventtime) AS last_seen
 FROM assumed
@@ -191,7 +204,7 @@ FROM events"""
 
     return (
         Query("principal_usage", principal_usage, base_params),
-        Query("assume_role", assume_role, assumed_params),
+        Query("assume_role", assume_role, counted_params),
         Query("session_usage", session_usage, base_params + assumed_params),
         Query("events_per_account", events_per_account, base_params),
         Query("event_stats", event_stats, base_params),
