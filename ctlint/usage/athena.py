@@ -17,9 +17,10 @@ from __future__ import annotations
 import difflib
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ctlint.errors import ConfigError, EngineError
@@ -68,7 +69,8 @@ _KEYS = (
     "query_timeout",
     "query_timeout_s",
     "keep_results",
-    "aggregate_table",  # accepted by the config schema; not used by this engine yet
+    "aggregate_location",
+    "aggregate_table",
 )
 
 
@@ -103,6 +105,8 @@ class AthenaSettings:
     table: str | None = None
     query_timeout_s: float = 600.0
     keep_results: bool = False
+    aggregate_location: str | None = None  # s3://bucket/prefix/ of the daily aggregate table
+    aggregate_table: str | None = None  # default: <table>_daily
     poll_interval_s: float = 1.0
     max_attempts: int = 6  # API calls per request under throttling / 5xx, the first included
 
@@ -126,6 +130,19 @@ class AthenaSettings:
             raise ConfigError(f"athena.workgroup {self.workgroup!r} is not a valid Athena workgroup name.")
         if not self.query_timeout_s > 0:
             raise ConfigError("athena.query_timeout must be a positive number of seconds.")
+        if self.aggregate_location is not None:
+            location = normalize_output_location(self.aggregate_location, key="athena.aggregate_location")
+            object.__setattr__(self, "aggregate_location", location)
+            # The aggregate command deletes objects under its day prefixes: never inside the trail's logs.
+            if location.startswith(self.location.base) or self.location.base.startswith(location + "AWSLogs/"):
+                raise ConfigError(
+                    f"athena.aggregate_location {location} lies in the trail's logs ({self.location.base}); "
+                    "choose a prefix of its own."
+                )
+        if self.aggregate_table is not None:
+            if self.aggregate_location is None:
+                raise ConfigError("athena.aggregate_table needs athena.aggregate_location.")
+            ddl.check_identifier(self.aggregate_table, key="athena.aggregate_table")
 
     @property
     def location(self) -> ddl.TrailLocation:
@@ -138,6 +155,14 @@ class AthenaSettings:
     @property
     def qualified_table(self) -> str:
         return f"{self.database}.{self.table_name}"
+
+    @property
+    def aggregate_table_name(self) -> str | None:
+        if self.aggregate_location is None:
+            return None
+        return self.aggregate_table or ddl.check_identifier(
+            f"{self.table_name}_daily", key="athena.aggregate_table (derived from the table name)"
+        )
 
     @classmethod
     def from_mapping(cls, block: Mapping[str, object], *, where: str) -> AthenaSettings:
@@ -171,6 +196,8 @@ class AthenaSettings:
                 table=_text(block, "table", where),
                 query_timeout_s=float(timeout) if timeout is not None else 600.0,
                 keep_results=bool(keep),
+                aggregate_location=_text(block, "aggregate_location", where),
+                aggregate_table=_text(block, "aggregate_table", where),
             )
         except ConfigError as error:
             raise ConfigError(f"{where}: {error}") from None
@@ -461,6 +488,10 @@ class AthenaEngine:
             if parsed:
                 bucket, key = parsed
                 keys.setdefault(bucket, []).extend([key, key + ".metadata"])
+            # UNLOAD also leaves a manifest of the files it wrote in the result location.
+            manifest = _s3_url(execution["QueryExecution"].get("Statistics", {}).get("DataManifestLocation") or "")
+            if manifest:
+                keys.setdefault(manifest[0], []).append(manifest[1])
         for bucket, bucket_keys in keys.items():
             try:
                 response = self._client("s3").delete_objects(
@@ -541,17 +572,64 @@ class AthenaEngine:
                         ),
                     )
                     done.append(f"updated Athena table {s.qualified_table} ({', '.join(stale)})")
+            done.extend(self._setup_aggregate())
             self._state.ready = True
             return done
         finally:
             self._cleanup()
             self.close()
 
+    def _setup_aggregate(self) -> list[str]:
+        """Create the aggregate table (or update its projection) when the config has aggregate_location."""
+        from ctlint.usage import athena_aggregate as agg
+
+        s = self.settings
+        name, location = s.aggregate_table_name, s.aggregate_location
+        if name is None or location is None:
+            return []
+        table = self._glue_get(
+            "get_table", f"reading Glue table {s.database}.{name}", DatabaseName=s.database, Name=name
+        )
+        if table is None:
+            columns = [(column, kind) for column, kind, _ in agg.COLUMNS]
+            self.run_query("create-aggregate-table", ddl.create_aggregate_table_sql(s.database, name, location, columns))
+            return [f"created Athena table {s.database}.{name} over {location} (daily aggregate, projected by day)"]
+        current = table["Table"].get("Parameters", {})
+        stale = sorted(k for k, v in ddl.aggregate_table_properties(location).items() if current.get(k) != v)
+        if not stale:
+            return []
+        if current.get(ddl.CREATOR_PROPERTY) != "ctlint":
+            raise EngineError(
+                f"Athena table {s.database}.{name} exists but was not created by ctlint; "
+                "set athena.aggregate_table to another name."
+            )
+        self.run_query("update-aggregate-table", ddl.alter_aggregate_table_sql(s.database, name, location))
+        return [f"updated Athena table {s.database}.{name} ({', '.join(stale)})"]
+
     def teardown(self) -> list[str]:
         """Drop ctlint's table and, when it holds nothing else and ctlint made it, its database."""
         s = self.settings
         done: list[str] = []
         try:
+            if s.aggregate_table_name is not None:
+                # Only the table: the Parquet files and markers stay in S3 (delete the prefix by hand).
+                aggregate = self._glue_get(
+                    "get_table",
+                    f"reading Glue table {s.database}.{s.aggregate_table_name}",
+                    DatabaseName=s.database,
+                    Name=s.aggregate_table_name,
+                )
+                if aggregate is not None:
+                    if aggregate["Table"].get("Parameters", {}).get(ddl.CREATOR_PROPERTY) != "ctlint":
+                        raise EngineError(
+                            f"Athena table {s.database}.{s.aggregate_table_name} was not created by ctlint; "
+                            "not dropping it."
+                        )
+                    self.run_query("drop-aggregate-table", ddl.drop_table_sql(s.database, s.aggregate_table_name))
+                    done.append(
+                        f"dropped Athena table {s.database}.{s.aggregate_table_name} "
+                        f"(its data stays in {s.aggregate_location})"
+                    )
             table = self._glue_get(
                 "get_table",
                 f"reading Glue table {s.qualified_table}",
@@ -588,7 +666,11 @@ class AthenaEngine:
     # ------------------------------------------------------------ usage
 
     def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
-        """Run the usage queries for `window` (and `accounts`, or all configured) and return RawUsage."""
+        """Run the usage queries for `window` (and `accounts`, or all configured) and return RawUsage.
+
+        With an aggregate table, the window's aggregated days come from it and the rest from the trail
+        (ctlint.usage.athena_aggregate.plan); the pieces are merged into one RawUsage.
+        """
         from ctlint.usage import sql
 
         wanted = tuple(accounts) if accounts is not None else self.accounts
@@ -601,14 +683,247 @@ class AthenaEngine:
             if not self._state.ready:
                 for line in self.setup():
                     self._say(line)
-            results: dict[str, list[tuple]] = {}
-            # The connection's schema is the database; sql.usage_queries takes a bare identifier.
-            for query in sql.usage_queries(self.settings.table_name, window, wanted):
-                literals = [sql.athena_literal(value) for value in query.params]
-                results[query.name] = self.run_query(query.name, query.text, literals)
-            raw = sql.rows_to_raw_usage(window, results, engine="athena")
+            if self.settings.aggregate_location is not None:
+                raw = self._collect_pieces(window, wanted)
+            else:
+                results = self._collect_raw(window, wanted, lookback=True)
+                raw = sql.rows_to_raw_usage(window, results, engine="athena")
             self._report_cost()
             return raw
+        finally:
+            self._cleanup()
+            self.close()
+
+    def _collect_raw(
+        self, window: Window, accounts: Sequence[str], *, lookback: bool, only: Sequence[str] | None = None
+    ) -> dict[str, list[tuple]]:
+        """The result rows of the usage queries over `window` on the trail (all five, or `only` these)."""
+        from ctlint.usage import sql
+
+        results: dict[str, list[tuple]] = {}
+        # The connection's schema is the database; sql.usage_queries takes a bare identifier.
+        queries = sql.usage_queries(self.settings.table_name, window, accounts, assume_lookback=lookback)
+        for query in queries:
+            if only is not None and query.name not in only:
+                results[query.name] = [] if query.name != "event_stats" else [(0, 0, 0)]
+                continue
+            literals = [sql.athena_literal(value) for value in query.params]
+            results[query.name] = self.run_query(query.name, query.text, literals)
+        return results
+
+    def _collect_pieces(self, window: Window, accounts: Sequence[str]) -> RawUsage:
+        from ctlint.usage import athena_aggregate as agg
+        from ctlint.usage import sql
+        from ctlint.usage.merge import merge_usage
+
+        days = agg.full_days(window)
+        before = agg.lookback_day(window)
+        wanted_days = [*([before] if before is not None else []), *days]
+        valid = self._valid_days(wanted_days, accounts, quiet_for={before} if before else set())
+        pieces = agg.plan(window, valid)
+        parts: list[RawUsage] = []
+        from_table = from_trail = 0
+        for piece in pieces:
+            span = Window(piece.start, piece.end)
+            if piece.kind == "aggregate":
+                parts.extend(self._read_aggregate(span, piece))
+                from_table += piece.days
+            elif piece.kind == "lookback":
+                rows = self._collect_raw(span, accounts, lookback=False, only=("assume_role",))
+                parts.append(sql.rows_to_raw_usage(span, rows, engine="athena"))
+            else:
+                rows = self._collect_raw(span, accounts, lookback=piece.lookback)
+                parts.append(sql.rows_to_raw_usage(span, rows, engine="athena"))
+                from_trail += len([d for d in days if piece.start <= agg.midnight(d) < piece.end])
+        note = (
+            f"{agg.count_days(from_table)} from the aggregate table {self.settings.aggregate_table_name}, "
+            f"{from_trail} from the trail"
+        )
+        edges = [w for w in (window.start, window.end) if w != agg.midnight(w.astimezone(timezone.utc).date())]
+        if edges:
+            note += f" (plus {len(edges)} partial day{'s' if len(edges) > 1 else ''} from the trail)"
+        self._say(note + ".")
+        return merge_usage(window, parts, engine="athena")
+
+    def _read_aggregate(self, span: Window, piece: Any) -> list[RawUsage]:
+        from ctlint.usage import athena_aggregate as agg
+        from ctlint.usage import sql
+
+        name = self.settings.aggregate_table_name
+        assert name is not None
+        first = span.start.astimezone(timezone.utc).date()
+        last = first + agg.ONE_DAY * (piece.days - 1)
+        query = agg.range_query(name, first, last, piece.tail_day)
+        rows = self.run_query("aggregate", query.text, [sql.athena_literal(v) for v in query.params])
+        results, tail = agg.split_range_rows(rows, query.days)
+        parts = [sql.rows_to_raw_usage(span, results, engine="athena")]
+        if tail:
+            empty = {n: [] for n in sql.QUERY_NAMES} | {"event_stats": [(0, 0, 0)], "assume_role": tail}
+            parts.append(sql.rows_to_raw_usage(span, empty, engine="athena"))
+        return parts
+
+    # ------------------------------------------------------------ the daily aggregate
+
+    def _aggregate_bucket(self) -> tuple[str, str]:
+        location = self.settings.aggregate_location
+        if location is None:
+            raise ConfigError(
+                "the config's athena block has no aggregate_location; add one (s3://bucket/prefix/) "
+                "to use the daily aggregate table."
+            )
+        bucket, _, prefix = location[len("s3://") :].partition("/")
+        return bucket, prefix
+
+    def _s3_call(self, method: str, doing: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client("s3"), method)(**kwargs)
+        except Exception as error:
+            raise _describe(error, doing) from None
+
+    def _marked_days(self) -> set[str]:
+        """The days that have a marker object (not yet checked), as 'YYYY-MM-DD'."""
+        from ctlint.usage import athena_aggregate as agg
+
+        bucket, prefix = self._aggregate_bucket()
+        found: set[str] = set()
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix + agg.MARKER_DIR}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._s3_call("list_objects_v2", f"listing the aggregate markers in s3://{bucket}/{prefix}", **kwargs)
+            for item in page.get("Contents", []):
+                stem = item["Key"].rsplit("/", 1)[-1]
+                if stem.endswith(".json"):
+                    found.add(stem[: -len(".json")])
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            if not token:
+                return found
+
+    def _valid_days(
+        self, days: Sequence[date], accounts: Sequence[str], *, quiet_for: Collection[date] = ()
+    ) -> set[date]:
+        """The days whose marker is valid for `accounts`; says on stderr why marked days are not used."""
+        from ctlint.usage import athena_aggregate as agg
+
+        bucket, prefix = self._aggregate_bucket()
+        marked = self._marked_days()
+        valid: set[date] = set()
+        refused: dict[str, list[date]] = {}
+        for day in days:
+            if agg.day_text(day) not in marked:
+                continue
+            key = agg.marker_key(prefix, day)
+            body = self._s3_call("get_object", f"reading the aggregate marker s3://{bucket}/{key}", Bucket=bucket, Key=key)
+            try:
+                content = body["Body"].read()
+            except Exception as error:
+                raise _describe(error, f"reading the aggregate marker s3://{bucket}/{key}") from None
+            reason = agg.check_marker(content, day, accounts, self.settings.location.base)
+            if reason is None:
+                valid.add(day)
+            elif day not in quiet_for:
+                refused.setdefault(reason, []).append(day)
+        for reason, refused_days in refused.items():
+            self._say(
+                f"{agg.count_days(len(refused_days))} ({agg.describe_days(refused_days)}) {reason}; "
+                "reading them from the trail (rewrite them with `ctlint athena aggregate --force`)."
+            )
+        return valid
+
+    def _delete_prefix(self, bucket: str, prefix: str) -> int:
+        """Delete every object under `prefix` (paginated, 1000 per request); returns how many."""
+        deleted = 0
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._s3_call("list_objects_v2", f"listing s3://{bucket}/{prefix}", **kwargs)
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                answer = self._s3_call(
+                    "delete_objects", f"deleting s3://{bucket}/{prefix}", Bucket=bucket,
+                    Delete={"Objects": keys, "Quiet": True},
+                )
+                if answer.get("Errors"):
+                    first = answer["Errors"][0]
+                    raise EngineError(
+                        f"could not delete s3://{bucket}/{first.get('Key')} ({first.get('Code')}: "
+                        f"{first.get('Message')}) before rewriting the day; nothing was written."
+                    )
+                deleted += len(keys)
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            if not token:
+                return deleted
+
+    def aggregate(
+        self, days: Sequence[date], *, force: bool = False, now: Callable[[], datetime] | None = None
+    ) -> list[str]:
+        """Write each day of `days` into the aggregate table (skipping days with a valid marker unless
+        `force`); returns one line per day written or skipped. Idempotent."""
+        from ctlint.usage import athena_aggregate as agg
+        from ctlint.usage import sql
+
+        s = self.settings
+        bucket, prefix = self._aggregate_bucket()
+        name = s.aggregate_table_name
+        assert name is not None and s.aggregate_location is not None
+        clock = now or (lambda: datetime.now(timezone.utc))
+        done: list[str] = []
+        try:
+            if not self._state.ready:
+                for line in self.setup():
+                    self._say(line)
+            valid = set() if force else self._valid_days(days, self.accounts)
+            skipped = [d for d in days if d in valid]
+            if skipped:
+                self._say(
+                    f"{agg.count_days(len(skipped))} already aggregated ({agg.describe_days(skipped)}); "
+                    "--force rewrites them."
+                )
+            for day in days:
+                if day in valid:
+                    continue
+                marker = agg.marker_key(prefix, day)
+                # The marker goes first: a run that stops half-way leaves the day unmarked, never wrong.
+                self._s3_call("delete_object", f"deleting s3://{bucket}/{marker}", Bucket=bucket, Key=marker)
+                day_prefix = f"{prefix}day={agg.day_text(day)}/"
+                removed = self._delete_prefix(bucket, day_prefix)
+                statement = agg.day_statement(s.table_name, s.aggregate_location, day, self.accounts)
+                literals = [sql.athena_literal(v) for v in statement.params]
+                self.run_query(f"aggregate {agg.day_text(day)}", statement.unload, literals)
+                unload = self._state.runs[-1]
+                counts = self.run_query(
+                    f"verify {agg.day_text(day)}", agg.verify_sql(name), [sql.athena_literal(agg.day_text(day))]
+                )
+                rows = {str(q): int(n) for q, n in counts}
+                if rows.get("event_stats") != 1:
+                    raise EngineError(
+                        f"the aggregate table {s.database}.{name} does not read back day {agg.day_text(day)} "
+                        f"after UNLOAD to {statement.location} (got {rows or 'no rows'}); check its location "
+                        "and projection (`ctlint athena setup`)."
+                    )
+                written = agg.Marker(
+                    day=day,
+                    accounts=self.accounts,
+                    trail=s.location.base,
+                    rows=rows,
+                    written_at=clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                )
+                self._s3_call(
+                    "put_object", f"writing s3://{bucket}/{marker}", Bucket=bucket, Key=marker,
+                    Body=written.to_json().encode(), ContentType="application/json",
+                )
+                line = (
+                    f"aggregated {agg.day_text(day)}: {sum(rows.values())} rows, "
+                    f"{_format_bytes(unload.bytes_scanned)} scanned"
+                    + (f" (replaced {removed} objects)" if removed else "")
+                )
+                self._say(line)
+                done.append(line)
+            self._report_cost()
+            return done
         finally:
             self._cleanup()
             self.close()

@@ -273,3 +273,56 @@ def drop_database_sql(database: str) -> str:
     # Never CASCADE: a database that still holds someone else's tables stays.
     check_identifier(database, key="athena.database")
     return f"DROP DATABASE IF EXISTS `{database}`"
+
+
+# ---------------------------------------------------------------- the daily aggregate table
+
+AGGREGATE_PROJECTION_START = "2013-01-01"
+
+
+def aggregate_table_properties(location: str) -> dict[str, str]:
+    """TBLPROPERTIES of the aggregate table: `day` projected as a date, one prefix per day.
+
+    `location` is a normalised `s3://bucket/prefix/` (see AthenaSettings); markers live under its
+    `_ctlint/` prefix, which no projected partition location includes.
+    """
+    return {
+        "projection.enabled": "true",
+        "projection.day.type": "date",
+        "projection.day.format": "yyyy-MM-dd",
+        "projection.day.range": f"{AGGREGATE_PROJECTION_START},NOW",
+        "projection.day.interval": "1",
+        "projection.day.interval.unit": "DAYS",
+        "storage.location.template": location + "day=${day}/",
+        "classification": "parquet",
+        "parquet.compression": "SNAPPY",
+        CREATOR_PROPERTY: "ctlint",
+    }
+
+
+def create_aggregate_table_sql(
+    database: str, table: str, location: str, columns: Sequence[tuple[str, str]]
+) -> str:
+    check_identifier(database, key="athena.database")
+    check_identifier(table, key="athena.aggregate_table")
+    for name, kind in columns:
+        check_identifier(name, key="aggregate column")
+        if kind not in ("string", "bigint"):
+            raise ConfigError(f"aggregate column {name} has an unexpected type {kind!r}.")
+    body = ",\n  ".join(f"`{name}` {kind}" for name, kind in columns)
+    properties = _properties_sql(aggregate_table_properties(location))
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n  {body}\n)\n"
+        "COMMENT 'Daily usage aggregate of ctlint (one row per usage-query result row and day)'\n"
+        "PARTITIONED BY (`day` string)\n"
+        "STORED AS PARQUET\n"
+        f"LOCATION '{location}'\n"
+        f"TBLPROPERTIES (\n  {properties}\n)"
+    )
+
+
+def alter_aggregate_table_sql(database: str, table: str, location: str) -> str:
+    check_identifier(database, key="athena.database")
+    check_identifier(table, key="athena.aggregate_table")
+    properties = _properties_sql(aggregate_table_properties(location))
+    return f"ALTER TABLE `{database}`.`{table}` SET TBLPROPERTIES (\n  {properties}\n)"
