@@ -598,3 +598,17 @@ def test_failed_unload_exits_2_and_leaves_the_day_unmarked(
     listed = session.client("s3", region_name=REGION).list_objects_v2(Bucket=AGG_BUCKET, Prefix="ctlint/daily/_ctlint/")
     assert listed["KeyCount"] == 0
 
+
+
+def test_aggregate_rewrites_days_whose_marker_no_longer_matches(world) -> None:
+    session, _, s, fake = world
+    moto_engine(session, s)[0].aggregate([date(2026, 6, 2), date(2026, 6, 3)])
+    grown = AthenaEngine(
+        s, (*ACCOUNTS, "333333333333"), session=session, progress=False, retry_config=FAST_RETRY,
+        stderr=(err := io.StringIO()),
+    )
+    done = grown.aggregate([date(2026, 6, 2), date(2026, 6, 3)])  # no --force needed
+    assert [line.split(":")[0] for line in done] == ["aggregated 2026-06-02", "aggregated 2026-06-03"]
+    assert "2 days (2026-06-02..2026-06-03) were aggregated for other accounts than the config's; writing them again." in err.getvalue()
+    assert marker(session, "2026-06-02")["accounts"] == sorted((*ACCOUNTS, "333333333333"))
+    assert len(fake.unloads) == 4

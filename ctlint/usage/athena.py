@@ -801,7 +801,12 @@ class AthenaEngine:
                 return found
 
     def _valid_days(
-        self, days: Sequence[date], accounts: Sequence[str], *, quiet_for: Collection[date] = ()
+        self,
+        days: Sequence[date],
+        accounts: Sequence[str],
+        *,
+        quiet_for: Collection[date] = (),
+        then: str = "reading them from the trail (rewrite them with `ctlint athena aggregate --force`)",
     ) -> set[date]:
         """The days whose marker is valid for `accounts`; says on stderr why marked days are not used."""
         from ctlint.usage import athena_aggregate as agg
@@ -826,8 +831,7 @@ class AthenaEngine:
                 refused.setdefault(reason, []).append(day)
         for reason, refused_days in refused.items():
             self._say(
-                f"{agg.count_days(len(refused_days))} ({agg.describe_days(refused_days)}) {reason}; "
-                "reading them from the trail (rewrite them with `ctlint athena aggregate --force`)."
+                f"{agg.count_days(len(refused_days))} ({agg.describe_days(refused_days)}) {reason}; {then}."
             )
         return valid
 
@@ -875,7 +879,7 @@ class AthenaEngine:
             if not self._state.ready:
                 for line in self.setup():
                     self._say(line)
-            valid = set() if force else self._valid_days(days, self.accounts)
+            valid = set() if force else self._valid_days(days, self.accounts, then="writing them again")
             skipped = [d for d in days if d in valid]
             if skipped:
                 self._say(
