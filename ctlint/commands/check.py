@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,6 +89,18 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A run can hold millions of findings, all acyclic; with the cyclic collector on, every later stage
+    # (allowlist, baseline, reports) paid for full collections rescanning them: ~15% of the run.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     args.config = config_or_error(args.config)
     result = run_check(args)
     if args.baseline and args.update_baseline:
