@@ -451,7 +451,7 @@ def test_check_reads_marked_days_from_the_table_and_the_rest_from_the_trail(worl
     ("edit", "note"),
     [
         (lambda m: {**m, "schema_version": 0}, "another schema version"),
-        (lambda m: {**m, "accounts": [A]}, "other accounts than the config's"),
+        (lambda m: {**m, "accounts": [A]}, "another set of accounts"),
         (lambda m: {**m, "trail": "s3://elsewhere/AWSLogs/"}, "another trail location"),
         (lambda m: "{not json", "unreadable markers"),
     ],
@@ -609,6 +609,6 @@ def test_aggregate_rewrites_days_whose_marker_no_longer_matches(world) -> None:
     )
     done = grown.aggregate([date(2026, 6, 2), date(2026, 6, 3)])  # no --force needed
     assert [line.split(":")[0] for line in done] == ["aggregated 2026-06-02", "aggregated 2026-06-03"]
-    assert "2 days (2026-06-02..2026-06-03) were aggregated for other accounts than the config's; writing them again." in err.getvalue()
+    assert "2 days (2026-06-02..2026-06-03) were aggregated for another set of accounts; writing them again." in err.getvalue()
     assert marker(session, "2026-06-02")["accounts"] == sorted((*ACCOUNTS, "333333333333"))
     assert len(fake.unloads) == 4

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # imported lazily at run time: boto3 and pyathena cost ~0.3 s
     import boto3
     from pyathena.util import RetryConfig
 
+    from ctlint.usage import athena_aggregate
+
 PRICE_PER_TB_USD = 5.0
 MIN_BILLED_BYTES = 10 * 1024 * 1024  # Athena bills at least 10 MB per query
 RETRYABLE_CODES = (
@@ -745,7 +747,7 @@ class AthenaEngine:
         self._say(note + ".")
         return merge_usage(window, parts, engine="athena")
 
-    def _read_aggregate(self, span: Window, piece: Any) -> list[RawUsage]:
+    def _read_aggregate(self, span: Window, piece: athena_aggregate.Piece) -> list[RawUsage]:
         from ctlint.usage import athena_aggregate as agg
         from ctlint.usage import sql
 

@@ -296,7 +296,7 @@ def check_marker(body: bytes, day: date, accounts: Collection[str], trail: str) 
         return "have markers naming another day"
     marked = data.get("accounts")
     if not isinstance(marked, list) or sorted(map(str, marked)) != sorted(set(accounts)):
-        return "were aggregated for other accounts than the config's"
+        return "were aggregated for another set of accounts"
     if data.get("trail") != trail:
         return "were aggregated from another trail location"
     rows = data.get("rows")
