@@ -431,3 +431,24 @@ def test_rows_straddling_a_mid_day_window_bound_are_split_by_event(tmp_path):
     assert (row.first_seen.hour, row.last_seen.hour) == (14, 16)
     whole_day = Window(datetime(2026, 6, 2, tzinfo=timezone.utc), datetime(2026, 6, 3, tzinfo=timezone.utc))
     assert engine.collect(whole_day, None).rows[0].count == 5 and engine.stats["raw_files"] == 0
+
+
+def test_memory_limit_spills_or_is_lifted_and_the_spill_folder_goes_away(tmp_path, monkeypatch):
+    alice = iam_user(A, "alice")
+    records = [event(alice, "s3.amazonaws.com", f"Op{i % 50}", f"2026-06-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
+                     event_id=f"{i:08d}-0000-4000-8000-000000000000") for i in range(3000)]
+    write_records(tmp_path / "logs" / "a.json", records)
+    def limit(engine):
+        return engine._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    normal = LocalEngine([tmp_path / "logs"], progress=False, cache=False)
+    expected = normal.collect(WINDOW, None)
+    assert limit(normal) == "488.2 MiB" and expected.stats.read == 3000  # 512MB, as DuckDB prints it
+    monkeypatch.setattr(local_mod, "MEMORY_LIMIT", "1MB")  # too small even to spill: lifted, same answer
+    engine = LocalEngine([tmp_path / "logs"], progress=False, cache=False)
+    assert engine.collect(WINDOW, None) == expected
+    assert limit(engine) not in ("976.5 KiB", "488.2 MiB")
+    spill = Path(engine._spill.name)
+    assert spill.is_dir()
+    engine.close()
+    assert not spill.exists()
