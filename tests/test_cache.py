@@ -39,6 +39,8 @@ def logs(folder: Path, days=(1, 2, 3)) -> Path:
 
 
 def run(folder: Path, cache_dir: Path | None, **kwargs):
+    """The file cache on its own (the answer cache, in front of it, has its own tests)."""
+    kwargs.setdefault("answers", False)
     engine = LocalEngine([folder], progress=False, cache=cache_dir is not None, cache_dir=cache_dir,
                          cache_min_bytes=0, **kwargs)
     try:

@@ -36,6 +36,7 @@ import numpy as np
 from ctlint.errors import EngineError, InputError
 from ctlint.model import RawUsage, Window
 from ctlint.usage import cache as cache_mod
+from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.files import discover
 from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
 from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
@@ -96,6 +97,7 @@ class LocalEngine:
         cache_min_bytes: int = CACHE_MIN_BYTES,
         workers: int | None = None,
         exact: bool = False,
+        answers: bool = True,
     ) -> None:
         self.paths = tuple(paths)
         self.skip_bad_files = skip_bad_files
@@ -107,6 +109,7 @@ class LocalEngine:
         self.cache_min_bytes = cache_min_bytes
         self.workers = workers or os.cpu_count() or 1
         self.exact = exact
+        self.use_answers = answers  # the answer cache (ctlint.usage.answers) in front of the file cache
         self.files: tuple[Path, ...] = ()
         self.skipped_files: tuple[str, ...] = ()
         self.records_loaded = 0  # records counted in the table (every file, every time)
@@ -118,10 +121,15 @@ class LocalEngine:
         self._good: list[int] = []
         self._dups: set[int] = set()
         self._spill: tempfile.TemporaryDirectory | None = None
+        self._scanned: list[FileInfo] | None = None
 
     # ------------------------------------------------------------ public
 
     def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+        answers = self._answers() if self._con is None else None
+        stored = self._answer(answers, window, accounts)
+        if stored is not None:
+            return stored
         con = self._load()
         # Bounded memory for the heavy part (the per-window table, the dedupe window, the aggregates):
         # beyond the limit DuckDB spills to a private folder, so memory follows the limit, not the log
@@ -129,10 +137,34 @@ class LocalEngine:
         # still fit in the machine: then the run goes on with DuckDB's default limit.
         con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
         try:
-            return self._collect(con, window, accounts)
+            usage = self._collect(con, window, accounts)
         except duckdb.OutOfMemoryException:
             con.execute("RESET memory_limit")
-            return self._collect(con, window, accounts)
+            usage = self._collect(con, window, accounts)
+        if answers is not None:
+            store, file_set = answers
+            bounds = self._bounds()
+            store.save(file_set, bounds, answer_key(window, bounds, accounts, self._options()),
+                       Answer(usage, self.skip_messages, self.records_loaded, self.records_skipped))
+        return usage
+
+    def _answer(self, answers: tuple[AnswerStore, str] | None, window: Window,
+                accounts: Sequence[str] | None) -> RawUsage | None:
+        """The stored answer to this question on these files, if any (see ctlint.usage.answers)."""
+        if answers is None:
+            return None
+        store, file_set = answers
+        bounds = store.bounds(file_set)
+        hit = None if bounds is None else store.load(file_set, answer_key(window, bounds, accounts, self._options()), window)
+        if hit is None:
+            return None
+        infos = self._scan()
+        self.skipped_files = hit.usage.skipped_files
+        self.skip_messages, self.records_loaded, self.records_skipped = (
+            hit.skip_messages, hit.records_loaded, hit.records_skipped)
+        self.stats = {"files": len(infos), "cached": len(infos), "read": 0,
+                      "bytes": sum(i.size for i in infos), "answered": 1}
+        return hit.usage
 
     def _collect(self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None) -> RawUsage:
         self._prepare(con, window)
@@ -219,17 +251,9 @@ class LocalEngine:
         if self._con is not None:
             return self._con
         began = time.monotonic()
-        files = discover(self.paths)
-        self.files = tuple(files)
-        infos: list[FileInfo] = []
-        for i, path in enumerate(files):
-            try:
-                st = path.stat()
-                infos.append(FileInfo(i, str(path), os.path.abspath(path), st.st_size, st.st_mtime_ns))
-            except OSError as error:
-                infos.append(FileInfo(i, str(path), str(path), -1, -1, error=f"cannot be read: {error}."))
+        infos = self._scan()
         total_bytes = sum(max(info.size, 0) for info in infos)
-        use_cache = self.cache and not self.exact and total_bytes >= self.cache_min_bytes
+        use_cache = self._use_cache()
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone='UTC'")
         self._spill = tempfile.TemporaryDirectory(prefix="ctlint-duckdb-")  # where collect() may spill
@@ -254,6 +278,41 @@ class LocalEngine:
         self.stats["load_s"] = time.monotonic() - began
         self._con = con
         return con
+
+    def _scan(self) -> list[FileInfo]:
+        """The files and their (absolute path, size, mtime_ns), once per engine."""
+        if self._scanned is None:
+            files = discover(self.paths)
+            self.files = tuple(files)
+            infos: list[FileInfo] = []
+            for i, path in enumerate(files):
+                try:
+                    st = path.stat()
+                    infos.append(FileInfo(i, str(path), os.path.abspath(path), st.st_size, st.st_mtime_ns))
+                except OSError as error:
+                    infos.append(FileInfo(i, str(path), str(path), -1, -1, error=f"cannot be read: {error}."))
+            self._scanned = infos
+        return self._scanned
+
+    def _use_cache(self) -> bool:
+        return self.cache and not self.exact and sum(max(i.size, 0) for i in self._scan()) >= self.cache_min_bytes
+
+    def _answers(self) -> tuple[AnswerStore, str] | None:
+        """The answer store and this run's file set, when answers may be used."""
+        infos = self._scan()
+        if not self.use_answers or not self._use_cache() or any(info.error is not None for info in infos):
+            return None
+        store = AnswerStore(self.cache_dir, [str(Path(p)) for p in self.paths])
+        return store, file_set_key((info.key, info.size, info.mtime_ns) for info in infos)
+
+    def _options(self) -> tuple[object, ...]:
+        return (self.skip_bad_files, self.max_skipped_share, self.skip_bad_records)
+
+    def _bounds(self) -> tuple[str | None, str | None]:
+        """The first and last event time in the files."""
+        firsts = [i.time_min for i in self._infos if i.time_min is not None]
+        lasts = [i.time_max for i in self._infos if i.time_max is not None]
+        return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
     def _insert(self, con: duckdb.DuckDBPyConnection, todo: list[FileInfo], read: list[FileResult]) -> None:
         rows: list[tuple] = []
