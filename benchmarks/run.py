@@ -8,7 +8,8 @@ time, events/s, peak RSS from wait4):
 - the single-process decompression floor: `gzip -dc` of every file to /dev/null;
 - a plain Python `gzip` + `json` loop extracting the same (principal, action) pairs;
 - `ctlint check` (JSON report to /dev/null) with an empty cache (first run) and again (second run), and
-  the usage engine alone (LocalEngine.collect) cold and warm, and with the cache off;
+  the usage engine alone (LocalEngine.collect): cache off, cold, warm from the per-file cache only, and
+  warm from the answer cache;
 - trailscraper's local mode (`trailscraper select --log-dir ... | trailscraper generate`) if installed in
   the venv given by --trailscraper-venv (make one with `python -m venv V && V/bin/pip install trailscraper`);
 - grants of every principal (ctlint.policy.compute_grants) vs CloudTracker's get_user_allowed_actions /
@@ -66,7 +67,7 @@ from pathlib import Path
 from ctlint.model import Window
 from ctlint.usage.local import LocalEngine
 window = Window(datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=timezone.utc))
-engine = LocalEngine([Path(sys.argv[1])], progress=False, cache=sys.argv[2] == "on")
+engine = LocalEngine([Path(sys.argv[1])], progress=False, cache=sys.argv[2] == "on", answers=sys.argv[3] == "on")
 raw = engine.collect(window, None)
 print(json.dumps({"events": raw.stats.read, "rows": len(raw.rows), "stats": engine.stats}))
 """
@@ -181,10 +182,13 @@ def main(argv=None) -> int:
     shutil.rmtree(cache, ignore_errors=True)
     cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
     engine_env = dict(env, CTLINT_CACHE_DIR=str(cache))
-    step("usage engine alone, cache off", isolated([sys.executable, "-c", ENGINE, str(logs), "off"], env=engine_env))
-    step("usage engine alone, first run", isolated([sys.executable, "-c", ENGINE, str(logs), "on"], env=engine_env))
-    engine_second = isolated([sys.executable, "-c", ENGINE, str(logs), "on"], env=engine_env)
-    step("usage engine alone, second run", engine_second)
+    def engine(cache_mode: str, answers: str) -> dict:
+        return isolated([sys.executable, "-c", ENGINE, str(logs), cache_mode, answers], env=engine_env)
+
+    step("usage engine alone, cache off", engine("off", "off"))
+    step("usage engine alone, first run", engine("on", "on"))
+    step("usage engine alone, second, file cache", engine("on", "off"))
+    step("usage engine alone, second run", engine("on", "on"))
     shutil.rmtree(cache, ignore_errors=True)
     if "python" not in skip:
         step("python gzip+json loop (1 process)", isolated([sys.executable, "-c", PYTHON_LOOP, str(logs)],
@@ -210,8 +214,10 @@ def main(argv=None) -> int:
             print(f"  {name:<40} {result['wall'] / floor:6.2f}x gzip -dc")
     first = by["ctlint check, first run (empty cache)"]["wall"]
     second = by["ctlint check, second run (cache)"]["wall"]
+    engine_first = by["usage engine alone, first run"]["wall"]
     print(f"  second/first ctlint check: {second / first:.1%};  engine alone second/first: "
-          f"{by['usage engine alone, second run']['wall'] / by['usage engine alone, first run']['wall']:.1%}")
+          f"{by['usage engine alone, second run']['wall'] / engine_first:.1%} (answer cache), "
+          f"{by['usage engine alone, second, file cache']['wall'] / engine_first:.1%} (file cache only)")
     for other in ("python gzip+json loop (1 process)", "trailscraper select | generate"):
         if other in by and not by[other].get("timeout"):
             print(f"  {other} / ctlint check first run: {by[other]['wall'] / first:.1f}x")

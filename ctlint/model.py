@@ -299,7 +299,7 @@ class Finding:
         return (self.account, self.principal, self.rule, self.action or "", self.role or "")
 
 
-def _slot_constructor(cls: type) -> Any:
+def slot_constructor(cls: type) -> Any:
     """A constructor for a frozen, slotted dataclass taking every field positionally.
 
     The generated `__init__` of a frozen dataclass goes through `object.__setattr__` once per field,
@@ -315,7 +315,7 @@ def _slot_constructor(cls: type) -> Any:
     return namespace["construct"]
 
 
-new_finding = _slot_constructor(Finding)
+new_finding = slot_constructor(Finding)
 
 
 @dataclass(frozen=True)

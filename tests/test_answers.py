@@ -60,7 +60,7 @@ def test_a_second_run_is_answered_and_equals_a_fresh_run(tmp_path):
     assert engine.stats["answered"] == 1 and engine.stats["read"] == 0
     assert second == first == fresh(folder, window(1, 1))
     assert engine.records_loaded == 21 and second.stats.read == 21
-    assert list(cache.glob("answers-v1-*.json"))
+    assert list(cache.glob("answers-v2-*.json"))
 
 
 def test_bounds_beyond_the_data_keep_the_answer_and_the_new_window(tmp_path):
@@ -116,11 +116,12 @@ def test_skipped_files_and_their_messages_are_replayed(tmp_path):
     assert engine.skip_messages == messages and "broken.json" in messages[0]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "other-format", "wrong-types", "missing-part"])
+@pytest.mark.parametrize("damage", ["garbage", "other-format", "wrong-types", "missing-part", "bad-reference",
+                                    "ragged"])
 def test_a_damaged_answer_file_is_ignored_and_replaced(tmp_path, damage):
     folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
     expected, _ = run(folder, cache, window(1, 1))
-    path = next(cache.glob("answers-v1-*.json"))
+    path = next(cache.glob("answers-v2-*.json"))
     document = orjson.loads(path.read_bytes())
     answer = next(iter(next(iter(document["file_sets"].values()))["answers"].values()))
     if damage == "garbage":
@@ -128,9 +129,13 @@ def test_a_damaged_answer_file_is_ignored_and_replaced(tmp_path, damage):
     elif damage == "other-format":
         document["format"] = 999
     elif damage == "wrong-types":
-        answer["rows"][0][5] = "12"  # a count as text
+        answer["tables"]["rows"][5][0] = "12"  # a count as text
+    elif damage == "missing-part":
+        del answer["tables"]["sessions"]
+    elif damage == "bad-reference":
+        answer["tables"]["rows"][1][0] = len(answer["strings"]) + 5  # a principal that is no string
     else:
-        del answer["sessions"]
+        answer["tables"]["rows"][0].pop()  # one column shorter than the others
     if damage != "garbage":
         path.write_bytes(orjson.dumps(document))
     answer_after, engine = run(folder, cache, window(1, 1))
@@ -157,3 +162,23 @@ def test_any_sequence_of_windows_gives_fresh_results(tmp_path_factory, bounds):
     for start_hours, length in bounds:
         win = Window(origin + timedelta(hours=start_hours), origin + timedelta(hours=start_hours + length))
         assert run(folder, cache, win)[0] == fresh(folder, win)
+
+
+def test_encoding_round_trips_every_value():
+    from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow
+    from ctlint.usage.answers import Answer, _decode, _encode
+
+    t1 = datetime(2026, 6, 1, 10, 0, 0, tzinfo=UTC)
+    t2 = datetime(2026, 6, 2, 11, 30, 5, 123456, tzinfo=UTC)  # fractions survive
+    usage = RawUsage(
+        window=window(1, 1),
+        rows=(UsageRow(A, "arn:aws:iam::111111111111:user/é\"x", "user", "s3.amazonaws.com", "ListBuckets", 3, t1, t2),),
+        assumptions=(AssumeRoleRow("src", "role", "AssumeRole", None, 1, t1, t1),
+                     AssumeRoleRow("src", "role", "AssumeRole", "ASIAKEY", 2, t1, t2)),
+        sessions=(SessionUsageRow("src", "role", A, "ec2.amazonaws.com", "RunInstances", 4, t2, t2),),
+        events_per_account={A: 7, B: 1},
+        stats=EventStats(read=8, counted=6, errors=1),
+        skipped_files=("bad.json",),
+    )
+    answer = Answer(usage, ("bad.json is broken",), 8, 1)
+    assert _decode(orjson.loads(orjson.dumps(_encode(answer))), usage.window) == answer
