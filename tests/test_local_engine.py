@@ -386,8 +386,11 @@ def test_weighted_rows_give_exactly_the_one_row_per_event_result(tmp_path_factor
     window = Window(datetime.fromtimestamp(start, timezone.utc),
                     datetime.fromtimestamp(start + 30 * 3600 + 1234, timezone.utc))
     exact = LocalEngine([folder], progress=False, exact=True).collect(window, None)
-    fast = LocalEngine([folder], progress=False, cache=False).collect(window, None)
+    engine = LocalEngine([folder], progress=False, cache=False)
+    fast = engine.collect(window, None)
     assert fast == exact
+    # Without duplicates the dedupe window is dropped (without_dedupe); with them it runs.
+    assert bool(engine._dups) == (duplicate and bool(files[0]))
 
 
 def test_weighted_rewrite_refuses_what_it_cannot_weigh():
@@ -452,3 +455,16 @@ def test_memory_limit_spills_or_is_lifted_and_the_spill_folder_goes_away(tmp_pat
     assert spill.is_dir()
     engine.close()
     assert not spill.exists()
+
+
+def test_the_dedupe_window_is_dropped_only_where_it_is_found():
+    from ctlint.usage.sql import usage_queries
+    from ctlint.usage.weighted import without_dedupe
+
+    for query in usage_queries("cloudtrail", WINDOW, None):
+        text = without_dedupe(query.text)
+        assert "ROW_NUMBER" not in text.upper() and text.count("?") == query.text.count("?")
+        if "copy_no" in query.text:
+            assert "1 AS copy_no" in text
+    with pytest.raises(EngineError, match="dedupe window was not found"):
+        without_dedupe("SELECT row_number() OVER (PARTITION BY eventname) FROM cloudtrail")

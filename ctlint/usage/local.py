@@ -40,7 +40,7 @@ from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.files import discover
 from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
 from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
-from ctlint.usage.weighted import weighted
+from ctlint.usage.weighted import weighted, without_dedupe
 
 TABLE = "cloudtrail"
 PARALLEL_MIN_BYTES = 4 << 20  # below this, worker start-up costs more than it saves
@@ -171,6 +171,8 @@ class LocalEngine:
         results: dict[str, list[tuple]] = {}
         for query in usage_queries(TABLE, window, accounts):
             text = query.text if self.exact else weighted(query.text, TABLE)
+            if not self.exact and not self._dups:
+                text = without_dedupe(text)  # no file shares an eventID: nothing to dedupe
             try:
                 results[query.name] = con.execute(to_duckdb(text), list(query.params)).fetchall()
             except duckdb.OutOfMemoryException:
