@@ -8,7 +8,7 @@ and pull-request comments at 65,536 characters: stay under MAX_BYTES and say wha
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ctlint.model import Finding, Level, RunResult
 
@@ -93,18 +93,20 @@ def _rule_table(result: RunResult) -> str:
 _TABLE_HEAD = "| level | rule | principal | action / role | message |\n|---|---|---|---|---|\n"
 
 
-def _finding_table_rows(findings: Iterable[Finding], *, reasons: bool = False) -> tuple[str, list[str]]:
+def _finding_table_rows(findings: Sequence[Finding], *, reasons: bool = False) -> tuple[str, int, Iterator[str]]:
+    """The table head, the number of rows and the rows, made only as far as they are read: a run can
+    have millions of findings, of which the summary shows a few hundred."""
     head = _TABLE_HEAD.replace("| message |", "| reason |") if reasons else _TABLE_HEAD
-    rows = []
-    for f in findings:
-        last = (f.suppressed_reason or "") if reasons else f.message
-        rows.append(
-            f"| {_LEVEL_ICON[f.level]} | `{f.rule}` | `{_code(f.principal)}` | {_target(f)} | {_inline(last)} |\n"
-        )
-    return head, rows
+
+    def rows() -> Iterator[str]:
+        for f in findings:
+            last = (f.suppressed_reason or "") if reasons else f.message
+            yield f"| {_LEVEL_ICON[f.level]} | `{f.rule}` | `{_code(f.principal)}` | {_target(f)} | {_inline(last)} |\n"
+
+    return head, len(findings), rows()
 
 
-def _fixed_rows(entries: Iterable[Mapping[str, object]]) -> tuple[str, list[str]]:
+def _fixed_rows(entries: Iterable[Mapping[str, object]]) -> tuple[str, int, Iterator[str]]:
     head = "| rule | principal | action / role | first seen |\n|---|---|---|---|\n"
     rows = []
     for e in sorted(
@@ -115,11 +117,12 @@ def _fixed_rows(entries: Iterable[Mapping[str, object]]) -> tuple[str, list[str]
             f"| `{_code(str(e.get('rule', '')))}` | `{_code(str(e.get('principal', '')))}` | "
             f"{f'`{_code(str(target))}`' if target else '—'} | {_inline(str(e.get('first_seen', '')))} |\n"
         )
-    return head, rows
+    return head, len(rows), iter(rows)
 
 
-def _by_severity(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (-f.level.rank, *f.sort_key()))
+def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
+    """Most severe first; within a level in the findings' own order (a RunResult's findings are sorted)."""
+    return [f for level in sorted(Level, key=lambda v: -v.rank) for f in findings if f.level is level]
 
 
 def _target(f: Finding) -> str:
@@ -157,17 +160,17 @@ class _Budget:
         else:
             self.truncated += 1
 
-    def section(self, opening: str, table: tuple[str, list[str]], *, open_details: bool) -> None:
-        head, rows = table
+    def section(self, opening: str, table: tuple[str, int, Iterator[str]], *, open_details: bool) -> None:
+        head, count, rows = table
         closing = "\n</details>\n\n" if open_details else "\n"
         note_reserve = len(self._NOTE.format(n=10**9).encode()) + len(closing.encode())
         if not self._fits(opening + head, reserve=note_reserve):
-            self.truncated += len(rows)
+            self.truncated += count
             return
         self._add(opening + head)
         for i, row in enumerate(rows):
             if not self._fits(row, reserve=note_reserve):
-                self.truncated += len(rows) - i
+                self.truncated += count - i
                 break
             self._add(row)
         self._add(closing)
