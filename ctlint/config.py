@@ -55,6 +55,7 @@ class Config:
     usage_source: str = "local"  # "local" | "athena"
     local_paths: tuple[Path, ...] = ()
     skip_bad_files: bool = False
+    skip_bad_records: bool = False  # drop single unreadable records instead of failing on their file
     max_skipped_share: float = 0.0
     cache: bool = True
     data_events: frozenset[str] = frozenset()
@@ -303,6 +304,7 @@ def load_config(path: Path | str) -> Config:
         usage_source=source,
         local_paths=local_paths,
         skip_bad_files=bool(local.get("skip_bad_files", False)),
+        skip_bad_records=bool(local.get("skip_bad_records", False)),
         max_skipped_share=float(local.get("max_skipped_share", 0.0)),
         cache=bool(local.get("cache", True)),
         data_events=frozenset(s.lower() for s in usage.get("data_events", ())),

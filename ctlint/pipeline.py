@@ -80,6 +80,7 @@ def make_engine(config: Config, args: Any = None):
     return LocalEngine(
         list(config.local_paths),
         skip_bad_files=bool(skip),
+        skip_bad_records=bool(_opt(args, "skip_bad_records") or config.skip_bad_records),
         max_skipped_share=config.max_skipped_share,
         cache=config.cache and not _opt(args, "no_cache"),
     )
@@ -144,8 +145,15 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
         deployed.append(snapshot)
         iac_results.append(iac)
 
-    raw = make_engine(config, args).collect(window, [a.id for a in config.accounts])
+    engine = make_engine(config, args)
+    raw = engine.collect(window, [a.id for a in config.accounts])
     _require_events(config, raw, window)
+    dropped = getattr(engine, "records_skipped", 0)
+    if dropped:
+        warnings.append(
+            f"dropped {dropped} CloudTrail record(s) without eventSource, eventName or a readable eventTime "
+            "(skip_bad_records); their calls are not counted."
+        )
     usage = map_usage(raw)
     # A role counts as active when anyone assumed it in the window, even if the session made no call.
     active = (

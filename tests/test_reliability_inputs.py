@@ -364,3 +364,30 @@ def test_usage_skip_bad_files_both_sides(capsys, tmp_path):
     assert document["events"]["read"] == 5
     code, out, err = run(capsys, "usage", str(bad.parent), "--skip-bad-files", "--max-skipped-share", "0.19")
     assert_one_line_error(code, out, err, "1 of 5 CloudTrail files are unreadable (20%, more than the allowed 19%)")
+
+
+# ---------------------------------------------------------------- --skip-bad-records
+
+
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_skip_bad_records_drops_the_record_and_says_so_in_every_report(capsys, tmp_path, how):
+    logs = tmp_path / "logs"
+    shutil.copytree(BASE / "logs", logs)
+    good = _record(eventID="fine-1", eventTime="2026-06-12T10:00:00Z")
+    timeless = _record(eventID="no-time-1", eventTime=...)
+    mixed = logs / "mixed.json"
+    mixed.write_text(json.dumps({"Records": [good, timeless]}))
+    config = tmp_path / "ctlint.yaml"
+    extra = "    skip_bad_records: true\n" if how == "config" else ""
+    config.write_text(config_text(paths=(logs,), extra=extra))
+    strict = run(capsys, "check", "--config", str(config)) if how == "flag" else None
+    if strict is not None:  # without the flag: fail closed on the file, naming the record
+        assert_one_line_error(*strict, f"CloudTrail file {mixed}: record 2 (eventID no-time-1) has no eventTime")
+    report = tmp_path / "report.json"
+    code, out, err = run(capsys, "check", "--config", str(config), "--no-cache", "--json", str(report),
+                         *(["--skip-bad-records"] if how == "flag" else []))
+    assert code == 1, err
+    assert "Traceback" not in err and "dropped 1 CloudTrail record(s) without eventSource" in err
+    document = json.loads(report.read_text())
+    assert any("dropped 1 CloudTrail record(s)" in w for w in document["warnings"])
+    assert document["skipped_files"] == []  # the file's good record counted

@@ -28,6 +28,11 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-bad-files", action="store_true",
         help="skip unreadable CloudTrail files (listed in reports); still exit 2 past the configured share",
     )
+    parser.add_argument(
+        "--skip-bad-records", action="store_true",
+        help="drop single CloudTrail records without eventSource, eventName or a readable eventTime instead of "
+        "failing on their file (the count is a warning in every report)",
+    )
     parser.add_argument("--keep-results", action="store_true", help="Athena: keep the query result objects in S3")
     parser.add_argument(
         "--no-cache", action="store_true",

@@ -55,6 +55,8 @@ def register(subparsers) -> None:
                          help="hide granted actions CloudTrail cannot record ('?')")
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable CloudTrail files")
+    parser.add_argument("--skip-bad-records", action="store_true",
+                        help="drop single records without eventSource, eventName or a readable eventTime")
     parser.set_defaults(func=run)
 
 
