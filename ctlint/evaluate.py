@@ -88,10 +88,12 @@ class _Evaluator:
     # ------------------------------------------------------------ helpers
 
     def access_level(self, action: str) -> str | None:
-        if action not in self._levels:
+        try:
+            return self._levels[action]
+        except KeyError:
             info = self.catalog.info(action)
-            self._levels[action] = info.access_level if info else None
-        return self._levels[action]
+            level = self._levels[action] = info.access_level if info else None
+            return level
 
     def principal_passes(self, rule: RuleSpec, principal: Principal) -> bool:
         filters = rule.filters
@@ -171,11 +173,12 @@ class _Evaluator:
         rule_id, level, account_id, account_name = rule.id, rule.level, account.account_id, account.account_name
         arn, kind = principal.arn, principal.type
         locate, access_level, passes, construct = self.locate, self.access_level, self.action_passes, new_finding
+        filtered = bool(rule.filters.actions or rule.filters.access_levels)
         before, after = message
         found = []
         add = found.append
         for action in actions:
-            if not passes(rule, action):
+            if filtered and not passes(rule, action):
                 continue
             digest = prefix.copy()
             digest.update(f"{action}|".encode())
