@@ -60,7 +60,7 @@ def test_a_second_run_is_answered_and_equals_a_fresh_run(tmp_path):
     assert engine.stats["answered"] == 1 and engine.stats["read"] == 0
     assert second == first == fresh(folder, window(1, 1))
     assert engine.records_loaded == 21 and second.stats.read == 21
-    assert list(cache.glob("answers-v2-*.json"))
+    assert len(list(cache.glob("answers-v*/*.answer.json"))) == 1
 
 
 def test_bounds_beyond_the_data_keep_the_answer_and_the_new_window(tmp_path):
@@ -117,13 +117,15 @@ def test_skipped_files_and_their_messages_are_replayed(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other-format", "wrong-types", "missing-part", "bad-reference",
-                                    "ragged"])
+                                    "ragged", "other-file-set", "bad-bounds"])
 def test_a_damaged_answer_file_is_ignored_and_replaced(tmp_path, damage):
     folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
     expected, _ = run(folder, cache, window(1, 1))
-    path = next(cache.glob("answers-v2-*.json"))
+    path = next(cache.glob("answers-v*/*.answer.json"))
+    if damage == "bad-bounds":
+        path = next(cache.glob("answers-v*/*.bounds.json"))
     document = orjson.loads(path.read_bytes())
-    answer = next(iter(next(iter(document["file_sets"].values()))["answers"].values()))
+    answer = document.get("answer")
     if damage == "garbage":
         path.write_bytes(b"\x00not json")
     elif damage == "other-format":
@@ -134,8 +136,12 @@ def test_a_damaged_answer_file_is_ignored_and_replaced(tmp_path, damage):
         del answer["tables"]["sessions"]
     elif damage == "bad-reference":
         answer["tables"]["rows"][1][0] = len(answer["strings"]) + 5  # a principal that is no string
-    else:
+    elif damage == "ragged":
         answer["tables"]["rows"][0].pop()  # one column shorter than the others
+    elif damage == "other-file-set":
+        document["file_set"] = "0" * 64  # e.g. a name collision: not this run's logs
+    else:
+        document["bounds"] = "not a pair"
     if damage != "garbage":
         path.write_bytes(orjson.dumps(document))
     answer_after, engine = run(folder, cache, window(1, 1))
@@ -182,3 +188,17 @@ def test_encoding_round_trips_every_value():
     )
     answer = Answer(usage, ("bad.json is broken",), 8, 1)
     assert _decode(orjson.loads(orjson.dumps(_encode(answer))), usage.window) == answer
+
+
+def test_only_the_newest_answers_are_kept(tmp_path, monkeypatch):
+    from ctlint.usage import answers as answers_mod
+
+    monkeypatch.setattr(answers_mod, "KEEP_FILES", 2)
+    folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
+    for end_hour in (1, 2, 3):  # three questions (the end moves past events each time)
+        run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, end_hour, tzinfo=UTC)))
+    assert len(list(cache.glob("answers-v*/*.answer.json"))) == 2
+    _, engine = run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 3, tzinfo=UTC)))
+    assert engine.stats.get("answered") == 1  # the newest is there
+    _, engine = run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 1, tzinfo=UTC)))
+    assert "answered" not in engine.stats  # the oldest was dropped

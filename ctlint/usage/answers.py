@@ -14,8 +14,8 @@ An answer is reused only when nothing it depends on changed:
 
 Like the file cache it is an optimisation only: unreadable, inconsistent or foreign content is ignored
 and replaced; it is written to a temporary file and renamed; a failure to write is not an error. One
-file per set of input paths, `answers-v<FORMAT>-<hash>.json`, holding the newest few file sets and
-answers.
+folder per set of input paths, `answers-v<FORMAT>-<hash>/`, with a small file per file set (its event
+time bounds) and a file per answer; the newest KEEP_FILES of each stay.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -46,9 +47,8 @@ from ctlint.model import (
 from ctlint.usage.cache import default_dir
 from ctlint.usage.sql import iso
 
-FORMAT = 2
-KEEP_FILE_SETS = 4
-KEEP_ANSWERS = 8  # per file set
+FORMAT = 3
+KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 
 @dataclass(frozen=True)
@@ -206,43 +206,51 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
 
 
 class AnswerStore:
+    """One folder per set of input paths; in it one small file per file set (its event time bounds) and
+    one file per answer, so saving an answer never rewrites the others. The newest KEEP_FILES files stay."""
+
     def __init__(self, directory: Path | None, specs: Sequence[str]) -> None:
-        self.dir = Path(directory) if directory is not None else default_dir()
+        base = Path(directory) if directory is not None else default_dir()
         digest = hashlib.sha256("\0".join(sorted(os.path.abspath(s) for s in specs)).encode()).hexdigest()
-        self.path = self.dir / f"answers-v{FORMAT}-{digest[:16]}.json"
-        self._document: dict[str, Any] | None = None  # parsed once per store
+        self.dir = base / f"answers-v{FORMAT}-{digest[:16]}"
 
-    def _read(self) -> dict[str, Any]:
-        if self._document is None:
-            self._document = self._parse()
-        return self._document
+    def _bounds_path(self, file_set: str) -> Path:
+        return self.dir / f"{file_set[:32]}.bounds.json"
 
-    def _parse(self) -> dict[str, Any]:
+    def _answer_path(self, file_set: str, key: str) -> Path:
+        return self.dir / f"{hashlib.sha256(f'{file_set}|{key}'.encode()).hexdigest()[:32]}.answer.json"
+
+    @staticmethod
+    def _document(path: Path, file_set: str, key: str | None = None) -> dict[str, Any] | None:
+        """A stored document, if it is of this format and for this file set (and key)."""
         try:
-            document = orjson.loads(self.path.read_bytes())
-            if not isinstance(document, dict) or document.get("format") != FORMAT:
-                return {}
-            sets = document.get("file_sets")
-            return sets if isinstance(sets, dict) else {}
+            document = orjson.loads(path.read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            return {}
+            return None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            return None
+        if document.get("file_set") != file_set or (key is not None and document.get("key") != key):
+            return None  # a hash collision of the file name, or a foreign file
+        return document
 
     def bounds(self, file_set: str) -> tuple[str | None, str | None] | None:
         """The first and last event time of a known file set, else None."""
-        entry = self._read().get(file_set)
+        document = self._document(self._bounds_path(file_set), file_set)
         try:
-            first, last = entry["bounds"]  # type: ignore[index]
+            first, last = document["bounds"]  # type: ignore[index]
             return (first if isinstance(first, str) else None, last if isinstance(last, str) else None)
         except (TypeError, KeyError, ValueError):
             return None
 
     def load(self, file_set: str, key: str, window: Window) -> Answer | None:
-        entry = self._read().get(file_set)
+        document = self._document(self._answer_path(file_set, key), file_set, key)
+        if document is None:
+            return None
         # Hundreds of thousands of acyclic rows: the cyclic collector would rescan them while they are built.
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return _decode(entry["answers"][key], window)  # type: ignore[index]
+            return _decode(document["answer"], window)
         except (TypeError, KeyError, ValueError, AttributeError):
             return None
         finally:
@@ -251,24 +259,38 @@ class AnswerStore:
 
     def save(self, file_set: str, bounds: tuple[str | None, str | None], key: str, answer: Answer) -> bool:
         """Record `answer`; True when installed. Never raises an Exception."""
-        tmp = self.dir / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
         try:
-            sets = dict(self._parse())  # what is on disk now: another run may have saved meanwhile
-            entry = sets.pop(file_set, None)
-            answers = entry.get("answers", {}) if isinstance(entry, dict) and entry.get("bounds") == list(
-                bounds) else {}
-            answers = dict(answers) if isinstance(answers, dict) else {}
-            answers.pop(key, None)
-            answers[key] = _encode(answer)
-            answers = dict(list(answers.items())[-KEEP_ANSWERS:])  # the newest last
-            sets[file_set] = {"bounds": list(bounds), "answers": answers}
-            sets = dict(list(sets.items())[-KEEP_FILE_SETS:])
             self.dir.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(orjson.dumps({"format": FORMAT, "file_sets": sets}))
-            os.replace(tmp, self.path)
+            self._write(self._answer_path(file_set, key),
+                        {"format": FORMAT, "file_set": file_set, "key": key, "answer": _encode(answer)})
+            self._write(self._bounds_path(file_set), {"format": FORMAT, "file_set": file_set, "bounds": list(bounds)})
+            self._prune()
             return True
         except Exception:
             return False
+
+    def _write(self, path: Path, document: Mapping[str, Any]) -> None:
+        # Renamed into place: a reader sees the old file or the new one, never half of one.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        try:
+            tmp.write_bytes(orjson.dumps(document))
+            os.replace(tmp, path)
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+    def _prune(self) -> None:
+        """Keep the newest KEEP_FILES answers and bounds; drop temporary files of runs that died long ago."""
+        now = time.time()
+        for pattern in ("*.answer.json", "*.bounds.json"):
+            stored = []
+            for path in self.dir.glob(pattern):
+                with contextlib.suppress(OSError):
+                    stored.append((path.stat().st_mtime, path))
+            for _, path in sorted(stored, reverse=True)[KEEP_FILES:]:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        for path in self.dir.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > 3600:
+                    path.unlink()
