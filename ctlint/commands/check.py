@@ -36,7 +36,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-results", action="store_true", help="Athena: keep the query result objects in S3")
     parser.add_argument(
         "--no-cache", action="store_true",
-        help="local logs: neither read nor write the per-file cache (results are identical either way)",
+        help="local logs: neither read nor write the caches, per file and per answer (results are identical either way)",
     )
 
 
