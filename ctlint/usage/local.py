@@ -25,7 +25,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +79,20 @@ def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
     for name, values in zip(ROW_COLUMNS, cols, strict=True):
         data[name] = np.array(values, dtype=np.int64) if name == "ct_weight" else np.array(values, dtype=object)
     return data
+
+
+def _chunked(cursor: duckdb.DuckDBPyConnection, name: str, size: int = 65_536) -> Iterator[tuple]:
+    """A query's rows, fetched a chunk at a time."""
+    while True:
+        try:
+            chunk = cursor.fetchmany(size)
+        except duckdb.OutOfMemoryException:
+            raise
+        except duckdb.Error as error:
+            raise EngineError(f"reading the result of the local usage query {name} failed: {_one_line(error)}") from error
+        if not chunk:
+            return
+        yield from chunk
 
 
 class LocalEngine:
@@ -167,18 +181,28 @@ class LocalEngine:
 
     def _collect(self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None) -> RawUsage:
         self._prepare(con, window)
-        results: dict[str, list[tuple]] = {}
-        for query in usage_queries(TABLE, window, accounts):
-            text = query.text if self.exact else weighted(query.text, TABLE)
-            if not self.exact and not self._dups:
-                text = without_dedupe(text)  # no file shares an eventID: nothing to dedupe
-            try:
-                results[query.name] = con.execute(to_duckdb(text), list(query.params)).fetchall()
-            except duckdb.OutOfMemoryException:
-                raise
-            except duckdb.Error as error:
-                raise EngineError(f"the local usage query {query.name} failed: {_one_line(error)}") from error
-        return rows_to_raw_usage(window, results, engine="local", skipped_files=self.skipped_files)
+        # One cursor per query, read in chunks while the result rows are built: a result then lives once in
+        # Python, not twice (fetched tuples and rows; 3.3 M rows at 20M events).
+        results: dict[str, Iterator[tuple]] = {}
+        cursors = []
+        try:
+            for query in usage_queries(TABLE, window, accounts):
+                text = query.text if self.exact else weighted(query.text, TABLE)
+                if not self.exact and not self._dups:
+                    text = without_dedupe(text)  # no file shares an eventID: nothing to dedupe
+                cursor = con.cursor()
+                cursors.append(cursor)
+                try:
+                    cursor.execute(to_duckdb(text), list(query.params))
+                except duckdb.OutOfMemoryException:
+                    raise
+                except duckdb.Error as error:
+                    raise EngineError(f"the local usage query {query.name} failed: {_one_line(error)}") from error
+                results[query.name] = _chunked(cursor, query.name)
+            return rows_to_raw_usage(window, results, engine="local", skipped_files=self.skipped_files)
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def close(self) -> None:
         if self._con is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -277,7 +277,7 @@ def _str(value: object) -> str:
 
 def rows_to_raw_usage(
     window: Window,
-    results: Mapping[str, Sequence[tuple]],
+    results: Mapping[str, Iterable[tuple]],
     *,
     engine: str,
     skipped_files: Sequence[str] = (),
@@ -301,7 +301,7 @@ def rows_to_raw_usage(
 
 
 def _raw_usage(
-    window: Window, results: Mapping[str, Sequence[tuple]], *, engine: str, skipped_files: Sequence[str]
+    window: Window, results: Mapping[str, Iterable[tuple]], *, engine: str, skipped_files: Sequence[str]
 ) -> RawUsage:
     rows = tuple(
         sorted(
