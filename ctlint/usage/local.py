@@ -44,8 +44,8 @@ from ctlint.usage.weighted import weighted, without_dedupe
 
 TABLE = "cloudtrail"
 PARALLEL_MIN_BYTES = 4 << 20  # below this, worker start-up costs more than it saves
-CACHE_MIN_BYTES = 1 << 20
-MEMORY_LIMIT = "512MB"  # DuckDB's, for the queries; it spills beyond it (and lifts it if it cannot)  # below this, reading the logs is cheaper than opening a cache
+CACHE_MIN_BYTES = 1 << 20  # below this, reading the logs is cheaper than opening a cache
+MEMORY_LIMIT = "400MB"  # DuckDB's; it spills beyond it (and the engine lifts it where it cannot)
 
 ROWS_DDL = "file_id INTEGER, " + ", ".join(
     f"{c} BIGINT" if c == "ct_weight" else f"{c} VARCHAR" for c in ROW_COLUMNS
