@@ -195,8 +195,12 @@ def test_only_the_newest_answers_are_kept(tmp_path, monkeypatch):
 
     monkeypatch.setattr(answers_mod, "KEEP_FILES", 2)
     folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
+    seen: set[Path] = set()
     for end_hour in (1, 2, 3):  # three questions (the end moves past events each time)
         run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, end_hour, tzinfo=UTC)))
+        for path in set(cache.glob("answers-v*/*.answer.json")) - seen:  # distinct ages even on coarse clocks
+            os.utime(path, (1_000_000 * end_hour, 1_000_000 * end_hour))
+            seen.add(path)
     assert len(list(cache.glob("answers-v*/*.answer.json"))) == 2
     _, engine = run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 3, tzinfo=UTC)))
     assert engine.stats.get("answered") == 1  # the newest is there
