@@ -474,3 +474,28 @@ def test_the_dedupe_window_is_dropped_only_where_it_is_found():
             assert "1 AS copy_no" in text
     with pytest.raises(EngineError, match="dedupe window was not found"):
         without_dedupe("SELECT row_number() OVER (PARTITION BY eventname) FROM cloudtrail")
+
+
+def test_a_query_that_cannot_spill_runs_again_on_a_fresh_unlimited_database(tmp_path, monkeypatch):
+    alice = iam_user(A, "alice")
+    write_records(tmp_path / "logs" / "a.json",
+                  [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z") for d in range(1, 8)])
+    expected = LocalEngine([tmp_path / "logs"], progress=False, cache=False).collect(WINDOW, None)
+    real = LocalEngine._collect
+    calls = []
+
+    def first_fails(self, con, window, accounts):
+        calls.append(con)
+        if len(calls) == 1:
+            raise duckdb.OutOfMemoryException("injected: could not allocate block")
+        return real(self, con, window, accounts)
+
+    monkeypatch.setattr(LocalEngine, "_collect", first_fails)
+    engine = LocalEngine([tmp_path / "logs"], progress=False, cache=False)
+    assert engine.collect(WINDOW, None) == expected
+    assert len(calls) == 2 and calls[0] is not calls[1]  # a new database, not the failed one
+    limit = engine._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    scratch = duckdb.connect()
+    scratch.execute(f"SET memory_limit='{local_mod.MEMORY_LIMIT}'")
+    assert limit != scratch.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    engine.close()

@@ -145,14 +145,13 @@ class LocalEngine:
         if stored is not None:
             return stored
         con = self._load()
-        # The heavy part (the per-window table, the dedupe window, the aggregates) spills beyond the limit
-        # (2M events: 1.5 GB peak without, under 1 GB with). What cannot spill within it may still fit in
-        # the machine: then the run goes on with DuckDB's default limit.
-        con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
         try:
             usage = self._collect(con, window, accounts)
         except duckdb.OutOfMemoryException:
-            con.execute("RESET memory_limit")
+            # What cannot spill within the limit may still fit in the machine: a fresh database without
+            # it (not the same one: a statement that failed half-way can leave its cursors' state behind).
+            self.close()
+            self._con = con = self._load_once(limited=False)
             usage = self._collect(con, window, accounts)
         if answers is not None:
             store, file_set = answers
