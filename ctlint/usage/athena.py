@@ -608,42 +608,33 @@ class AthenaEngine:
         self.run_query("update-aggregate-table", ddl.alter_aggregate_table_sql(s.database, name, location))
         return [f"updated Athena table {s.database}.{name} ({', '.join(stale)})"]
 
+    def _drop_own_table(self, name: str, query_name: str) -> bool:
+        """Drop table `name` of ctlint's database if it exists; True when dropped. Never another's table."""
+        database = self.settings.database
+        table = self._glue_get(
+            "get_table", f"reading Glue table {database}.{name}", DatabaseName=database, Name=name
+        )
+        if table is None:
+            return False
+        if table["Table"].get("Parameters", {}).get(ddl.CREATOR_PROPERTY) != "ctlint":
+            raise EngineError(f"Athena table {database}.{name} was not created by ctlint; not dropping it.")
+        self.run_query(query_name, ddl.drop_table_sql(database, name))
+        return True
+
     def teardown(self) -> list[str]:
         """Drop ctlint's table and, when it holds nothing else and ctlint made it, its database."""
         s = self.settings
         done: list[str] = []
         try:
-            if s.aggregate_table_name is not None:
-                # Only the table: the Parquet files and markers stay in S3 (delete the prefix by hand).
-                aggregate = self._glue_get(
-                    "get_table",
-                    f"reading Glue table {s.database}.{s.aggregate_table_name}",
-                    DatabaseName=s.database,
-                    Name=s.aggregate_table_name,
+            # Only the aggregate table: its Parquet files and markers stay in S3 (delete the prefix by hand).
+            if s.aggregate_table_name is not None and self._drop_own_table(
+                s.aggregate_table_name, "drop-aggregate-table"
+            ):
+                done.append(
+                    f"dropped Athena table {s.database}.{s.aggregate_table_name} "
+                    f"(its data stays in {s.aggregate_location})"
                 )
-                if aggregate is not None:
-                    if aggregate["Table"].get("Parameters", {}).get(ddl.CREATOR_PROPERTY) != "ctlint":
-                        raise EngineError(
-                            f"Athena table {s.database}.{s.aggregate_table_name} was not created by ctlint; "
-                            "not dropping it."
-                        )
-                    self.run_query("drop-aggregate-table", ddl.drop_table_sql(s.database, s.aggregate_table_name))
-                    done.append(
-                        f"dropped Athena table {s.database}.{s.aggregate_table_name} "
-                        f"(its data stays in {s.aggregate_location})"
-                    )
-            table = self._glue_get(
-                "get_table",
-                f"reading Glue table {s.qualified_table}",
-                DatabaseName=s.database,
-                Name=s.table_name,
-            )
-            if table is not None:
-                if table["Table"].get("Parameters", {}).get(ddl.CREATOR_PROPERTY) != "ctlint":
-                    raise EngineError(
-                        f"Athena table {s.qualified_table} was not created by ctlint; not dropping it."
-                    )
-                self.run_query("drop-table", ddl.drop_table_sql(s.database, s.table_name))
+            if self._drop_own_table(s.table_name, "drop-table"):
                 done.append(f"dropped Athena table {s.qualified_table}")
             database = self._glue_get("get_database", f"reading Glue database {s.database}", Name=s.database)
             if database is not None:
