@@ -21,7 +21,6 @@ time bounds) and a file per answer; the newest KEEP_FILES of each stay.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import time
@@ -35,6 +34,7 @@ from typing import Any
 import orjson
 
 from ctlint import __version__
+from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import (
     AssumeRoleRow,
     EventStats,
@@ -246,16 +246,11 @@ class AnswerStore:
         document = self._document(self._answer_path(file_set, key), file_set, key)
         if document is None:
             return None
-        # Hundreds of thousands of acyclic rows: the cyclic collector would rescan them while they are built.
-        was_enabled = gc.isenabled()
-        gc.disable()
         try:
-            return _decode(document["answer"], window)
+            with cyclic_gc_paused():  # hundreds of thousands of rows
+                return _decode(document["answer"], window)
         except (TypeError, KeyError, ValueError, AttributeError):
             return None
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def save(self, file_set: str, bounds: tuple[str | None, str | None], key: str, answer: Answer) -> bool:
         """Record `answer`; True when installed. Never raises an Exception."""

@@ -28,7 +28,6 @@ Decisions (documented here because both engines inherit them):
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import sqlglot
 from sqlglot import exp
 
 from ctlint.errors import EngineError, InputError
+from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window, is_account_id
 
 QUERY_NAMES = ("principal_usage", "assume_role", "session_usage", "events_per_account", "event_stats")
@@ -289,15 +289,8 @@ def rows_to_raw_usage(
     missing = [name for name in QUERY_NAMES if name not in results]
     if missing:
         raise EngineError(f"the usage engine returned no result for {', '.join(missing)}.")
-    # Results can hold hundreds of thousands of rows, all acyclic: the cyclic collector would rescan them
-    # while they are built (a third of this function's time at 2M events).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with cyclic_gc_paused():  # results can hold millions of rows
         return _raw_usage(window, results, engine=engine, skipped_files=skipped_files)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _raw_usage(
