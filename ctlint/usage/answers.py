@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
@@ -34,6 +33,7 @@ from typing import Any
 import orjson
 
 from ctlint import __version__
+from ctlint.atomic import write_text_atomic
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import (
     AssumeRoleRow,
@@ -256,23 +256,15 @@ class AnswerStore:
         """Record `answer`; True when installed. Never raises an Exception."""
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._write(self._answer_path(file_set, key),
-                        {"format": FORMAT, "file_set": file_set, "key": key, "answer": _encode(answer)})
-            self._write(self._bounds_path(file_set), {"format": FORMAT, "file_set": file_set, "bounds": list(bounds)})
+            # Renamed into place: a reader sees the old file or the new one, never half of one.
+            document = {"format": FORMAT, "file_set": file_set, "key": key, "answer": _encode(answer)}
+            write_text_atomic(self._answer_path(file_set, key), orjson.dumps(document).decode())
+            document = {"format": FORMAT, "file_set": file_set, "bounds": list(bounds)}
+            write_text_atomic(self._bounds_path(file_set), orjson.dumps(document).decode())
             self._prune()
             return True
-        except Exception:
+        except Exception:  # CtlintError (cannot write) included: the cache is never an error of the run
             return False
-
-    def _write(self, path: Path, document: Mapping[str, Any]) -> None:
-        # Renamed into place: a reader sees the old file or the new one, never half of one.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        try:
-            tmp.write_bytes(orjson.dumps(document))
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
 
     def _prune(self) -> None:
         """Keep the newest KEEP_FILES answers and bounds; drop temporary files of runs that died long ago."""
