@@ -129,13 +129,17 @@ class _Evaluator:
             properties if properties is not None else EMPTY_MAPPING,
         )
 
-    def fingerprint(self, account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
-        """`fingerprint()`, hashing the (account, principal, rule) prefix once: millions of findings share few."""
+    def _prefix(self, account: str, principal: str, rule: str) -> Any:
+        """The hash state after `account|principal|rule|`: millions of findings share few prefixes."""
         key = (account, principal, rule)
         prefix = self._prefixes.get(key)
         if prefix is None:
             prefix = self._prefixes[key] = hashlib.sha256("|".join((*key, "")).encode("utf-8"))
-        digest = prefix.copy()
+        return prefix
+
+    def fingerprint(self, account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
+        """`fingerprint()`, continuing from the shared prefix."""
+        digest = self._prefix(account, principal, rule).copy()
         digest.update(f"{action or ''}|{role or ''}".encode())
         return digest.hexdigest()[:32]
 
@@ -169,7 +173,7 @@ class _Evaluator:
         """`finding()` for each action (message: the text before and after it), with the per-principal work
         done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
         is a plain loop over locals, not a generator."""
-        prefix = hashlib.sha256("|".join((account.account_id, principal.arn, rule.id, "")).encode("utf-8"))
+        prefix = self._prefix(account.account_id, principal.arn, rule.id)
         rule_id, level, account_id, account_name = rule.id, rule.level, account.account_id, account.account_name
         arn, kind = principal.arn, principal.type
         locate, access_level, passes, construct = self.locate, self.access_level, self.action_passes, new_finding
