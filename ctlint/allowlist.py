@@ -35,10 +35,6 @@ def _covers_action(entry: AllowlistEntry, action: str | None) -> bool:
     return any(matches(pattern, action) for pattern in entry.actions)
 
 
-def entry_matches(entry: AllowlistEntry, finding: Finding) -> bool:
-    return _covers_who(entry, finding.principal, finding.role, finding.rule) and _covers_action(entry, finding.action)
-
-
 def apply_allowlist(findings: Sequence[Finding], entries: Sequence[AllowlistEntry], today: date) -> AllowlistOutcome:
     live = [e for e in entries if e.expires is None or e.expires >= today]
     warnings = [
