@@ -52,16 +52,7 @@ def duck_type(hive: str) -> str:
         return simple[hive]
     kind, inner = hive.split("<", 1)
     inner = inner[:-1]
-    parts, depth, current = [], 0, ""
-    for ch in inner:
-        depth += ch == "<"
-        depth -= ch == ">"
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
+    parts = _split_fields(inner)
     if kind == "array":
         return duck_type(inner) + "[]"
     if kind == "map":
