@@ -175,7 +175,7 @@ class LocalEngine:
         self.skip_messages, self.records_loaded, self.records_skipped = (
             hit.skip_messages, hit.records_loaded, hit.records_skipped)
         self.stats = {"files": len(infos), "cached": len(infos), "read": 0,
-                      "bytes": sum(i.size for i in infos), "answered": 1}
+                      "bytes": self._total_bytes(), "answered": 1}
         return hit.usage
 
     def _collect(self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None) -> RawUsage:
@@ -284,7 +284,7 @@ class LocalEngine:
         began = time.monotonic()
         self.records_skipped = 0
         infos = self._scan()
-        total_bytes = sum(max(info.size, 0) for info in infos)
+        total_bytes = self._total_bytes()
         use_cache = self._use_cache()
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone='UTC'")
@@ -331,7 +331,10 @@ class LocalEngine:
         return self._scanned
 
     def _use_cache(self) -> bool:
-        return self.cache and not self.exact and sum(max(i.size, 0) for i in self._scan()) >= self.cache_min_bytes
+        return self.cache and not self.exact and self._total_bytes() >= self.cache_min_bytes
+
+    def _total_bytes(self) -> int:
+        return sum(max(info.size, 0) for info in self._scan())  # unreadable files count as 0
 
     def _answers(self) -> tuple[AnswerStore, str] | None:
         """The answer store and this run's file set, when answers may be used."""
