@@ -32,34 +32,70 @@ def synthetic_snapshot(n: int, catalog: Catalog, seed: int = 7) -> dict:
     actions = sorted(catalog.all_actions)
     managed = {
         "Admin": _doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
-        "PowerUser": _doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}),
-        "ReadOnly": _doc({"Effect": "Allow", "Action": [f"{s}:Get*" for s in services[:150]] + [f"{s}:List*" for s in services[:150]], "Resource": "*"}),
+        "PowerUser": _doc(
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}
+        ),
+        "ReadOnly": _doc(
+            {
+                "Effect": "Allow",
+                "Action": [f"{s}:Get*" for s in services[:150]] + [f"{s}:List*" for s in services[:150]],
+                "Resource": "*",
+            }
+        ),
         "NoDelete": _doc({"Effect": "Deny", "Action": ["*:Delete*"], "Resource": "*"}),
-        "Boundary": _doc({"Effect": "Allow", "Action": ["s3:*", "ec2:*", "logs:*", "lambda:*", "dynamodb:*", "sts:AssumeRole"], "Resource": "*"}),
+        "Boundary": _doc(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:*", "ec2:*", "logs:*", "lambda:*", "dynamodb:*", "sts:AssumeRole"],
+                "Resource": "*",
+            }
+        ),
     }
     policies = [
-        {"PolicyName": name, "Arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}", "Path": "/", "DefaultVersionId": "v1",
-         "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": True}]}
+        {
+            "PolicyName": name,
+            "Arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+            "Path": "/",
+            "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": True}],
+        }
         for name, doc in managed.items()
     ]
     roles = []
     for i in range(n):
         own = _doc(
-            {"Effect": "Allow", "Action": [f"{rng.choice(services)}:*", *rng.sample(actions, 20)], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": [f"{rng.choice(services)}:*", *rng.sample(actions, 20)],
+                "Resource": "*",
+            },
             {"Effect": "Deny", "Action": rng.sample(actions, 3), "Resource": "*"},
-            {"Effect": "Allow", "NotAction": [f"{rng.choice(services)}:*"], "Resource": "*"} if i % 10 == 0 else
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/r{i + 1}"},
+            {"Effect": "Allow", "NotAction": [f"{rng.choice(services)}:*"], "Resource": "*"}
+            if i % 10 == 0
+            else {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:aws:iam::{ACCOUNT}:role/r{i + 1}",
+            },
         )
         attached = rng.sample(["Admin", "PowerUser", "ReadOnly", "NoDelete"], rng.randint(0, 2))
         role = {
-            "RoleName": f"r{i}", "Arn": f"arn:aws:iam::{ACCOUNT}:role/r{i}", "Path": "/",
-            "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}),
+            "RoleName": f"r{i}",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:role/r{i}",
+            "Path": "/",
+            "AssumeRolePolicyDocument": _doc(
+                {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
+            ),
             "RolePolicyList": [{"PolicyName": f"own{i}", "PolicyDocument": own}],
-            "AttachedManagedPolicies": [{"PolicyName": a, "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/{a}"} for a in attached],
+            "AttachedManagedPolicies": [
+                {"PolicyName": a, "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/{a}"} for a in attached
+            ],
         }
         if i % 3 == 0:
-            role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                           "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/Boundary"}
+            role["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/Boundary",
+            }
         roles.append(role)
     return {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": policies}
 

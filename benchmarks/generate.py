@@ -38,17 +38,49 @@ A, B, C = "111111111111", "222222222222", "333333333333"
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
 DAYS = 30
 REGIONS = (
-    ("us-east-1", 0.55), ("eu-west-1", 0.15), ("us-west-2", 0.1), ("eu-central-1", 0.06), ("ap-northeast-1", 0.04),
-    ("ap-southeast-2", 0.03), ("us-east-2", 0.03), ("sa-east-1", 0.02), ("ca-central-1", 0.01), ("eu-north-1", 0.01),
+    ("us-east-1", 0.55),
+    ("eu-west-1", 0.15),
+    ("us-west-2", 0.1),
+    ("eu-central-1", 0.06),
+    ("ap-northeast-1", 0.04),
+    ("ap-southeast-2", 0.03),
+    ("us-east-2", 0.03),
+    ("sa-east-1", 0.02),
+    ("ca-central-1", 0.01),
+    ("eu-north-1", 0.01),
 )
 SERVICES = {  # IAM prefix -> event source
-    "s3": "s3", "ec2": "ec2", "iam": "iam", "lambda": "lambda", "dynamodb": "dynamodb", "logs": "logs",
-    "kms": "kms", "sqs": "sqs", "sns": "sns", "cloudformation": "cloudformation", "ecr": "ecr", "ecs": "ecs",
-    "rds": "rds", "secretsmanager": "secretsmanager", "ssm": "ssm", "autoscaling": "autoscaling",
-    "route53": "route53", "cloudwatch": "monitoring", "elasticloadbalancing": "elasticloadbalancing",
-    "events": "events", "glue": "glue", "athena": "athena", "kinesis": "kinesis", "sts": "sts",
+    "s3": "s3",
+    "ec2": "ec2",
+    "iam": "iam",
+    "lambda": "lambda",
+    "dynamodb": "dynamodb",
+    "logs": "logs",
+    "kms": "kms",
+    "sqs": "sqs",
+    "sns": "sns",
+    "cloudformation": "cloudformation",
+    "ecr": "ecr",
+    "ecs": "ecs",
+    "rds": "rds",
+    "secretsmanager": "secretsmanager",
+    "ssm": "ssm",
+    "autoscaling": "autoscaling",
+    "route53": "route53",
+    "cloudwatch": "monitoring",
+    "elasticloadbalancing": "elasticloadbalancing",
+    "events": "events",
+    "glue": "glue",
+    "athena": "athena",
+    "kinesis": "kinesis",
+    "sts": "sts",
 }
-ERRORS = (("AccessDenied", 0.6), ("ThrottlingException", 0.2), ("ValidationException", 0.1), ("NoSuchEntity", 0.1))
+ERRORS = (
+    ("AccessDenied", 0.6),
+    ("ThrottlingException", 0.2),
+    ("ValidationException", 0.1),
+    ("NoSuchEntity", 0.1),
+)
 AGENTS = (
     "aws-cli/2.15.30 Python/3.11.8 Linux/5.10.210-201.852.amzn2.x86_64 exe/x86_64.amzn.2 prompt/off command/s3.ls",
     "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.10.213 md/arch#x86_64 lang/python#3.11.6 cfg/retry-mode#legacy",
@@ -67,7 +99,18 @@ def _actions(seed: int) -> list[tuple[str, str, str]]:
     out = []
     for action in sorted(catalog.all_actions):
         prefix, name = action.split(":", 1)
-        if prefix in SERVICES and name[:3] in ("Get", "Lis", "Des", "Put", "Cre", "Upd", "Del", "Sta", "Inv", "Run"):
+        if prefix in SERVICES and name[:3] in (
+            "Get",
+            "Lis",
+            "Des",
+            "Put",
+            "Cre",
+            "Upd",
+            "Del",
+            "Sta",
+            "Inv",
+            "Run",
+        ):
             out.append((prefix, f"{SERVICES[prefix]}.amazonaws.com", name))
     rng.shuffle(out)
     return out[:600]
@@ -94,10 +137,16 @@ class World:
         self.actions = _actions(seed)
         n_users = max(1, principals * 2 // 5)
         n_roles = max(1, principals - n_users)
-        self.users = [(f"arn:aws:iam::{A}:user/u{i}", f"u{i}", _key(rng, "AKIA"), "AIDA" + _key(rng, "")[:17])
-                      for i in range(n_users)]
-        self.roles = [(f"arn:aws:iam::{A}:role/r{i}", f"r{i}", "AROA" + _key(rng, "")[:17]) for i in range(n_roles)]
-        self.cross = [(f"arn:aws:iam::{B}:role/x{i}", f"x{i}", "AROA" + _key(rng, "")[:17]) for i in range(20)]
+        self.users = [
+            (f"arn:aws:iam::{A}:user/u{i}", f"u{i}", _key(rng, "AKIA"), "AIDA" + _key(rng, "")[:17])
+            for i in range(n_users)
+        ]
+        self.roles = [
+            (f"arn:aws:iam::{A}:role/r{i}", f"r{i}", "AROA" + _key(rng, "")[:17]) for i in range(n_roles)
+        ]
+        self.cross = [
+            (f"arn:aws:iam::{B}:role/x{i}", f"x{i}", "AROA" + _key(rng, "")[:17]) for i in range(20)
+        ]
         # each principal uses 5..60 actions; about a tenth of principals are idle
         self.uses: dict[str, list[int]] = {}
         for arn, *_ in (*self.users, *self.roles, *self.cross):
@@ -110,24 +159,52 @@ class World:
 
 def _ident_user(user) -> dict:
     arn, name, key, pid = user
-    return {"type": "IAMUser", "principalId": pid, "arn": arn, "accountId": A, "accessKeyId": key, "userName": name}
+    return {
+        "type": "IAMUser",
+        "principalId": pid,
+        "arn": arn,
+        "accountId": A,
+        "accessKeyId": key,
+        "userName": name,
+    }
 
 
 def _ident_session(role, account: str, session: str, key: str) -> dict:
     arn, name, rid = role
     return {
-        "type": "AssumedRole", "principalId": f"{rid}:{session}",
-        "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{session}", "accountId": account, "accessKeyId": key,
+        "type": "AssumedRole",
+        "principalId": f"{rid}:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
+        "accountId": account,
+        "accessKeyId": key,
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": rid, "arn": arn, "accountId": account, "userName": name},
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": rid,
+                "arn": arn,
+                "accountId": account,
+                "userName": name,
+            },
             "webIdFederationData": {},
             "attributes": {"creationDate": "2026-03-01T00:00:00Z", "mfaAuthenticated": "false"},
         },
     }
 
 
-def _record(rng, identity, source, name, moment, account, region, *, request=None, response=None,
-            request_id=None, error=None) -> dict:
+def _record(
+    rng,
+    identity,
+    source,
+    name,
+    moment,
+    account,
+    region,
+    *,
+    request=None,
+    response=None,
+    request_id=None,
+    error=None,
+) -> dict:
     rec = {
         "eventVersion": "1.09",
         "userIdentity": identity,
@@ -137,7 +214,9 @@ def _record(rng, identity, source, name, moment, account, region, *, request=Non
         "awsRegion": region,
         "sourceIPAddress": f"{rng.randint(3, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
         "userAgent": rng.choice(AGENTS),
-        "requestParameters": request if request is not None else {
+        "requestParameters": request
+        if request is not None
+        else {
             "resourceName": f"arn:aws:{source.split('.')[0]}:{region}:{account}:thing/{rng.getrandbits(40):x}",
             "maxResults": 100,
         },
@@ -145,14 +224,22 @@ def _record(rng, identity, source, name, moment, account, region, *, request=Non
         "requestID": request_id or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "eventID": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "readOnly": name.startswith(("Get", "List", "Describe")),
-        "resources": [{"accountId": account, "type": "AWS::Generic::Thing",
-                       "ARN": f"arn:aws:{source.split('.')[0]}:{region}:{account}:thing/{rng.getrandbits(32):x}"}],
+        "resources": [
+            {
+                "accountId": account,
+                "type": "AWS::Generic::Thing",
+                "ARN": f"arn:aws:{source.split('.')[0]}:{region}:{account}:thing/{rng.getrandbits(32):x}",
+            }
+        ],
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": account,
         "eventCategory": "Management",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                       "clientProvidedHostHeader": f"{source.split('.')[0]}.{region}.amazonaws.com"},
+        "tlsDetails": {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": f"{source.split('.')[0]}.{region}.amazonaws.com",
+        },
     }
     if error:
         rec["errorCode"] = error
@@ -170,7 +257,8 @@ def _stream(args) -> list[tuple[str, str, datetime, list[dict]]]:
     def emit(identity, source, name, moment, account, region, **kw):
         err = _pick(rng, ERRORS) if rng.random() < 0.07 else None
         by_place.setdefault((account, region), []).append(
-            (moment, _record(rng, identity, source, name, moment, account, region, error=err, **kw)))
+            (moment, _record(rng, identity, source, name, moment, account, region, error=err, **kw))
+        )
 
     produced = 0
     services = [("lambda.amazonaws.com", 0.5), ("ec2.amazonaws.com", 0.3), ("ecs-tasks.amazonaws.com", 0.2)]
@@ -188,11 +276,29 @@ def _stream(args) -> list[tuple[str, str, datetime, list[dict]]]:
             continue
         if kind < 0.3:  # AWS service, root or console sign-in
             if rng.random() < 0.8:
-                emit({"type": "AWSService", "invokedBy": _pick(rng, services)}, "kms.amazonaws.com", "Decrypt",
-                     moment, A, region)
+                emit(
+                    {"type": "AWSService", "invokedBy": _pick(rng, services)},
+                    "kms.amazonaws.com",
+                    "Decrypt",
+                    moment,
+                    A,
+                    region,
+                )
             elif rng.random() < 0.5:
-                emit({"type": "Root", "principalId": A, "arn": f"arn:aws:iam::{A}:root", "accountId": A,
-                      "accessKeyId": _key(rng, "ASIA")}, "iam.amazonaws.com", "ListUsers", moment, A, region)
+                emit(
+                    {
+                        "type": "Root",
+                        "principalId": A,
+                        "arn": f"arn:aws:iam::{A}:root",
+                        "accountId": A,
+                        "accessKeyId": _key(rng, "ASIA"),
+                    },
+                    "iam.amazonaws.com",
+                    "ListUsers",
+                    moment,
+                    A,
+                    region,
+                )
             else:
                 emit(None, "signin.amazonaws.com", "ConsoleLogin", moment, A, region)
             produced += 1
@@ -213,15 +319,38 @@ def _stream(args) -> list[tuple[str, str, datetime, list[dict]]]:
         session = f"s{rng.getrandbits(32):x}"
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         request = {"roleArn": role[0], "roleSessionName": session, "durationSeconds": 3600}
-        response = {"credentials": {"accessKeyId": key, "sessionToken": "IQoJb3JpZ2luX2VjE" + "x" * 120,
-                                    "expiration": "Mar 1, 2026, 1:00:00 AM"},
-                    "assumedRoleUser": {"assumedRoleId": f"{role[2]}:{session}", "arn": role[0]}}
-        emit(caller, "sts.amazonaws.com", "AssumeRole", moment, A, region, request=request, response=response,
-             request_id=request_id)
+        response = {
+            "credentials": {
+                "accessKeyId": key,
+                "sessionToken": "IQoJb3JpZ2luX2VjE" + "x" * 120,
+                "expiration": "Mar 1, 2026, 1:00:00 AM",
+            },
+            "assumedRoleUser": {"assumedRoleId": f"{role[2]}:{session}", "arn": role[0]},
+        }
+        emit(
+            caller,
+            "sts.amazonaws.com",
+            "AssumeRole",
+            moment,
+            A,
+            region,
+            request=request,
+            response=response,
+            request_id=request_id,
+        )
         produced += 1
         if cross:  # logged in the role's account too, same requestID
-            emit(caller, "sts.amazonaws.com", "AssumeRole", moment, B, region, request=request, response=response,
-                 request_id=request_id)
+            emit(
+                caller,
+                "sts.amazonaws.com",
+                "AssumeRole",
+                moment,
+                B,
+                region,
+                request=request,
+                response=response,
+                request_id=request_id,
+            )
             produced += 1
         ident = _ident_session(role, account, session, key)
         for _ in range(int(rng.paretovariate(1.2) * 8)):
@@ -237,7 +366,7 @@ def _stream(args) -> list[tuple[str, str, datetime, list[dict]]]:
         i = 0
         while i < len(items):
             size = max(1, int(rng.lognormvariate(5.5 if region == "us-east-1" else 3.5, 1.0)))
-            chunk = items[i:i + size]
+            chunk = items[i : i + size]
             i += size
             files.append((account, region, chunk[-1][0], [r for _, r in chunk]))
     return files
@@ -251,7 +380,9 @@ def _write(args) -> tuple[int, int]:
     for account, region, moment, records in files:
         folder = out / "logs" / "AWSLogs" / account / "CloudTrail" / region / moment.strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{account}_CloudTrail_{region}_{moment:%Y%m%dT%H%M}Z_{share}{rng.getrandbits(48):012x}.json.gz"
+        name = (
+            f"{account}_CloudTrail_{region}_{moment:%Y%m%dT%H%M}Z_{share}{rng.getrandbits(48):012x}.json.gz"
+        )
         body = b'{"Records":[' + b",".join(orjson.dumps(r) for r in records) + b"]}"
         (folder / name).write_bytes(igzip.compress(body, compresslevel=2))
         total += len(records)
@@ -269,21 +400,58 @@ def snapshots(world: World) -> tuple[dict, dict]:
     managed = {
         "Admin": _policy({"Effect": "Allow", "Action": "*", "Resource": "*"}),
         "PowerUser": _policy({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}),
-        "ReadOnly": _policy({"Effect": "Allow", "Action": [f"{s}:Get*" for s in services] + [f"{s}:List*" for s in services]
-                             + [f"{s}:Describe*" for s in services], "Resource": "*"}),
+        "ReadOnly": _policy(
+            {
+                "Effect": "Allow",
+                "Action": [f"{s}:Get*" for s in services]
+                + [f"{s}:List*" for s in services]
+                + [f"{s}:Describe*" for s in services],
+                "Resource": "*",
+            }
+        ),
         "NoDelete": _policy({"Effect": "Deny", "Action": ["*:Delete*"], "Resource": "*"}),
-        "Boundary": _policy({"Effect": "Allow", "Action": ["s3:*", "ec2:*", "logs:*", "lambda:*", "dynamodb:*",
-                                                           "sts:AssumeRole", "kms:*"], "Resource": "*"}),
+        "Boundary": _policy(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:*", "ec2:*", "logs:*", "lambda:*", "dynamodb:*", "sts:AssumeRole", "kms:*"],
+                "Resource": "*",
+            }
+        ),
     }
-    policies = [{"PolicyName": k, "Arn": f"arn:aws:iam::{A}:policy/{k}", "Path": "/", "DefaultVersionId": "v1",
-                 "AttachmentCount": 1, "IsAttachable": True,
-                 "PolicyVersionList": [{"Document": d, "VersionId": "v1", "IsDefaultVersion": True}]}
-                for k, d in managed.items()]
-    groups = [{"GroupName": f"g{i}", "GroupId": f"AGPA{i:017d}", "Arn": f"arn:aws:iam::{A}:group/g{i}", "Path": "/",
-               "GroupPolicyList": [{"PolicyName": f"gp{i}", "PolicyDocument": _policy(
-                   {"Effect": "Allow", "Action": [f"{rng.choice(services)}:*"], "Resource": "*"})}],
-               "AttachedManagedPolicies": [{"PolicyName": "ReadOnly", "PolicyArn": f"arn:aws:iam::{A}:policy/ReadOnly"}]
-               if i % 2 else []} for i in range(10)]
+    policies = [
+        {
+            "PolicyName": k,
+            "Arn": f"arn:aws:iam::{A}:policy/{k}",
+            "Path": "/",
+            "DefaultVersionId": "v1",
+            "AttachmentCount": 1,
+            "IsAttachable": True,
+            "PolicyVersionList": [{"Document": d, "VersionId": "v1", "IsDefaultVersion": True}],
+        }
+        for k, d in managed.items()
+    ]
+    groups = [
+        {
+            "GroupName": f"g{i}",
+            "GroupId": f"AGPA{i:017d}",
+            "Arn": f"arn:aws:iam::{A}:group/g{i}",
+            "Path": "/",
+            "GroupPolicyList": [
+                {
+                    "PolicyName": f"gp{i}",
+                    "PolicyDocument": _policy(
+                        {"Effect": "Allow", "Action": [f"{rng.choice(services)}:*"], "Resource": "*"}
+                    ),
+                }
+            ],
+            "AttachedManagedPolicies": [
+                {"PolicyName": "ReadOnly", "PolicyArn": f"arn:aws:iam::{A}:policy/ReadOnly"}
+            ]
+            if i % 2
+            else [],
+        }
+        for i in range(10)
+    ]
 
     def own(arn: str) -> dict:
         granted = [a for a in rng.sample(used, 30)]
@@ -291,7 +459,9 @@ def snapshots(world: World) -> tuple[dict, dict]:
         keep = [a for a in mine if rng.random() < 0.85]
         statements = [{"Effect": "Allow", "Action": sorted(set(granted + keep)), "Resource": "*"}]
         if rng.random() < 0.1:
-            statements.append({"Effect": "Allow", "NotAction": [f"{rng.choice(services)}:*"], "Resource": "*"})
+            statements.append(
+                {"Effect": "Allow", "NotAction": [f"{rng.choice(services)}:*"], "Resource": "*"}
+            )
         if rng.random() < 0.2:
             statements.append({"Effect": "Allow", "Action": f"{rng.choice(services)}:*", "Resource": "*"})
         return _policy(*statements)
@@ -299,27 +469,59 @@ def snapshots(world: World) -> tuple[dict, dict]:
     def attached() -> list:
         # admins are few (each `*` grant is ~22,000 granted-unused actions for the rules to report)
         odds = (("Admin", 0.005), ("PowerUser", 0.005), ("ReadOnly", 0.2), ("NoDelete", 0.2))
-        return [{"PolicyName": a, "PolicyArn": f"arn:aws:iam::{A}:policy/{a}"} for a, p in odds if rng.random() < p]
+        return [
+            {"PolicyName": a, "PolicyArn": f"arn:aws:iam::{A}:policy/{a}"}
+            for a, p in odds
+            if rng.random() < p
+        ]
 
-    users = [{"UserName": name, "UserId": pid, "Arn": arn, "Path": "/", "CreateDate": "2025-01-01T00:00:00Z",
-              "UserPolicyList": [{"PolicyName": f"own-{name}", "PolicyDocument": own(arn)}],
-              "GroupList": [f"g{rng.randrange(10)}"], "AttachedManagedPolicies": attached()}
-             for arn, name, _, pid in world.users]
-    trust = _policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})
+    users = [
+        {
+            "UserName": name,
+            "UserId": pid,
+            "Arn": arn,
+            "Path": "/",
+            "CreateDate": "2025-01-01T00:00:00Z",
+            "UserPolicyList": [{"PolicyName": f"own-{name}", "PolicyDocument": own(arn)}],
+            "GroupList": [f"g{rng.randrange(10)}"],
+            "AttachedManagedPolicies": attached(),
+        }
+        for arn, name, _, pid in world.users
+    ]
+    trust = _policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}
+    )
     roles = []
     for i, (arn, name, rid) in enumerate(world.roles):
-        role = {"RoleName": name, "RoleId": rid, "Arn": arn, "Path": "/", "CreateDate": "2025-01-01T00:00:00Z",
-                "AssumeRolePolicyDocument": trust,
-                "RolePolicyList": [{"PolicyName": f"own-{name}", "PolicyDocument": own(arn)}],
-                "AttachedManagedPolicies": attached()}
+        role = {
+            "RoleName": name,
+            "RoleId": rid,
+            "Arn": arn,
+            "Path": "/",
+            "CreateDate": "2025-01-01T00:00:00Z",
+            "AssumeRolePolicyDocument": trust,
+            "RolePolicyList": [{"PolicyName": f"own-{name}", "PolicyDocument": own(arn)}],
+            "AttachedManagedPolicies": attached(),
+        }
         if i % 3 == 0:
-            role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                           "PermissionsBoundaryArn": f"arn:aws:iam::{A}:policy/Boundary"}
+            role["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": f"arn:aws:iam::{A}:policy/Boundary",
+            }
         roles.append(role)
-    cross = [{"RoleName": name, "RoleId": rid, "Arn": arn, "Path": "/", "CreateDate": "2025-01-01T00:00:00Z",
-              "AssumeRolePolicyDocument": trust,
-              "RolePolicyList": [{"PolicyName": "own", "PolicyDocument": own(arn)}], "AttachedManagedPolicies": []}
-             for arn, name, rid in world.cross]
+    cross = [
+        {
+            "RoleName": name,
+            "RoleId": rid,
+            "Arn": arn,
+            "Path": "/",
+            "CreateDate": "2025-01-01T00:00:00Z",
+            "AssumeRolePolicyDocument": trust,
+            "RolePolicyList": [{"PolicyName": "own", "PolicyDocument": own(arn)}],
+            "AttachedManagedPolicies": [],
+        }
+        for arn, name, rid in world.cross
+    ]
     a = {"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies}
     b = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": cross, "Policies": []}
     return a, b
@@ -358,8 +560,12 @@ def generate(out: Path, events: int, principals: int, *, seed: int = 8, workers:
     (out / "iam" / "a.json").write_text(json.dumps(a))
     (out / "iam" / "b.json").write_text(json.dumps(b))
     (out / "ctlint.yaml").write_text(CONFIG)
-    info = {"events": sum(n for _, n in done), "files": sum(f for f, _ in done), "principals": principals,
-            "gz_bytes": sum(p.stat().st_size for p in (out / "logs").rglob("*.gz"))}
+    info = {
+        "events": sum(n for _, n in done),
+        "files": sum(f for f, _ in done),
+        "principals": principals,
+        "gz_bytes": sum(p.stat().st_size for p in (out / "logs").rglob("*.gz")),
+    }
     marker.write_text(json.dumps(info))
     return info
 

@@ -111,8 +111,15 @@ print(json.dumps({"principals": len(iam["UserDetailList"]) + len(iam["RoleDetail
 def measure(argv, *, env=None, shell=False, timeout=None, cwd=None) -> dict:
     """Run one process; wall time, peak RSS (MB) of it and its children, and its stdout."""
     began = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, shell=shell, cwd=cwd,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        shell=shell,
+        cwd=cwd,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -129,10 +136,16 @@ def measure(argv, *, env=None, shell=False, timeout=None, cwd=None) -> dict:
 
 def isolated(argv, **kwargs) -> dict:
     """`measure` in a fresh helper process so the peak RSS is this step's alone."""
-    code = (f"import json,sys;sys.path.insert(0,{str(ROOT)!r});from benchmarks.run import measure;"
-            "print(json.dumps(measure(json.loads(sys.argv[1]), **json.loads(sys.argv[2]))))")
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(argv), json.dumps(kwargs)],
-                          capture_output=True, text=True, check=True)
+    code = (
+        f"import json,sys;sys.path.insert(0,{str(ROOT)!r});from benchmarks.run import measure;"
+        "print(json.dumps(measure(json.loads(sys.argv[1]), **json.loads(sys.argv[2]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(argv), json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -144,7 +157,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=default_dir)
     parser.add_argument("--trailscraper-venv", type=Path, default=Path("/tmp/venvs/ts"))
     parser.add_argument("--cloudtracker-venv", type=Path, default=Path("/tmp/venvs/ctr"))
-    parser.add_argument("--skip", default="", help="comma-separated steps to skip: python,trailscraper,grants")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated steps to skip: python,trailscraper,grants"
+    )
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -152,8 +167,10 @@ def main(argv=None) -> int:
     data = args.data_dir / f"ct2-{args.events}-{args.principals}"
     began = time.perf_counter()
     info = generate(data, args.events, args.principals)
-    print(f"data: {data} ({info['events']:,} events, {info['files']:,} files, {info['gz_bytes'] / 1e6:.0f} MB gz, "
-          f"{info['principals']} principals; generated or found in {time.perf_counter() - began:.1f} s)")
+    print(
+        f"data: {data} ({info['events']:,} events, {info['files']:,} files, {info['gz_bytes'] / 1e6:.0f} MB gz, "
+        f"{info['principals']} principals; generated or found in {time.perf_counter() - began:.1f} s)"
+    )
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     events = info["events"]
     logs = data / "logs"
@@ -164,24 +181,41 @@ def main(argv=None) -> int:
         results.append((name, result))
         rss = "-" if result.get("rss_mb") is None else f"{result['rss_mb']:.0f}"
         flag = " (TIMEOUT)" if result.get("timeout") else ""
-        print(f"  {name:<40} {result['wall']:8.2f} s  {events / result['wall']:>12,.0f} ev/s  {rss:>6} MB{flag}",
-              flush=True)
+        print(
+            f"  {name:<40} {result['wall']:8.2f} s  {events / result['wall']:>12,.0f} ev/s  {rss:>6} MB{flag}",
+            flush=True,
+        )
 
     files = " ".join(f"'{p}'" for p in sorted(map(str, logs.rglob("*.gz"))))
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(sorted(map(str, logs.rglob("*.gz")))))
     del files
-    step("gzip -dc (1 process, floor)",
-         isolated(f"xargs -d '\\n' cat < '{listing.name}' | gzip -dc > /dev/null", shell=True))
+    step(
+        "gzip -dc (1 process, floor)",
+        isolated(f"xargs -d '\\n' cat < '{listing.name}' | gzip -dc > /dev/null", shell=True),
+    )
     cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
     check_env = dict(env, CTLINT_CACHE_DIR=str(cache))
-    check = [sys.executable, "-m", "ctlint", "check", "--config", str(data / "ctlint.yaml"), "--format", "json",
-             "--output", "/dev/null", "--fail-on", "never"]
+    check = [
+        sys.executable,
+        "-m",
+        "ctlint",
+        "check",
+        "--config",
+        str(data / "ctlint.yaml"),
+        "--format",
+        "json",
+        "--output",
+        "/dev/null",
+        "--fail-on",
+        "never",
+    ]
     step("ctlint check, first run (empty cache)", isolated(check, env=check_env, cwd=str(data)))
     step("ctlint check, second run (cache)", isolated(check, env=check_env, cwd=str(data)))
     shutil.rmtree(cache, ignore_errors=True)
     cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
     engine_env = dict(env, CTLINT_CACHE_DIR=str(cache))
+
     def engine(cache_mode: str, answers: str) -> dict:
         return isolated([sys.executable, "-c", ENGINE, str(logs), cache_mode, answers], env=engine_env)
 
@@ -191,16 +225,29 @@ def main(argv=None) -> int:
     step("usage engine alone, second run", engine("on", "on"))
     shutil.rmtree(cache, ignore_errors=True)
     if "python" not in skip:
-        step("python gzip+json loop (1 process)", isolated([sys.executable, "-c", PYTHON_LOOP, str(logs)],
-                                                           timeout=args.timeout))
+        step(
+            "python gzip+json loop (1 process)",
+            isolated([sys.executable, "-c", PYTHON_LOOP, str(logs)], timeout=args.timeout),
+        )
     ts = args.trailscraper_venv / "bin" / "trailscraper"
     if "trailscraper" not in skip:
         if ts.exists():
-            got = isolated(["bash", "-o", "pipefail", "-c", f"'{ts}' select --log-dir '{logs}' --from 2026-03-01 "
-                            f"--to 2026-04-01 | '{ts}' generate > /dev/null"], timeout=args.timeout)
+            got = isolated(
+                [
+                    "bash",
+                    "-o",
+                    "pipefail",
+                    "-c",
+                    f"'{ts}' select --log-dir '{logs}' --from 2026-03-01 "
+                    f"--to 2026-04-01 | '{ts}' generate > /dev/null",
+                ],
+                timeout=args.timeout,
+            )
             if got.get("rc") not in (0, None):
-                print(f"  trailscraper select | generate: FAILED (exit {got['rc']}) after {got['wall']:.1f} s "
-                      "(0.10.0 crashes on a record whose userIdentity is null)")
+                print(
+                    f"  trailscraper select | generate: FAILED (exit {got['rc']}) after {got['wall']:.1f} s "
+                    "(0.10.0 crashes on a record whose userIdentity is null)"
+                )
             else:
                 step("trailscraper select | generate", got)
         else:
@@ -215,9 +262,11 @@ def main(argv=None) -> int:
     first = by["ctlint check, first run (empty cache)"]["wall"]
     second = by["ctlint check, second run (cache)"]["wall"]
     engine_first = by["usage engine alone, first run"]["wall"]
-    print(f"  second/first ctlint check: {second / first:.1%};  engine alone second/first: "
-          f"{by['usage engine alone, second run']['wall'] / engine_first:.1%} (answer cache), "
-          f"{by['usage engine alone, second, file cache']['wall'] / engine_first:.1%} (file cache only)")
+    print(
+        f"  second/first ctlint check: {second / first:.1%};  engine alone second/first: "
+        f"{by['usage engine alone, second run']['wall'] / engine_first:.1%} (answer cache), "
+        f"{by['usage engine alone, second, file cache']['wall'] / engine_first:.1%} (file cache only)"
+    )
     for other in ("python gzip+json loop (1 process)", "trailscraper select | generate"):
         if other in by and not by[other].get("timeout"):
             print(f"  {other} / ctlint check first run: {by[other]['wall'] / first:.1f}x")
@@ -226,17 +275,23 @@ def main(argv=None) -> int:
         print("\ngrants (main account snapshot):")
         mine = isolated([sys.executable, "-c", GRANTS, str(data / "iam" / "a.json")], env=env)
         got = json.loads(mine["out"])
-        print(f"  ctlint compute_grants: {got['principals']} principals in {got['grants_s']:.2f} s "
-              f"(+{got['load_s']:.2f} s catalog and snapshot), {mine['rss_mb']:.0f} MB")
+        print(
+            f"  ctlint compute_grants: {got['principals']} principals in {got['grants_s']:.2f} s "
+            f"(+{got['load_s']:.2f} s catalog and snapshot), {mine['rss_mb']:.0f} MB"
+        )
         py = args.cloudtracker_venv / "bin" / "python"
         if py.exists():
-            theirs = isolated([str(py), "-c", CLOUDTRACKER, str(data / "iam" / "a.json")], timeout=args.timeout)
+            theirs = isolated(
+                [str(py), "-c", CLOUDTRACKER, str(data / "iam" / "a.json")], timeout=args.timeout
+            )
             if theirs.get("timeout"):
                 print(f"  CloudTracker: timed out after {args.timeout:.0f} s")
             else:
                 t = json.loads(theirs["out"])
-                print(f"  CloudTracker get_*_allowed_actions: {t['principals']} principals in {t['grants_s']:.2f} s "
-                      f"(+{t['load_s']:.2f} s), {theirs['rss_mb']:.0f} MB; ratio {t['grants_s'] / got['grants_s']:.1f}x")
+                print(
+                    f"  CloudTracker get_*_allowed_actions: {t['principals']} principals in {t['grants_s']:.2f} s "
+                    f"(+{t['load_s']:.2f} s), {theirs['rss_mb']:.0f} MB; ratio {t['grants_s'] / got['grants_s']:.1f}x"
+                )
         else:
             print(f"  CloudTracker: not installed in {args.cloudtracker_venv} (skipped)")
     os.unlink(listing.name)

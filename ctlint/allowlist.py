@@ -35,7 +35,9 @@ def _covers_action(entry: AllowlistEntry, action: str | None) -> bool:
     return any(matches(pattern, action) for pattern in entry.actions)
 
 
-def apply_allowlist(findings: Sequence[Finding], entries: Sequence[AllowlistEntry], today: date) -> AllowlistOutcome:
+def apply_allowlist(
+    findings: Sequence[Finding], entries: Sequence[AllowlistEntry], today: date
+) -> AllowlistOutcome:
     live = [e for e in entries if e.expires is None or e.expires >= today]
     warnings = [
         f"{e.describe()} expired on {e.expires}; it no longer suppresses findings (reason was: {e.reason})."

@@ -42,9 +42,13 @@ class StagedFile:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
         except FileExistsError:  # mkdir met a file where a folder of the path should be
-            raise CtlintError(f"cannot write {self.path}: a part of its folder {self.path.parent} is a file.") from None
+            raise CtlintError(
+                f"cannot write {self.path}: a part of its folder {self.path.parent} is a file."
+            ) from None
         except OSError as error:
             raise CtlintError(f"cannot write {self.path}: {error.strerror or error}.") from None
         self.temporary = Path(temporary)

@@ -193,4 +193,6 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         write_text_atomic(path, text)
     except CtlintError as error:
-        raise InputError(f"Baseline file {path} cannot be written: {str(error).removeprefix(f'cannot write {path}: ')}") from None
+        raise InputError(
+            f"Baseline file {path} cannot be written: {str(error).removeprefix(f'cannot write {path}: ')}"
+        ) from None

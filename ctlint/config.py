@@ -238,7 +238,9 @@ def _accounts(raw: Sequence[Mapping[str, Any]], base_dir: Path, path: Path) -> t
         if name in seen_names:
             raise ConfigError(f"{where}.name: '{name}' is already used by accounts[{seen_names[name]}].")
         if account_id in seen_ids:
-            raise ConfigError(f"{where}.id: {account_id} is already used by accounts[{seen_ids[account_id]}].")
+            raise ConfigError(
+                f"{where}.id: {account_id} is already used by accounts[{seen_ids[account_id]}]."
+            )
         seen_names[name], seen_ids[account_id] = index, index
         iam = None
         if item.get("iam"):
@@ -248,7 +250,9 @@ def _accounts(raw: Sequence[Mapping[str, Any]], base_dir: Path, path: Path) -> t
         iac = tuple(dict(entry) for entry in item.get("iac", ()))
         if iam is None and not iac:
             raise ConfigError(f"{where}: account '{name}' needs an 'iam' snapshot or an 'iac' source.")
-        accounts.append(AccountConfig(name=name, id=account_id, iam=iam, iam_display=item.get("iam"), iac=iac))
+        accounts.append(
+            AccountConfig(name=name, id=account_id, iam=iam, iam_display=item.get("iam"), iac=iac)
+        )
     return tuple(accounts)
 
 
@@ -280,13 +284,17 @@ def load_config(path: Path | str) -> Config:
     base_dir = path.resolve().parent
 
     usage = document.get("usage", {})
-    source = usage.get("source") or ("athena" if "athena" in document and "usage" not in document else "local")
+    source = usage.get("source") or (
+        "athena" if "athena" in document and "usage" not in document else "local"
+    )
     if source == "athena" and "athena" not in document:
         raise ConfigError(f"{path}: usage.source is 'athena' but the config has no 'athena' block.")
     local = usage.get("local", {})
     local_paths = tuple(_resolve(base_dir, p) for p in local.get("paths", ()))
     if source == "local" and not local_paths:
-        raise ConfigError(f"{path}: usage.local.paths is required when usage.source is 'local' (the default).")
+        raise ConfigError(
+            f"{path}: usage.local.paths is required when usage.source is 'local' (the default)."
+        )
 
     window = document.get("window", {})
     start = parse_date(window["start"], f"{path}: window.start") if "start" in window else None
@@ -332,7 +340,9 @@ def resolve_window(
     end_day = parse_date(end, "--end") if end else config.window_end
     start_day = parse_date(start, "--start") if start else config.window_start
     # Name where each bound came from: the option, the config key, or the default.
-    start_from = "--start" if start else (f"{config.path}: window.start" if start_day else "the default window start")
+    start_from = (
+        "--start" if start else (f"{config.path}: window.start" if start_day else "the default window start")
+    )
     end_from = "--end" if end else (f"{config.path}: window.end" if end_day else "the window end (now)")
     window_end = _midnight(end_day) if end_day else now
     window_start = _midnight(start_day) if start_day else window_end - timedelta(days=config.lookback_days)

@@ -120,12 +120,20 @@ class _Evaluator:
         properties: Mapping[str, object] | None = None,
     ) -> Finding:
         return new_finding(
-            rule.id, rule.level, account.account_id, account.account_name, principal.arn, principal.type,
-            action, role, message,
+            rule.id,
+            rule.level,
+            account.account_id,
+            account.account_name,
+            principal.arn,
+            principal.type,
+            action,
+            role,
+            message,
             self.fingerprint(account.account_id, principal.arn, rule.id, action, role),
             self.access_level(action) if action else None,
             self.locate(principal, action),
-            None, None,  # suppressed_reason and baseline are set by later stages
+            None,
+            None,  # suppressed_reason and baseline are set by later stages
             properties if properties is not None else EMPTY_MAPPING,
         )
 
@@ -137,7 +145,9 @@ class _Evaluator:
             prefix = self._prefixes[key] = hashlib.sha256("|".join((*key, "")).encode("utf-8"))
         return prefix
 
-    def fingerprint(self, account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
+    def fingerprint(
+        self, account: str, principal: str, rule: str, action: str | None, role: str | None
+    ) -> str:
         """`fingerprint()`, continuing from the shared prefix."""
         digest = self._prefix(account, principal, rule).copy()
         digest.update(f"{action or ''}|{role or ''}".encode())
@@ -155,7 +165,11 @@ class _Evaluator:
         actions = sorted((grants.actions & self._observable) - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
         return self.per_action(
-            rule, account, principal, actions, (f"{label} is granted ", f" but did not use it {self.between}.")
+            rule,
+            account,
+            principal,
+            actions,
+            (f"{label} is granted ", f" but did not use it {self.between}."),
         )
 
     def granted_unknown(self, rule, account, principal, grants) -> list[Finding]:
@@ -164,9 +178,15 @@ class _Evaluator:
         actions = sorted(grants.actions - self._observable - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
         return self.per_action(
-            rule, account, principal, actions,
-            (f"{label} is granted ", ", whose use CloudTrail does not record with the configured trail, "
-             "so ctlint cannot tell whether it is used."),
+            rule,
+            account,
+            principal,
+            actions,
+            (
+                f"{label} is granted ",
+                ", whose use CloudTrail does not record with the configured trail, "
+                "so ctlint cannot tell whether it is used.",
+            ),
         )
 
     def per_action(self, rule, account, principal, actions, message: tuple[str, str]) -> list[Finding]:
@@ -174,9 +194,19 @@ class _Evaluator:
         done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
         is a plain loop over locals, not a generator."""
         prefix = self._prefix(account.account_id, principal.arn, rule.id)
-        rule_id, level, account_id, account_name = rule.id, rule.level, account.account_id, account.account_name
+        rule_id, level, account_id, account_name = (
+            rule.id,
+            rule.level,
+            account.account_id,
+            account.account_name,
+        )
         arn, kind = principal.arn, principal.type
-        locate, access_level, passes, construct = self.locate, self.access_level, self.action_passes, new_finding
+        locate, access_level, passes, construct = (
+            self.locate,
+            self.access_level,
+            self.action_passes,
+            new_finding,
+        )
         filtered = bool(rule.filters.actions or rule.filters.access_levels)
         before, after = message
         found = []
@@ -186,10 +216,25 @@ class _Evaluator:
                 continue
             digest = prefix.copy()
             digest.update(f"{action}|".encode())
-            add(construct(
-                rule_id, level, account_id, account_name, arn, kind, action, None, before + action + after,
-                digest.hexdigest()[:32], access_level(action), locate(principal, action), None, None, EMPTY_MAPPING,
-            ))
+            add(
+                construct(
+                    rule_id,
+                    level,
+                    account_id,
+                    account_name,
+                    arn,
+                    kind,
+                    action,
+                    None,
+                    before + action + after,
+                    digest.hexdigest()[:32],
+                    access_level(action),
+                    locate(principal, action),
+                    None,
+                    None,
+                    EMPTY_MAPPING,
+                )
+            )
         return found
 
     def used_not_granted(self, rule, account, principal, grants) -> Iterator[Finding]:
@@ -199,7 +244,9 @@ class _Evaluator:
         for action, use in sorted(self.used_actions(principal).items()):
             if action not in grants.actions and self.action_passes(rule, action):
                 yield self.finding(
-                    rule, account, principal,
+                    rule,
+                    account,
+                    principal,
                     f"{label} used {action} {use.count} time(s), last on {_day(use.last_seen)}, "
                     "but its policies do not grant it.",
                     action,
@@ -209,7 +256,9 @@ class _Evaluator:
     def unused_actor(self, rule, account, principal, grants) -> Iterator[Finding]:
         if self.principal_passes(rule, principal):
             yield self.finding(
-                rule, account, principal,
+                rule,
+                account,
+                principal,
                 f"{principal.name} ({principal.type}) made no recorded call {self.between}.",
             )
 
@@ -217,7 +266,9 @@ class _Evaluator:
         for pattern in sorted(set(grants.unknown_patterns)):
             if self.principal_passes(rule, principal):
                 yield self.finding(
-                    rule, account, principal,
+                    rule,
+                    account,
+                    principal,
                     f"{principal.name} ({principal.type}) has a policy that allows {pattern}, "
                     "which matches no IAM action.",
                     pattern,
@@ -233,7 +284,9 @@ class _Evaluator:
                 continue
             if may_assume(grants, role.arn) and trust_admits(role, principal.arn):
                 yield self.finding(
-                    rule, account, principal,
+                    rule,
+                    account,
+                    principal,
                     f"{principal.name} ({principal.type}) may assume role {role.name} "
                     f"but did not {self.between}.",
                     role=role.arn,
@@ -281,9 +334,7 @@ class _Evaluator:
         return sorted(findings, key=Finding.sort_key)
 
 
-def evaluate(
-    data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None
-) -> list[Finding]:
+def evaluate(data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None) -> list[Finding]:
     """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
     with cyclic_gc_paused():  # findings can number millions
         return _Evaluator(data, catalog, locate or (lambda principal, _action: principal.location)).run()

@@ -63,7 +63,9 @@ def load_snapshot(
 
     Warnings (see the module docstring) are dropped here; use `read_snapshot` to get them.
     """
-    return read_snapshot(path, account_id=account_id, account_name=account_name, display_path=display_path).inventory
+    return read_snapshot(
+        path, account_id=account_id, account_name=account_name, display_path=display_path
+    ).inventory
 
 
 def read_snapshot(
@@ -170,10 +172,14 @@ class _Reader:
             arn = _str(pol, "Arn", where)
             where = f"{self.shown}: managed policy {arn}"
             defaults = [
-                v for v in _list(pol, "PolicyVersionList", where) if isinstance(v, Mapping) and v.get("IsDefaultVersion") is True
+                v
+                for v in _list(pol, "PolicyVersionList", where)
+                if isinstance(v, Mapping) and v.get("IsDefaultVersion") is True
             ]
             if len(defaults) != 1:
-                raise InputError(f"{where}: has {len(defaults)} versions with IsDefaultVersion true, expected exactly 1.")
+                raise InputError(
+                    f"{where}: has {len(defaults)} versions with IsDefaultVersion true, expected exactly 1."
+                )
             version = defaults[0]
             if "Document" not in version:
                 raise InputError(f"{where}: the default version has no Document.")
@@ -219,7 +225,9 @@ class _Reader:
             doc = self._docs[key] = replace(base, kind=kind, via_group=via_group)
         return doc
 
-    def inline(self, entry: Mapping, key: str, owner: str, kind: str, arn: str, via_group: str | None) -> list[PolicyDocument]:
+    def inline(
+        self, entry: Mapping, key: str, owner: str, kind: str, arn: str, via_group: str | None
+    ) -> list[PolicyDocument]:
         docs = []
         for i, pol in enumerate(_list(entry, key, f"{self.shown}: {owner}")):
             if not isinstance(pol, Mapping):
@@ -230,7 +238,12 @@ class _Reader:
                 raise InputError(f"{where}: has no PolicyDocument.")
             docs.append(
                 parse_policy_document(
-                    pol["PolicyDocument"], name=name, kind=kind, where=where, location=self.loc(arn), via_group=via_group
+                    pol["PolicyDocument"],
+                    name=name,
+                    kind=kind,
+                    where=where,
+                    location=self.loc(arn),
+                    via_group=via_group,
                 )
             )
         return docs
@@ -306,9 +319,9 @@ def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str)
         arn = _str(g, "Arn", f"{shown}: group {name}")
         owner = f"group {name}"
         reader.check_account(arn, owner)
-        groups[name] = reader.inline(g, "GroupPolicyList", owner, "group-inline", arn, name) + reader.attached(
-            g, owner, "group-managed", name
-        )
+        groups[name] = reader.inline(
+            g, "GroupPolicyList", owner, "group-inline", arn, name
+        ) + reader.attached(g, owner, "group-managed", name)
 
     principals: list[Principal] = []
     members: dict[str, list[str]] = {name: [] for name in groups}
@@ -323,7 +336,9 @@ def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str)
         )
         for gname in group_names:
             if gname not in groups:
-                raise InputError(f"{shown}: {owner} is in group {gname!r}, which the snapshot's GroupDetailList lacks.")
+                raise InputError(
+                    f"{shown}: {owner} is in group {gname!r}, which the snapshot's GroupDetailList lacks."
+                )
             policies.extend(groups[gname])
             members[gname].append(name)
         principals.append(

@@ -202,7 +202,9 @@ class RawUsage:
     rows: tuple[UsageRow, ...]
     assumptions: tuple[AssumeRoleRow, ...] = ()
     sessions: tuple[SessionUsageRow, ...] = ()
-    events_per_account: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)  # events read in the window per account
+    events_per_account: Mapping[str, int] = field(
+        default_factory=lambda: EMPTY_MAPPING
+    )  # events read in the window per account
     stats: EventStats = EventStats()
     skipped_files: tuple[str, ...] = ()
     engine: str = "local"

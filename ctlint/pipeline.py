@@ -104,8 +104,12 @@ def _load_account(
     from ctlint.iac.loader import load_iac
 
     result = load_iac(
-        account.iac, base_dir=config.base_dir, account_id=account.id, account_name=account.name,
-        snapshot=snapshot, display_root=Path.cwd(),
+        account.iac,
+        base_dir=config.base_dir,
+        account_id=account.id,
+        account_name=account.name,
+        snapshot=snapshot,
+        display_root=Path.cwd(),
     )
     # The IaC is the proposed state: its principals replace the deployed ones of the same ARN.
     proposed = {p.arn: p for p in (snapshot.principals if snapshot else ())}
@@ -164,8 +168,8 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     warnings.extend(f"skipped unreadable file {path}" for path in raw.skipped_files)
     for result in iac_results:
         warnings.extend(
-            f"{where.path}:{where.line}: {text} could not be resolved offline" for text, where in
-            (result.unresolved if result is not None else ())
+            f"{where.path}:{where.line}: {text} could not be resolved offline"
+            for text, where in (result.unresolved if result is not None else ())
         )
     warnings.extend(
         f"{u.count} event(s) {u.event_source} {u.event_name} map to no IAM action ctlint knows; they are ignored."
@@ -217,21 +221,34 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list
         inventory = state.inventory
         unlinked = enabled.get("iac-unlinked")
         for address, where, kind in result.unlinked if unlinked else ():
-            findings.append(Finding(
-                rule=unlinked.id, level=unlinked.level, account=inventory.account_id,
-                account_name=inventory.account_name, principal=address, principal_type=kind,
-                action=None, role=None,
-                message=f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
-                "its grants are not checked.",
-                fingerprint=fingerprint(inventory.account_id, address, unlinked.id, None, None),
-                location=where,
-            ))
+            findings.append(
+                Finding(
+                    rule=unlinked.id,
+                    level=unlinked.level,
+                    account=inventory.account_id,
+                    account_name=inventory.account_name,
+                    principal=address,
+                    principal_type=kind,
+                    action=None,
+                    role=None,
+                    message=f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
+                    "its grants are not checked.",
+                    fingerprint=fingerprint(inventory.account_id, address, unlinked.id, None, None),
+                    location=where,
+                )
+            )
         if snapshot is None:
             continue
-        pr_rules = {kind: enabled[kind] for kind in ("new-grant-unused", "removed-grant-used") if kind in enabled}
+        pr_rules = {
+            kind: enabled[kind] for kind in ("new-grant-unused", "removed-grant-used") if kind in enabled
+        }
         for finding in pr_findings(
-            inventory, snapshot, analysis.usage, analysis.catalog,
-            account_name=inventory.account_name, locate=locate,
+            inventory,
+            snapshot,
+            analysis.usage,
+            analysis.catalog,
+            account_name=inventory.account_name,
+            locate=locate,
             data_events=analysis.config.data_events,
             levels={kind: rule.level for kind, rule in pr_rules.items()},
         ):
@@ -302,4 +319,6 @@ def config_or_error(path: str | None, candidates: Sequence[str] = ("ctlint.yaml"
     for candidate in candidates:
         if Path(candidate).is_file():
             return candidate
-    raise ConfigError("no config file given and neither ctlint.yaml nor config.yaml exists here; use --config.")
+    raise ConfigError(
+        "no config file given and neither ctlint.yaml nor config.yaml exists here; use --config."
+    )

@@ -89,14 +89,18 @@ def _decode(raw: str | Mapping, where: str) -> object:
     if isinstance(raw, Mapping):
         return raw
     if not isinstance(raw, str):
-        raise InputError(f"{where}: the policy document is a {type(raw).__name__}, not an object or a string.")
+        raise InputError(
+            f"{where}: the policy document is a {type(raw).__name__}, not an object or a string."
+        )
     text = raw.strip()
     if not text.startswith(("{", "[")):
         # The IAM API returns documents URL-encoded (RFC 3986, so '+' is literal, not a space).
         try:
             text = unquote(text, errors="strict")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{where}: the policy document is not valid URL-encoded UTF-8 ({exc.reason}).") from exc
+            raise InputError(
+                f"{where}: the policy document is not valid URL-encoded UTF-8 ({exc.reason})."
+            ) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -120,7 +124,7 @@ def _parse_principals(value: object, *, where: str, key: str) -> tuple[tuple[str
     if value == "*":
         return (("*", "*"),)
     if not isinstance(value, Mapping) or not value:
-        raise InputError(f"{where}: {key} must be \"*\" or an object such as {{\"AWS\": ...}}.")
+        raise InputError(f'{where}: {key} must be "*" or an object such as {{"AWS": ...}}.')
     out: list[tuple[str, str]] = []
     for ptype, pvalue in value.items():
         if ptype not in _PRINCIPAL_KINDS:
@@ -147,7 +151,9 @@ def _parse_statement(
         raise InputError(f"{here}: has both Resource and NotResource.")
     actions = _strings(raw["Action"], where=here, key="Action") if "Action" in raw else ()
     not_actions = _strings(raw["NotAction"], where=here, key="NotAction") if "NotAction" in raw else None
-    not_resources = _strings(raw["NotResource"], where=here, key="NotResource") if "NotResource" in raw else None
+    not_resources = (
+        _strings(raw["NotResource"], where=here, key="NotResource") if "NotResource" in raw else None
+    )
     if "Resource" in raw:
         resources = _strings(raw["Resource"], where=here, key="Resource")
     else:
@@ -156,9 +162,13 @@ def _parse_statement(
     condition = raw.get("Condition")
     if condition is not None and not isinstance(condition, Mapping):
         raise InputError(f"{here}: Condition must be an object.")
-    principals = _parse_principals(raw["Principal"], where=here, key="Principal") if "Principal" in raw else ()
+    principals = (
+        _parse_principals(raw["Principal"], where=here, key="Principal") if "Principal" in raw else ()
+    )
     not_principals = (
-        _parse_principals(raw["NotPrincipal"], where=here, key="NotPrincipal") if "NotPrincipal" in raw else ()
+        _parse_principals(raw["NotPrincipal"], where=here, key="NotPrincipal")
+        if "NotPrincipal" in raw
+        else ()
     )
     return Statement(
         effect=effect,
@@ -276,7 +286,11 @@ class _Evaluator:
         hit = self._pattern_bits.get(key)
         if hit is None:
             expanded = self.expand(pattern)
-            hit = self._full if len(expanded) == len(self.universe.all_actions) and expanded == self.universe.all_actions else self._to_bits(expanded)
+            hit = (
+                self._full
+                if len(expanded) == len(self.universe.all_actions) and expanded == self.universe.all_actions
+                else self._to_bits(expanded)
+            )
             self._pattern_bits[key] = hit
         return hit
 
@@ -398,7 +412,9 @@ class _Evaluator:
 
 
 # For each byte value, the positions of its set bits: turns a bitset into names a byte at a time.
-_BYTE_BITS: tuple[tuple[int, ...], ...] = tuple(tuple(j for j in range(8) if value >> j & 1) for value in range(256))
+_BYTE_BITS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(j for j in range(8) if value >> j & 1) for value in range(256)
+)
 
 
 def _unique_docs(docs: Iterable[PolicyDocument]) -> tuple[PolicyDocument, ...]:

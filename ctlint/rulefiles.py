@@ -37,7 +37,9 @@ def _filters(raw: Any, where: str) -> RuleFilters:
         raise ConfigError(f"{where}.filters: must be a mapping.")
     unknown = sorted(set(raw) - _FILTER_KEYS)
     if unknown:
-        raise ConfigError(f"{where}.filters: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(_FILTER_KEYS))}.")
+        raise ConfigError(
+            f"{where}.filters: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(_FILTER_KEYS))}."
+        )
 
     def strings(key: str) -> tuple[str, ...]:
         value = raw.get(key, ())
@@ -116,7 +118,9 @@ def load_rules(
     rules: dict[str, RuleSpec] = {}
     for rule in (*builtin_rules(), *(_read_rule_file(p) for p in _rule_paths(extra_files))):
         if rule.id in rules:
-            raise ConfigError(f"rule file {rule.source}: rule id '{rule.id}' is already defined by {rules[rule.id].source}.")
+            raise ConfigError(
+                f"rule file {rule.source}: rule id '{rule.id}' is already defined by {rules[rule.id].source}."
+            )
         rules[rule.id] = rule
     for rule_id, override in (overrides or {}).items():
         if rule_id not in rules:

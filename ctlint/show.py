@@ -109,7 +109,10 @@ def session_actions(sessions: Iterable[SessionUsageRow], source_arn: str, role_a
     """IAM actions made in `source_arn`'s sessions of `role_arn` (events needing no IAM action are skipped)."""
     actions: set[str] = set()
     for row in sessions:
-        if row.source_arn.casefold() != source_arn.casefold() or row.role_arn.casefold() != role_arn.casefold():
+        if (
+            row.source_arn.casefold() != source_arn.casefold()
+            or row.role_arn.casefold() != role_arn.casefold()
+        ):
             continue
         mapping = map_event(row.event_source, row.event_name)
         if mapping.kind == MAPPED:

@@ -33,41 +33,116 @@ def _allow(*actions: str) -> dict:
 CURATED: dict[str, tuple[str, list[dict]]] = {
     # name (path is /, unless given in the key) -> (default version id, statements)
     "AdministratorAccess": ("v1", [_allow("*")]),
-    "PowerUserAccess": ("v5", [
-        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
-        _allow("account:GetAccountInformation", "account:GetPrimaryEmail", "account:ListRegions",
-               "iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles",
-               "organizations:DescribeOrganization"),
-    ]),
-    "IAMReadOnlyAccess": ("v4", [_allow("iam:GenerateCredentialReport", "iam:GenerateServiceLastAccessedDetails",
-                                        "iam:Get*", "iam:List*", "iam:SimulateCustomPolicy",
-                                        "iam:SimulatePrincipalPolicy")]),
-    "IAMFullAccess": ("v2", [_allow("iam:*", "organizations:DescribeAccount", "organizations:DescribeOrganization",
-                                    "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy",
-                                    "organizations:ListChildren", "organizations:ListParents",
-                                    "organizations:ListPoliciesForTarget", "organizations:ListRoots",
-                                    "organizations:ListPolicies", "organizations:ListTargetsForPolicy")]),
+    "PowerUserAccess": (
+        "v5",
+        [
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+            _allow(
+                "account:GetAccountInformation",
+                "account:GetPrimaryEmail",
+                "account:ListRegions",
+                "iam:CreateServiceLinkedRole",
+                "iam:DeleteServiceLinkedRole",
+                "iam:ListRoles",
+                "organizations:DescribeOrganization",
+            ),
+        ],
+    ),
+    "IAMReadOnlyAccess": (
+        "v4",
+        [
+            _allow(
+                "iam:GenerateCredentialReport",
+                "iam:GenerateServiceLastAccessedDetails",
+                "iam:Get*",
+                "iam:List*",
+                "iam:SimulateCustomPolicy",
+                "iam:SimulatePrincipalPolicy",
+            )
+        ],
+    ),
+    "IAMFullAccess": (
+        "v2",
+        [
+            _allow(
+                "iam:*",
+                "organizations:DescribeAccount",
+                "organizations:DescribeOrganization",
+                "organizations:DescribeOrganizationalUnit",
+                "organizations:DescribePolicy",
+                "organizations:ListChildren",
+                "organizations:ListParents",
+                "organizations:ListPoliciesForTarget",
+                "organizations:ListRoots",
+                "organizations:ListPolicies",
+                "organizations:ListTargetsForPolicy",
+            )
+        ],
+    ),
     "AmazonS3FullAccess": ("v2", [_allow("s3:*", "s3-object-lambda:*")]),
-    "AmazonS3ReadOnlyAccess": ("v3", [_allow("s3:Get*", "s3:List*", "s3:Describe*",
-                                             "s3-object-lambda:Get*", "s3-object-lambda:List*")]),
+    "AmazonS3ReadOnlyAccess": (
+        "v3",
+        [_allow("s3:Get*", "s3:List*", "s3:Describe*", "s3-object-lambda:Get*", "s3-object-lambda:List*")],
+    ),
     "AmazonSQSFullAccess": ("v1", [_allow("sqs:*")]),
-    "AmazonSQSReadOnlyAccess": ("v2", [_allow("sqs:GetQueueAttributes", "sqs:GetQueueUrl",
-                                              "sqs:ListDeadLetterSourceQueues", "sqs:ListQueues",
-                                              "sqs:ListMessageMoveTasks", "sqs:ListQueueTags")]),
+    "AmazonSQSReadOnlyAccess": (
+        "v2",
+        [
+            _allow(
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListDeadLetterSourceQueues",
+                "sqs:ListQueues",
+                "sqs:ListMessageMoveTasks",
+                "sqs:ListQueueTags",
+            )
+        ],
+    ),
     "AmazonSNSFullAccess": ("v1", [_allow("sns:*")]),
     "AmazonSSMReadOnlyAccess": ("v1", [_allow("ssm:Describe*", "ssm:Get*", "ssm:List*")]),
-    "AmazonEC2ReadOnlyAccess": ("v1", [_allow("ec2:Describe*"), _allow("elasticloadbalancing:Describe*"),
-                                       _allow("cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics",
-                                              "cloudwatch:Describe*"), _allow("autoscaling:Describe*")]),
-    "CloudWatchLogsReadOnlyAccess": ("v1", [_allow("logs:Describe*", "logs:Get*", "logs:List*",
-                                                   "logs:StartQuery", "logs:StopQuery", "logs:TestMetricFilter",
-                                                   "logs:FilterLogEvents")]),
-    "service-role/AWSLambdaBasicExecutionRole": ("v1", [_allow("logs:CreateLogGroup", "logs:CreateLogStream",
-                                                               "logs:PutLogEvents")]),
-    "service-role/AWSLambdaVPCAccessExecutionRole": ("v3", [_allow(
-        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")]),
+    "AmazonEC2ReadOnlyAccess": (
+        "v1",
+        [
+            _allow("ec2:Describe*"),
+            _allow("elasticloadbalancing:Describe*"),
+            _allow("cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics", "cloudwatch:Describe*"),
+            _allow("autoscaling:Describe*"),
+        ],
+    ),
+    "CloudWatchLogsReadOnlyAccess": (
+        "v1",
+        [
+            _allow(
+                "logs:Describe*",
+                "logs:Get*",
+                "logs:List*",
+                "logs:StartQuery",
+                "logs:StopQuery",
+                "logs:TestMetricFilter",
+                "logs:FilterLogEvents",
+            )
+        ],
+    ),
+    "service-role/AWSLambdaBasicExecutionRole": (
+        "v1",
+        [_allow("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")],
+    ),
+    "service-role/AWSLambdaVPCAccessExecutionRole": (
+        "v3",
+        [
+            _allow(
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "ec2:CreateNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            )
+        ],
+    ),
 }
 
 
@@ -102,8 +177,11 @@ def from_authorization_details(path: Path) -> dict[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path)
-    parser.add_argument("--out", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "data" / "aws_managed_policies.json.gz")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "data" / "aws_managed_policies.json.gz",
+    )
     args = parser.parse_args()
     policies = from_authorization_details(args.source) if args.source else curated()
     payload = {

@@ -28,20 +28,41 @@ def logs(folder: Path) -> Path:
     alice = iam_user(A, "alice")
     for d in (3, 4, 5):
         key = f"ASIAKEY{d:013d}"
-        write_records(folder / f"2026-06-{d:02d}.json.gz", [
-            event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-{d:02d}T0{h}:00:00Z") for h in range(4)
-        ] + [
-            assume_role_event(alice, role_arn(A, "admin"), key, f"2026-06-{d:02d}T05:00:00Z"),
-            event(assumed_role(A, "admin", "alice", key), "ec2.amazonaws.com", "RunInstances",
-                  f"2026-06-{d:02d}T05:10:00Z"),
-            event(iam_user(B, "bob"), "iam.amazonaws.com", "ListUsers", f"2026-06-{d:02d}T06:00:00Z", account=B),
-        ])
+        write_records(
+            folder / f"2026-06-{d:02d}.json.gz",
+            [
+                event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-{d:02d}T0{h}:00:00Z")
+                for h in range(4)
+            ]
+            + [
+                assume_role_event(alice, role_arn(A, "admin"), key, f"2026-06-{d:02d}T05:00:00Z"),
+                event(
+                    assumed_role(A, "admin", "alice", key),
+                    "ec2.amazonaws.com",
+                    "RunInstances",
+                    f"2026-06-{d:02d}T05:10:00Z",
+                ),
+                event(
+                    iam_user(B, "bob"),
+                    "iam.amazonaws.com",
+                    "ListUsers",
+                    f"2026-06-{d:02d}T06:00:00Z",
+                    account=B,
+                ),
+            ],
+        )
     return folder
 
 
 def run(folder: Path, cache_dir: Path | None, win: Window, accounts=None, **kwargs):
-    engine = LocalEngine([folder], progress=False, cache=cache_dir is not None, cache_dir=cache_dir,
-                         cache_min_bytes=0, **kwargs)
+    engine = LocalEngine(
+        [folder],
+        progress=False,
+        cache=cache_dir is not None,
+        cache_dir=cache_dir,
+        cache_min_bytes=0,
+        **kwargs,
+    )
     try:
         return engine.collect(win, accounts), engine
     finally:
@@ -96,8 +117,10 @@ def test_other_accounts_options_or_files_are_new_questions(tmp_path):
     _, engine = run(folder, cache, window(1, 1), skip_bad_records=True)
     assert "answered" not in engine.stats
     changed = folder / "2026-06-04.json.gz"
-    write_records(changed, [event(iam_user(A, "carol"), "sts.amazonaws.com", "GetCallerIdentity",
-                                  "2026-06-04T00:00:00Z")])
+    write_records(
+        changed,
+        [event(iam_user(A, "carol"), "sts.amazonaws.com", "GetCallerIdentity", "2026-06-04T00:00:00Z")],
+    )
     os.utime(changed, ns=(1, 1))
     answer, engine = run(folder, cache, window(1, 1))
     assert "answered" not in engine.stats and answer == fresh(folder, window(1, 1))
@@ -116,8 +139,19 @@ def test_skipped_files_and_their_messages_are_replayed(tmp_path):
     assert engine.skip_messages == messages and "broken.json" in messages[0]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "other-format", "wrong-types", "missing-part", "bad-reference",
-                                    "ragged", "other-file-set", "bad-bounds"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "garbage",
+        "other-format",
+        "wrong-types",
+        "missing-part",
+        "bad-reference",
+        "ragged",
+        "other-file-set",
+        "bad-bounds",
+    ],
+)
 def test_a_damaged_answer_file_is_ignored_and_replaced(tmp_path, damage):
     folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
     expected, _ = run(folder, cache, window(1, 1))
@@ -178,9 +212,15 @@ def test_encoding_round_trips_every_value():
     t2 = datetime(2026, 6, 2, 11, 30, 5, 123456, tzinfo=UTC)  # fractions survive
     usage = RawUsage(
         window=window(1, 1),
-        rows=(UsageRow(A, "arn:aws:iam::111111111111:user/é\"x", "user", "s3.amazonaws.com", "ListBuckets", 3, t1, t2),),
-        assumptions=(AssumeRoleRow("src", "role", "AssumeRole", None, 1, t1, t1),
-                     AssumeRoleRow("src", "role", "AssumeRole", "ASIAKEY", 2, t1, t2)),
+        rows=(
+            UsageRow(
+                A, 'arn:aws:iam::111111111111:user/é"x', "user", "s3.amazonaws.com", "ListBuckets", 3, t1, t2
+            ),
+        ),
+        assumptions=(
+            AssumeRoleRow("src", "role", "AssumeRole", None, 1, t1, t1),
+            AssumeRoleRow("src", "role", "AssumeRole", "ASIAKEY", 2, t1, t2),
+        ),
         sessions=(SessionUsageRow("src", "role", A, "ec2.amazonaws.com", "RunInstances", 4, t2, t2),),
         events_per_account={A: 7, B: 1},
         stats=EventStats(read=8, counted=6, errors=1),
@@ -197,12 +237,20 @@ def test_only_the_newest_answers_are_kept(tmp_path, monkeypatch):
     folder, cache = logs(tmp_path / "logs"), tmp_path / "cache"
     seen: set[Path] = set()
     for end_hour in (1, 2, 3):  # three questions (the end moves past events each time)
-        run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, end_hour, tzinfo=UTC)))
+        run(
+            folder,
+            cache,
+            Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, end_hour, tzinfo=UTC)),
+        )
         for path in set(cache.glob("answers-v*/*.answer.json")) - seen:  # distinct ages even on coarse clocks
             os.utime(path, (1_000_000 * end_hour, 1_000_000 * end_hour))
             seen.add(path)
     assert len(list(cache.glob("answers-v*/*.answer.json"))) == 2
-    _, engine = run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 3, tzinfo=UTC)))
+    _, engine = run(
+        folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 3, tzinfo=UTC))
+    )
     assert engine.stats.get("answered") == 1  # the newest is there
-    _, engine = run(folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 1, tzinfo=UTC)))
+    _, engine = run(
+        folder, cache, Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 5, 1, tzinfo=UTC))
+    )
     assert "answered" not in engine.stats  # the oldest was dropped

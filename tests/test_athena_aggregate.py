@@ -74,30 +74,60 @@ def records() -> list[dict]:
         event(None, "signin.amazonaws.com", "ConsoleLogin", "2026-06-05T08:00:00Z", account=B),
         # A session assumed before the window (in its 12 h lookback) and used on its first day.
         assume_role_event(alice, admin, "ASIAEARLY0000000001", "2026-05-31T20:00:00Z"),
-        event(assumed_role(A, "admin", "alice", "ASIAEARLY0000000001"), "iam.amazonaws.com", "GetUser",
-              "2026-06-01T02:00:00Z"),
+        event(
+            assumed_role(A, "admin", "alice", "ASIAEARLY0000000001"),
+            "iam.amazonaws.com",
+            "GetUser",
+            "2026-06-01T02:00:00Z",
+        ),
         # Sessions crossing midnight (assumed in a day's last 12 h, used after midnight).
         assume_role_event(alice, admin, "ASIAMIDNIGHT0000001", "2026-06-02T23:30:00Z"),
-        event(assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"), "iam.amazonaws.com", "CreateUser",
-              "2026-06-02T23:45:00Z"),
-        event(assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"), "iam.amazonaws.com", "CreateUser",
-              "2026-06-03T00:30:00Z"),
+        event(
+            assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"),
+            "iam.amazonaws.com",
+            "CreateUser",
+            "2026-06-02T23:45:00Z",
+        ),
+        event(
+            assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"),
+            "iam.amazonaws.com",
+            "CreateUser",
+            "2026-06-03T00:30:00Z",
+        ),
         assume_role_event(bob, deploy, "ASIALATE00000000001", "2026-06-05T22:00:00Z"),
-        event(assumed_role(B, "deploy", "bob", "ASIALATE00000000001"), "cloudformation.amazonaws.com",
-              "CreateStack", "2026-06-06T03:00:00Z"),
+        event(
+            assumed_role(B, "deploy", "bob", "ASIALATE00000000001"),
+            "cloudformation.amazonaws.com",
+            "CreateStack",
+            "2026-06-06T03:00:00Z",
+        ),
         # Role chaining: admin (a session of alice) assumes deploy.
-        assume_role_event(assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"), deploy,
-                          "ASIACHAIN0000000001", "2026-06-03T00:40:00Z"),
-        event(assumed_role(B, "deploy", "chain", "ASIACHAIN0000000001"), "s3.amazonaws.com", "ListBuckets",
-              "2026-06-03T01:00:00Z"),
+        assume_role_event(
+            assumed_role(A, "admin", "alice", "ASIAMIDNIGHT0000001"),
+            deploy,
+            "ASIACHAIN0000000001",
+            "2026-06-03T00:40:00Z",
+        ),
+        event(
+            assumed_role(B, "deploy", "chain", "ASIACHAIN0000000001"),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            "2026-06-03T01:00:00Z",
+        ),
     ]
     # Cross-account: logged in both accounts with the same request id (counts once).
     cross_a = assume_role_event(bob, deploy, "ASIACROSS0000000001", "2026-06-04T09:00:00Z", account=A)
     cross_b = assume_role_event(bob, deploy, "ASIACROSS0000000001", "2026-06-04T09:00:00Z", account=B)
     cross_b["requestID"] = cross_a["requestID"]
     out += [cross_a, cross_b]
-    out.append(event(assumed_role(B, "deploy", "bob", "ASIACROSS0000000001"), "s3.amazonaws.com", "ListBuckets",
-                     "2026-06-04T09:10:00Z"))
+    out.append(
+        event(
+            assumed_role(B, "deploy", "bob", "ASIACROSS0000000001"),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            "2026-06-04T09:10:00Z",
+        )
+    )
     # CloudTrail can deliver the same file twice: duplicates count once.
     out += [dict(out[1]), dict(out[10])]
     return out
@@ -153,7 +183,9 @@ def raw_on_duckdb(con: duckdb.DuckDBPyConnection, s: AthenaSettings, window: Win
     return rows_to_raw_usage(window, results, engine="athena")
 
 
-def duck_engine(con: duckdb.DuckDBPyConnection, s: AthenaSettings, aggregated: set[date]) -> tuple[AthenaEngine, io.StringIO]:
+def duck_engine(
+    con: duckdb.DuckDBPyConnection, s: AthenaSettings, aggregated: set[date]
+) -> tuple[AthenaEngine, io.StringIO]:
     """The real engine, its Athena and marker I/O replaced by DuckDB and a set of marked days."""
     err = io.StringIO()
     made = AthenaEngine(s, ACCOUNTS, progress=False, stderr=err)
@@ -221,7 +253,10 @@ def test_aggregated_days_merged_with_trail_pieces_equal_the_raw_window(
     aggregated=st.sets(st.sampled_from(ALL_DAYS)),
 )
 def test_property_any_window_any_aggregated_days(
-    filled: tuple[duckdb.DuckDBPyConnection, AthenaSettings], start_hour: int, hours: int, aggregated: set[date]
+    filled: tuple[duckdb.DuckDBPyConnection, AthenaSettings],
+    start_hour: int,
+    hours: int,
+    aggregated: set[date],
 ) -> None:
     con, s = filled
     start = utc("2026-06-01T00:00:00Z") + timedelta(hours=start_hour)
@@ -354,7 +389,9 @@ class FakeAthena:
         if text.startswith("UNLOAD"):
             to = UNLOAD_RE.match(text)["to"]
             bucket, _, prefix = to[len("s3://") :].partition("/")
-            assert self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["KeyCount"] == 0, "UNLOAD needs an empty location"
+            assert self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["KeyCount"] == 0, (
+                "UNLOAD needs an empty location"
+            )
             unload_into(self.con, self.settings.aggregate_table_name, text, literals)
             self.s3.put_object(Bucket=bucket, Key=prefix + "part-0.snappy.parquet", Body=b"PAR1")
             self.unloads.append(to)
@@ -377,13 +414,17 @@ def world(aws: boto3.Session, trail_files: list[Path]):  # noqa: F811
 
 def moto_engine(session: boto3.Session, s: AthenaSettings) -> tuple[AthenaEngine, io.StringIO]:
     err = io.StringIO()
-    return AthenaEngine(s, ACCOUNTS, session=session, progress=False, retry_config=FAST_RETRY, stderr=err), err
+    return AthenaEngine(
+        s, ACCOUNTS, session=session, progress=False, retry_config=FAST_RETRY, stderr=err
+    ), err
 
 
 def marker(session: boto3.Session, day: str) -> dict:
-    body = session.client("s3", region_name=REGION).get_object(
-        Bucket=AGG_BUCKET, Key=f"ctlint/daily/_ctlint/days/{day}.json"
-    )["Body"].read()
+    body = (
+        session.client("s3", region_name=REGION)
+        .get_object(Bucket=AGG_BUCKET, Key=f"ctlint/daily/_ctlint/days/{day}.json")["Body"]
+        .read()
+    )
     return json.loads(body)
 
 
@@ -399,7 +440,9 @@ def test_aggregate_writes_days_then_skips_them_and_force_rewrites(world) -> None
     assert [line.split(":")[0] for line in done] == ["aggregated 2026-06-02", "aggregated 2026-06-03"]
     statements = [e.query for e in executions()]
     assert statements[0].startswith("CREATE DATABASE")
-    assert statements[2].startswith(f"CREATE EXTERNAL TABLE IF NOT EXISTS `ctlint`.`{s.aggregate_table_name}`")
+    assert statements[2].startswith(
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `ctlint`.`{s.aggregate_table_name}`"
+    )
     unloads = [e for e in executions() if e.query.startswith("UNLOAD")]
     assert fake.unloads == [f"{AGG_LOCATION}day=2026-06-02/", f"{AGG_LOCATION}day=2026-06-03/"]
     assert all("WITH (format = 'PARQUET', compression = 'SNAPPY')" in e.query for e in unloads)
@@ -478,7 +521,9 @@ def test_without_aggregate_location_collect_is_unchanged(world) -> None:
     made, err = moto_engine(session, settings())
     assert made.collect(window, ACCOUNTS) == raw_on_duckdb(con, settings(), window)
     selects = [e for e in executions() if e.query.startswith(("WITH", "SELECT"))]
-    assert [e.query for e in selects] == [q.text for q in usage_queries(settings().table_name, window, ACCOUNTS)]
+    assert [e.query for e in selects] == [
+        q.text for q in usage_queries(settings().table_name, window, ACCOUNTS)
+    ]
     assert "aggregate" not in err.getvalue()
 
 
@@ -487,7 +532,9 @@ def test_teardown_drops_the_aggregate_table_but_keeps_its_data(world) -> None:
     made, _ = moto_engine(session, s)
     made.aggregate([date(2026, 6, 2)])
     done = moto_engine(session, s)[0].teardown()
-    assert done[0] == f"dropped Athena table ctlint.{s.aggregate_table_name} (its data stays in {AGG_LOCATION})"
+    assert (
+        done[0] == f"dropped Athena table ctlint.{s.aggregate_table_name} (its data stays in {AGG_LOCATION})"
+    )
     assert done[1:] == [f"dropped Athena table ctlint.{s.table_name}", "dropped Athena database ctlint"]
     assert session.client("s3", region_name=REGION).list_objects_v2(Bucket=AGG_BUCKET)["KeyCount"] == 2
 
@@ -548,7 +595,12 @@ def test_command_since_until_days_and_force(
     assert re.findall(r"aggregated (\S+):", capsys.readouterr().err) == ["2026-06-09"]
     assert run_cli(monkeypatch, now, "-c", str(config), "--since", "2026-06-03", "--until", "2026-06-03") == 0
     assert "nothing to do: every day is already aggregated" in capsys.readouterr().err
-    assert run_cli(monkeypatch, now, "-c", str(config), "--since", "2026-06-03", "--until", "2026-06-03", "--force") == 0
+    assert (
+        run_cli(
+            monkeypatch, now, "-c", str(config), "--since", "2026-06-03", "--until", "2026-06-03", "--force"
+        )
+        == 0
+    )
     assert re.findall(r"aggregated (\S+):", capsys.readouterr().err) == ["2026-06-03"]
 
 
@@ -566,7 +618,12 @@ def test_command_since_until_days_and_force(
     ],
 )
 def test_command_refuses_bad_dates_with_exit_2_and_one_sentence(
-    cli_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv, needle
+    cli_world,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv,
+    needle,
 ) -> None:
     config = write_config(tmp_path)
     assert run_cli(monkeypatch, "2026-06-10T01:00:00Z", "-c", str(config), *argv) == 2
@@ -595,20 +652,28 @@ def test_failed_unload_exits_2_and_leaves_the_day_unmarked(
     assert run_cli(monkeypatch, "2026-06-10T01:00:00Z", "-c", str(config), "--days", "1") == 2
     err = capsys.readouterr().err
     assert "ended FAILED: HIVE_PATH_ALREADY_EXISTS" in err
-    listed = session.client("s3", region_name=REGION).list_objects_v2(Bucket=AGG_BUCKET, Prefix="ctlint/daily/_ctlint/")
+    listed = session.client("s3", region_name=REGION).list_objects_v2(
+        Bucket=AGG_BUCKET, Prefix="ctlint/daily/_ctlint/"
+    )
     assert listed["KeyCount"] == 0
-
 
 
 def test_aggregate_rewrites_days_whose_marker_no_longer_matches(world) -> None:
     session, _, s, fake = world
     moto_engine(session, s)[0].aggregate([date(2026, 6, 2), date(2026, 6, 3)])
     grown = AthenaEngine(
-        s, (*ACCOUNTS, "333333333333"), session=session, progress=False, retry_config=FAST_RETRY,
+        s,
+        (*ACCOUNTS, "333333333333"),
+        session=session,
+        progress=False,
+        retry_config=FAST_RETRY,
         stderr=(err := io.StringIO()),
     )
     done = grown.aggregate([date(2026, 6, 2), date(2026, 6, 3)])  # no --force needed
     assert [line.split(":")[0] for line in done] == ["aggregated 2026-06-02", "aggregated 2026-06-03"]
-    assert "2 days (2026-06-02..2026-06-03) were aggregated for another set of accounts; writing them again." in err.getvalue()
+    assert (
+        "2 days (2026-06-02..2026-06-03) were aggregated for another set of accounts; writing them again."
+        in err.getvalue()
+    )
     assert marker(session, "2026-06-02")["accounts"] == sorted((*ACCOUNTS, "333333333333"))
     assert len(fake.unloads) == 4

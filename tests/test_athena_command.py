@@ -68,8 +68,12 @@ def test_readme_policy_is_the_documented_one_and_names_real_actions():
     def policy(markdown: str) -> dict:
         return _json.loads(markdown.split("```json", 1)[1].split("```", 1)[0])
 
-    readme = policy((root / "README.md").read_text(encoding="utf-8").split("### At scale, on Amazon Athena", 1)[1])
-    documented = policy((root / "docs" / "athena.md").read_text(encoding="utf-8").split("## The IAM permissions", 1)[1])
+    readme = policy(
+        (root / "README.md").read_text(encoding="utf-8").split("### At scale, on Amazon Athena", 1)[1]
+    )
+    documented = policy(
+        (root / "docs" / "athena.md").read_text(encoding="utf-8").split("## The IAM permissions", 1)[1]
+    )
     assert readme == documented
     catalog = Catalog.load()
     actions = {a for statement in readme["Statement"] for a in statement["Action"]}

@@ -28,21 +28,36 @@ def logs(folder: Path, days=(1, 2, 3)) -> Path:
     alice = iam_user(A, "alice")
     for d in days:
         key = f"ASIAKEY{d:013d}"
-        write_records(folder / f"2026-06-{d:02d}.json.gz", [
-            event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-{d:02d}T0{h}:00:00Z") for h in range(4)
-        ] + [
-            assume_role_event(alice, role_arn(A, "admin"), key, f"2026-06-{d:02d}T05:00:00Z"),
-            event(assumed_role(A, "admin", "alice", key), "ec2.amazonaws.com", "RunInstances",
-                  f"2026-06-{d:02d}T05:10:00Z"),
-        ])
+        write_records(
+            folder / f"2026-06-{d:02d}.json.gz",
+            [
+                event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-{d:02d}T0{h}:00:00Z")
+                for h in range(4)
+            ]
+            + [
+                assume_role_event(alice, role_arn(A, "admin"), key, f"2026-06-{d:02d}T05:00:00Z"),
+                event(
+                    assumed_role(A, "admin", "alice", key),
+                    "ec2.amazonaws.com",
+                    "RunInstances",
+                    f"2026-06-{d:02d}T05:10:00Z",
+                ),
+            ],
+        )
     return folder
 
 
 def run(folder: Path, cache_dir: Path | None, **kwargs):
     """The file cache on its own (the answer cache, in front of it, has its own tests)."""
     kwargs.setdefault("answers", False)
-    engine = LocalEngine([folder], progress=False, cache=cache_dir is not None, cache_dir=cache_dir,
-                         cache_min_bytes=0, **kwargs)
+    engine = LocalEngine(
+        [folder],
+        progress=False,
+        cache=cache_dir is not None,
+        cache_dir=cache_dir,
+        cache_min_bytes=0,
+        **kwargs,
+    )
     try:
         return engine.collect(WINDOW, None), engine
     finally:
@@ -65,7 +80,9 @@ def test_only_new_or_changed_files_are_read(tmp_path):
     run(folder, tmp_path / "cache")
     logs(folder, days=(4,))
     changed = folder / "2026-06-01.json.gz"
-    write_records(changed, [event(iam_user(A, "bob"), "iam.amazonaws.com", "ListUsers", "2026-06-01T00:00:00Z")])
+    write_records(
+        changed, [event(iam_user(A, "bob"), "iam.amazonaws.com", "ListUsers", "2026-06-01T00:00:00Z")]
+    )
     os.utime(changed, ns=(1, 1))  # a different mtime even on coarse clocks
     raw, engine = run(folder, tmp_path / "cache")
     assert engine.stats["read"] == 2 and engine.stats["cached"] == 2
@@ -98,7 +115,9 @@ def test_a_damaged_cache_is_detected_and_rebuilt(tmp_path, damage):
 def test_cache_off_writes_nothing_and_tiny_inputs_skip_it(tmp_path):
     folder = logs(tmp_path / "logs")
     run(folder, None)
-    engine = LocalEngine([folder], progress=False, cache=True, cache_dir=tmp_path / "cache")  # default minimum size
+    engine = LocalEngine(
+        [folder], progress=False, cache=True, cache_dir=tmp_path / "cache"
+    )  # default minimum size
     engine.collect(WINDOW, None)
     assert not (tmp_path / "cache").exists()
 
@@ -173,11 +192,21 @@ for _ in range(5):
 
 def test_two_concurrent_runs_sharing_a_cache_folder(tmp_path):
     folder = logs(tmp_path / "logs")
-    extra = write_records(tmp_path / "extra.json", [
-        event(iam_user(A, "carol"), "s3.amazonaws.com", "ListBuckets", "2026-06-09T00:00:00Z")])
+    extra = write_records(
+        tmp_path / "extra.json",
+        [event(iam_user(A, "carol"), "s3.amazonaws.com", "ListBuckets", "2026-06-09T00:00:00Z")],
+    )
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}")
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(folder), str(tmp_path / "cache"), str(extra)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT, str(folder), str(tmp_path / "cache"), str(extra)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     raw, engine = run(folder, tmp_path / "cache")

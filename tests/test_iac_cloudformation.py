@@ -22,8 +22,13 @@ def _actions(principal):
 
 @pytest.fixture(scope="module")
 def result():
-    return load_iac([{"cloudformation": "template.*"}], base_dir=FIXTURES, account_id=ACCOUNT,
-                    account_name="test", snapshot=None)
+    return load_iac(
+        [{"cloudformation": "template.*"}],
+        base_dir=FIXTURES,
+        account_id=ACCOUNT,
+        account_name="test",
+        snapshot=None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +59,16 @@ def test_role_policies_from_every_source(result):
         ("managed", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),  # !Sub partition
         ("managed", f"arn:aws:iam::{ACCOUNT}:policy/deploy"),  # !Ref of an AWS::IAM::ManagedPolicy
     ]
-    assert _actions(app) == {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject", "sqs:SendMessage",
-                             "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                             "lambda:UpdateFunctionCode"}
+    assert _actions(app) == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "s3:GetObject",
+        "sqs:SendMessage",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "lambda:UpdateFunctionCode",
+    }
     # !GetAtt / !Sub in Resource do not block the grant; they are kept readable.
     read = app.policies[0].statements[0]
     assert read.sid == "Read" and read.resources == ('{"Fn::GetAtt": ["Table", "Arn"]}',)
@@ -81,10 +93,12 @@ def test_action_lines_yaml_and_json(result, yaml_text):
     assert result.action_locations[(app, "dynamodb:Query")].line == _line_of(yaml_text, "- dynamodb:Query")
     assert result.action_locations[(app, "s3:GetObject")].line == _line_of(yaml_text, "Action: s3:GetObject")
     assert result.action_locations[(app, "lambda:UpdateFunctionCode")].line == _line_of(
-        yaml_text, "Action: [lambda:UpdateFunctionCode]")
+        yaml_text, "Action: [lambda:UpdateFunctionCode]"
+    )
     # AWS managed policy actions point at the ManagedPolicyArns entry.
     assert result.action_locations[(app, "logs:CreateLogGroup")].line == _line_of(
-        yaml_text, "AWSLambdaBasicExecutionRole")
+        yaml_text, "AWSLambdaBasicExecutionRole"
+    )
     reader = f"arn:aws:iam::{ACCOUNT}:user/people/reader"
     json_text = (FIXTURES / "template.json").read_text()
     assert result.action_locations[(reader, "s3:Get*")].line == _line_of(json_text, '"s3:Get*"')
@@ -98,21 +112,47 @@ def test_deny_with_condition_and_not_action_kept(result):
 
 
 def test_policy_document_as_json_string_and_if_statement(tmp_path):
-    template = {"Resources": {
-        "R": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": "r",
-            "Policies": [{"PolicyName": "p", "PolicyDocument": json.dumps(
-                {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]})}]}},
-        "P": {"Type": "AWS::IAM::RolePolicy", "Properties": {
-            "RoleName": {"Ref": "R"}, "PolicyName": "q",
-            "PolicyDocument": {"Statement": [
-                {"Fn::If": ["C", {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": "*"},
-                            {"Ref": "AWS::NoValue"}]},
-                {"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*"}]}}},
-    }}
+    template = {
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "r",
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": json.dumps(
+                                {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}
+                            ),
+                        }
+                    ],
+                },
+            },
+            "P": {
+                "Type": "AWS::IAM::RolePolicy",
+                "Properties": {
+                    "RoleName": {"Ref": "R"},
+                    "PolicyName": "q",
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Fn::If": [
+                                    "C",
+                                    {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": "*"},
+                                    {"Ref": "AWS::NoValue"},
+                                ]
+                            },
+                            {"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*"},
+                        ]
+                    },
+                },
+            },
+        }
+    }
     (tmp_path / "t.json").write_text(json.dumps(template, indent=2))
-    result = load_iac([{"cloudformation": "t.json"}], base_dir=tmp_path, account_id=ACCOUNT, account_name="t",
-                      snapshot=None)
+    result = load_iac(
+        [{"cloudformation": "t.json"}], base_dir=tmp_path, account_id=ACCOUNT, account_name="t", snapshot=None
+    )
     (role,) = result.inventory.principals
     assert _actions(role) == {"sns:Publish", "sns:ListTopics"}
     assert any("Fn::If" in text for text, _ in result.unresolved)
@@ -121,5 +161,10 @@ def test_policy_document_as_json_string_and_if_statement(tmp_path):
 def test_not_a_template(tmp_path):
     (tmp_path / "x.yaml").write_text("foo: bar\n")
     with pytest.raises(InputError, match=r"x\.yaml: not a CloudFormation template"):
-        load_iac([{"cloudformation": "x.yaml"}], base_dir=tmp_path, account_id=ACCOUNT, account_name="t",
-                 snapshot=None)
+        load_iac(
+            [{"cloudformation": "x.yaml"}],
+            base_dir=tmp_path,
+            account_id=ACCOUNT,
+            account_name="t",
+            snapshot=None,
+        )

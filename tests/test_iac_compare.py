@@ -23,7 +23,9 @@ def _usage(actions: dict[str, list[str]]) -> Usage:
     use = ActionUse(3, datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc))
     return Usage(
         window=Window(T0, T1),
-        principals={arn: PrincipalUsage(arn, "role", {a: use for a in used}) for arn, used in actions.items()},
+        principals={
+            arn: PrincipalUsage(arn, "role", {a: use for a in used}) for arn, used in actions.items()
+        },
     )
 
 
@@ -40,18 +42,25 @@ def catalog():
 
 @pytest.fixture(scope="module")
 def scenario():
-    snapshot = load_snapshot(FIXTURES / "snapshot.json", account_id=ACCOUNT, account_name="test",
-                             display_path="snapshot.json")
-    result = load_iac([{"terraform_plan": "plan.json"}], base_dir=FIXTURES, account_id=ACCOUNT,
-                      account_name="test", snapshot=snapshot)
+    snapshot = load_snapshot(
+        FIXTURES / "snapshot.json", account_id=ACCOUNT, account_name="test", display_path="snapshot.json"
+    )
+    result = load_iac(
+        [{"terraform_plan": "plan.json"}],
+        base_dir=FIXTURES,
+        account_id=ACCOUNT,
+        account_name="test",
+        snapshot=snapshot,
+    )
     return snapshot, result
 
 
 def test_pr_findings_name_exactly_the_added_unused_and_removed_used_actions(scenario, catalog):
     snapshot, result = scenario
     usage = _usage({APP: ["logs:CreateLogGroup", "s3:ListBucket", "logs:PutLogEvents"]})
-    findings = pr_findings(result.inventory, snapshot, usage, catalog, account_name="test",
-                           locate=make_locator(result))
+    findings = pr_findings(
+        result.inventory, snapshot, usage, catalog, account_name="test", locate=make_locator(result)
+    )
     assert [(f.rule, f.principal, f.action) for f in findings] == [
         (NEW_GRANT_UNUSED, APP, "s3:PutBucketPolicy"),
         (REMOVED_GRANT_USED, APP, "logs:CreateLogGroup"),
@@ -59,7 +68,9 @@ def test_pr_findings_name_exactly_the_added_unused_and_removed_used_actions(scen
     plan = (FIXTURES / "plan.json").read_text()
     added, removed = findings
     assert added.location.path == "plan.json"
-    assert added.location.line == _line_of(plan, '"s3:PutBucketPolicy"', after="data.aws_iam_policy_document.app_s3")
+    assert added.location.line == _line_of(
+        plan, '"s3:PutBucketPolicy"', after="data.aws_iam_policy_document.app_s3"
+    )
     assert removed.location.line == _line_of(plan, '"address": "aws_iam_role.app"')
     assert {f.level for f in findings} == {Level.ERROR}
     assert added.fingerprint == fingerprint(ACCOUNT, APP, NEW_GRANT_UNUSED, "s3:PutBucketPolicy", None)
@@ -70,19 +81,28 @@ def test_pr_findings_name_exactly_the_added_unused_and_removed_used_actions(scen
 def test_used_new_grant_and_unused_removed_grant_are_quiet(scenario, catalog):
     snapshot, result = scenario
     usage = _usage({APP: ["s3:PutBucketPolicy"]})
-    findings = pr_findings(result.inventory, snapshot, usage, catalog, account_name="test",
-                           locate=make_locator(result))
+    findings = pr_findings(
+        result.inventory, snapshot, usage, catalog, account_name="test", locate=make_locator(result)
+    )
     assert findings == []
 
 
 def test_unobservable_new_grants_are_never_called_unused(scenario, catalog):
     # The plan keeps s3:PutObject (a data event); were it new it must still not be flagged.
     snapshot, result = scenario
-    findings = pr_findings(result.inventory, snapshot, _usage({}), catalog, account_name="test",
-                           locate=make_locator(result))
+    findings = pr_findings(
+        result.inventory, snapshot, _usage({}), catalog, account_name="test", locate=make_locator(result)
+    )
     assert all(catalog.is_observable(f.action, ()) for f in findings if f.rule == NEW_GRANT_UNUSED)
-    with_data = pr_findings(result.inventory, snapshot, _usage({}), catalog, account_name="test",
-                            locate=make_locator(result), data_events=("s3",))
+    with_data = pr_findings(
+        result.inventory,
+        snapshot,
+        _usage({}),
+        catalog,
+        account_name="test",
+        locate=make_locator(result),
+        data_events=("s3",),
+    )
     assert [f.action for f in with_data] == [f.action for f in findings]  # PutObject is not new anyway
 
 
@@ -92,9 +112,14 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
 
     principal = Principal(APP, "app", "role", ACCOUNT, location=SourceLocation("p.json", 1))
     result = IacResult(
-        inventory=Inventory(ACCOUNT, "t", (principal,), "p.json"), unlinked=(), unresolved=(),
-        action_locations={(APP, "s3:*"): SourceLocation("p.json", 5), (APP, "s3:Get*"): SourceLocation("p.json", 7),
-                          (APP, "s3:getobject"): SourceLocation("p.json", 9)},
+        inventory=Inventory(ACCOUNT, "t", (principal,), "p.json"),
+        unlinked=(),
+        unresolved=(),
+        action_locations={
+            (APP, "s3:*"): SourceLocation("p.json", 5),
+            (APP, "s3:Get*"): SourceLocation("p.json", 7),
+            (APP, "s3:getobject"): SourceLocation("p.json", 9),
+        },
     )
     locate = make_locator(result)
     assert locate(principal, "s3:GetObject").line == 9
@@ -103,12 +128,25 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
     assert locate(principal, "ec2:RunInstances").line == 1
 
 
-@pytest.mark.parametrize("folder, expected", [
-    ("terraform", ["s3:PutBucketPolicy  [new-grant-unused]  (examples/terraform/plan.json:424)",
-                   "logs:CreateLogGroup  [removed-grant-used]"]),
-    ("cloudformation", ["lambda:UpdateFunctionCode  [new-grant-unused]  (examples/cloudformation/template.yaml:62)",
-                        "dynamodb:DeleteItem  [removed-grant-used]"]),
-])
+@pytest.mark.parametrize(
+    "folder, expected",
+    [
+        (
+            "terraform",
+            [
+                "s3:PutBucketPolicy  [new-grant-unused]  (examples/terraform/plan.json:424)",
+                "logs:CreateLogGroup  [removed-grant-used]",
+            ],
+        ),
+        (
+            "cloudformation",
+            [
+                "lambda:UpdateFunctionCode  [new-grant-unused]  (examples/cloudformation/template.yaml:62)",
+                "dynamodb:DeleteItem  [removed-grant-used]",
+            ],
+        ),
+    ],
+)
 def test_examples_run_as_their_readme_says(folder, expected, capsys, monkeypatch):
     from ctlint.cli import main
 
@@ -119,5 +157,7 @@ def test_examples_run_as_their_readme_says(folder, expected, capsys, monkeypatch
     assert code == 1
     assert all(any(want in line for line in out.splitlines()) for want in expected)
     readme = (root / "examples" / folder / "README.md").read_text()
-    block = readme.split(f"$ ctlint check --config examples/{folder}/ctlint.yaml\n", 1)[1].split("$ echo", 1)[0]
+    block = readme.split(f"$ ctlint check --config examples/{folder}/ctlint.yaml\n", 1)[1].split("$ echo", 1)[
+        0
+    ]
     assert block == out

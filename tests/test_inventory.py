@@ -122,7 +122,10 @@ def test_missing_aws_managed_policy_is_a_warning_not_an_error():
         ("bad-not-json.json", ["iam/bad-not-json.json", "not valid JSON", "line 1"]),
         ("bad-truncated.json", ["iam/bad-truncated.json", "is truncated", "ends before it is complete"]),
         ("bad-empty.json", ["iam/bad-empty.json", "empty"]),
-        ("bad-json-array.json", ["iam/bad-json-array.json", "not the output of aws iam get-account-authorization-details"]),
+        (
+            "bad-json-array.json",
+            ["iam/bad-json-array.json", "not the output of aws iam get-account-authorization-details"],
+        ),
         ("bad-not-authz.json", ["iam/bad-not-authz.json", "no UserDetailList"]),
         ("bad-missing-managed.json", ["user u", "arn:aws:iam::111111111111:policy/gone", "Policies"]),
         ("bad-missing-group.json", ["user u", "'ghosts'", "GroupDetailList"]),

@@ -347,7 +347,11 @@ from ctlint.usage.weighted import weighted  # noqa: E402
 _PEOPLE = [iam_user(A, "alice"), iam_user(B, "bob")]
 _KEYS = ["ASIAHYPO000000000001", "ASIAHYPO000000000002"]
 _ROLES = [assumed_role(A, "admin", "s", _KEYS[0]), assumed_role(B, "ops", "s", _KEYS[1])]
-_ACTIONS = [("s3.amazonaws.com", "ListBuckets"), ("ec2.amazonaws.com", "RunInstances"), ("iam.amazonaws.com", "GetUser")]
+_ACTIONS = [
+    ("s3.amazonaws.com", "ListBuckets"),
+    ("ec2.amazonaws.com", "RunInstances"),
+    ("iam.amazonaws.com", "GetUser"),
+]
 
 
 @st.composite
@@ -356,7 +360,10 @@ def _trail(draw):
     for _ in range(draw(st.integers(1, 4))):
         records = []
         for _ in range(draw(st.integers(1, 12))):
-            moment = datetime(2026, 5, 31, 6, tzinfo=timezone.utc).timestamp() + draw(st.integers(0, 40 * 3600)) * 60
+            moment = (
+                datetime(2026, 5, 31, 6, tzinfo=timezone.utc).timestamp()
+                + draw(st.integers(0, 40 * 3600)) * 60
+            )
             when = datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             kind = draw(st.integers(0, 9))
             if kind == 0:
@@ -384,8 +391,10 @@ def test_weighted_rows_give_exactly_the_one_row_per_event_result(tmp_path_factor
     if duplicate:
         shutil.copy(folder / "f0.json.gz", folder / "f0-again.json.gz")
     start = datetime(2026, 5, 31, tzinfo=timezone.utc).timestamp() + start_hour * 3600
-    window = Window(datetime.fromtimestamp(start, timezone.utc),
-                    datetime.fromtimestamp(start + 30 * 3600 + 1234, timezone.utc))
+    window = Window(
+        datetime.fromtimestamp(start, timezone.utc),
+        datetime.fromtimestamp(start + 30 * 3600 + 1234, timezone.utc),
+    )
     exact = LocalEngine([folder], progress=False, exact=True).collect(window, None)
     engine = LocalEngine([folder], progress=False, cache=False)
     fast = engine.collect(window, None)
@@ -399,15 +408,19 @@ def test_weighted_rewrite_refuses_what_it_cannot_weigh():
         weighted("SELECT sum(calls) FROM cloudtrail", "cloudtrail")
     with pytest.raises(EngineError, match="two weighted sources"):
         weighted("SELECT count(*) FROM cloudtrail a JOIN cloudtrail b ON a.eventid = b.eventid", "cloudtrail")
-    text = weighted("WITH e AS (SELECT eventtime FROM cloudtrail) SELECT count(*), max(eventtime) FROM e", "cloudtrail")
+    text = weighted(
+        "WITH e AS (SELECT eventtime FROM cloudtrail) SELECT count(*), max(eventtime) FROM e", "cloudtrail"
+    )
     assert "SUM(e.ct_weight)" in text and "MAX(ct_eventtime_last)" in text
 
 
 def test_worker_processes_give_the_in_process_result(tmp_path, monkeypatch):
     alice = iam_user(A, "alice")
     for d in range(1, 9):
-        write_records(tmp_path / f"d{d}.json.gz",
-                      [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z")] * 3)
+        write_records(
+            tmp_path / f"d{d}.json.gz",
+            [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z")] * 3,
+        )
     single = LocalEngine([tmp_path], progress=False, cache=False, workers=1).collect(WINDOW, None)
     monkeypatch.setattr(local_mod, "PARALLEL_MIN_BYTES", 0)
     engine = LocalEngine([tmp_path], progress=True, cache=False, workers=2)
@@ -425,10 +438,16 @@ def test_progress_goes_to_stderr_only_when_asked(tmp_path, capsys):
 
 def test_rows_straddling_a_mid_day_window_bound_are_split_by_event(tmp_path):
     alice = iam_user(A, "alice")
-    write_records(tmp_path / "day.json.gz", [
-        event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-02T{h:02d}:00:00Z") for h in (8, 10, 14, 16, 20)
-    ])
-    window = Window(datetime(2026, 6, 2, 12, tzinfo=timezone.utc), datetime(2026, 6, 2, 18, tzinfo=timezone.utc))
+    write_records(
+        tmp_path / "day.json.gz",
+        [
+            event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-02T{h:02d}:00:00Z")
+            for h in (8, 10, 14, 16, 20)
+        ],
+    )
+    window = Window(
+        datetime(2026, 6, 2, 12, tzinfo=timezone.utc), datetime(2026, 6, 2, 18, tzinfo=timezone.utc)
+    )
     engine = LocalEngine([tmp_path], progress=False, cache=False)
     row = engine.collect(window, None).rows[0]
     assert row.count == 2 and engine.stats["raw_files"] == 1
@@ -439,9 +458,18 @@ def test_rows_straddling_a_mid_day_window_bound_are_split_by_event(tmp_path):
 
 def test_memory_limit_spills_or_is_lifted_and_the_spill_folder_goes_away(tmp_path, monkeypatch):
     alice = iam_user(A, "alice")
-    records = [event(alice, "s3.amazonaws.com", f"Op{i % 50}", f"2026-06-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
-                     event_id=f"{i:08d}-0000-4000-8000-000000000000") for i in range(3000)]
+    records = [
+        event(
+            alice,
+            "s3.amazonaws.com",
+            f"Op{i % 50}",
+            f"2026-06-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
+            event_id=f"{i:08d}-0000-4000-8000-000000000000",
+        )
+        for i in range(3000)
+    ]
     write_records(tmp_path / "logs" / "a.json", records)
+
     def limit(engine):
         return engine._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
@@ -478,8 +506,10 @@ def test_the_dedupe_window_is_dropped_only_where_it_is_found():
 
 def test_a_query_that_cannot_spill_runs_again_on_a_fresh_unlimited_database(tmp_path, monkeypatch):
     alice = iam_user(A, "alice")
-    write_records(tmp_path / "logs" / "a.json",
-                  [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z") for d in range(1, 8)])
+    write_records(
+        tmp_path / "logs" / "a.json",
+        [event(alice, "s3.amazonaws.com", "ListBuckets", f"2026-06-0{d}T10:00:00Z") for d in range(1, 8)],
+    )
     expected = LocalEngine([tmp_path / "logs"], progress=False, cache=False).collect(WINDOW, None)
     real = LocalEngine._collect
     calls = []

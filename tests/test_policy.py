@@ -61,8 +61,14 @@ def deny(action, **extra) -> dict:
 
 
 def user(*policies, boundary=None, arn="arn:aws:iam::111111111111:user/alice") -> Principal:
-    return Principal(arn=arn, name=arn.rsplit("/", 1)[-1], type="user", account_id="111111111111",
-                     policies=tuple(policies), boundary=boundary)
+    return Principal(
+        arn=arn,
+        name=arn.rsplit("/", 1)[-1],
+        type="user",
+        account_id="111111111111",
+        policies=tuple(policies),
+        boundary=boundary,
+    )
 
 
 def role(trust: dict | None, arn="arn:aws:iam::111111111111:role/target") -> Principal:
@@ -80,7 +86,10 @@ def grants(*policies, boundary=None, universe=None) -> frozenset[str]:
 
 
 def test_parse_accepts_mapping_json_text_and_url_encoded_text():
-    raw = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}
+    raw = {
+        "Version": "2012-10-17",
+        "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+    }
     as_text = json.dumps(raw)
     for value in (raw, as_text, quote(as_text, safe="")):
         parsed = parse_policy_document(value, name="n", kind="inline", where="w")
@@ -96,8 +105,13 @@ def test_url_encoded_plus_stays_a_plus():
 
 def test_parse_lists_conditions_and_not_fields():
     parsed = doc(
-        {"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "NotResource": "arn:aws:s3:::x",
-         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}, "Sid": "NoMfa"},
+        {
+            "Effect": "Deny",
+            "NotAction": ["iam:*", "sts:*"],
+            "NotResource": "arn:aws:s3:::x",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+            "Sid": "NoMfa",
+        },
     )
     (stmt,) = parsed.statements
     assert stmt.effect == "Deny" and stmt.actions == () and stmt.not_actions == ("iam:*", "sts:*")
@@ -107,14 +121,27 @@ def test_parse_lists_conditions_and_not_fields():
 
 def test_parse_trust_principals():
     parsed = parse_policy_document(
-        {"Statement": [
-            {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
-            {"Effect": "Allow", "Principal": {"AWS": ["111111111111", "arn:aws:iam::2:root"],
-                                               "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
-            {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-             "Action": "sts:AssumeRoleWithWebIdentity"},
-        ]},
-        name="t", kind="trust", where="w",
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": ["111111111111", "arn:aws:iam::2:root"],
+                        "Service": "ec2.amazonaws.com",
+                    },
+                    "Action": "sts:AssumeRole",
+                },
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                },
+            ]
+        },
+        name="t",
+        kind="trust",
+        where="w",
     )
     assert [s.principals for s in parsed.statements] == [
         (("*", "*"),),
@@ -126,20 +153,34 @@ def test_parse_trust_principals():
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        ({"Statement": [{"Effect": "Alow", "Action": "*", "Resource": "*"}]}, "Effect 'Alow' is not Allow or Deny"),
+        (
+            {"Statement": [{"Effect": "Alow", "Action": "*", "Resource": "*"}]},
+            "Effect 'Alow' is not Allow or Deny",
+        ),
         ({"Statement": [{"Action": "*", "Resource": "*"}]}, "Effect None is not Allow or Deny"),
         ({"Statement": []}, "empty Statement"),
         ({"Version": "2012-10-17"}, "has no Statement"),
         ({"Statement": "Allow everything"}, "Statement must be an object or a list"),
         ({"Statement": ["x"]}, "statement 1 is not an object"),
         ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "neither Action nor NotAction"),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "s3:*"}]}, "both Action and NotAction"),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "NotResource": "*"}]},
-         "both Resource and NotResource"),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "s3:*"}]},
+            "both Action and NotAction",
+        ),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "NotResource": "*"}]},
+            "both Resource and NotResource",
+        ),
         ({"Statement": [{"Effect": "Allow", "Action": 3}]}, "Action must be a string or a list of strings"),
         ({"Statement": [{"Effect": "Allow", "Action": []}]}, "Action is an empty list"),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": "yes"}]}, "Condition must be an object"),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"Robot": "x"}}]}, "unknown principal type"),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Condition": "yes"}]},
+            "Condition must be an object",
+        ),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"Robot": "x"}}]},
+            "unknown principal type",
+        ),
         ('{"Statement": [', "not valid JSON"),
         ("%7B%22Statement%22%3A%ff%7D", "not valid URL-encoded UTF-8"),
         ("[1, 2]", "JSON list, not an object"),
@@ -148,7 +189,9 @@ def test_parse_trust_principals():
 )
 def test_parse_errors_name_the_document(raw, fragment):
     with pytest.raises(InputError) as info:
-        parse_policy_document(raw, name="x", kind="inline", where="iam/demo.json: role admin, inline policy 'x'")
+        parse_policy_document(
+            raw, name="x", kind="inline", where="iam/demo.json: role admin, inline policy 'x'"
+        )
     assert str(info.value).startswith("iam/demo.json: role admin, inline policy 'x': ")
     assert fragment in str(info.value)
 
@@ -165,7 +208,11 @@ def test_star_and_service_wildcards_case_insensitive():
     assert grants(doc(allow("*"))) == frozenset(ACTIONS)
     assert grants(doc(allow("S3:get*"))) == {"s3:GetObject", "s3:GetObjectAcl"}
     assert grants(doc(allow("s3:GetObject???"))) == {"s3:GetObjectAcl"}
-    assert grants(doc(allow(["ec2:*", "iam:PassRole"]))) == {"ec2:DescribeInstances", "ec2:RunInstances", "iam:PassRole"}
+    assert grants(doc(allow(["ec2:*", "iam:PassRole"]))) == {
+        "ec2:DescribeInstances",
+        "ec2:RunInstances",
+        "iam:PassRole",
+    }
 
 
 def test_not_action_is_complement_within_universe():
@@ -176,10 +223,15 @@ def test_not_action_is_complement_within_universe():
 
 def test_unconditional_star_deny_subtracts():
     assert grants(doc(allow("s3:*"), deny("s3:Delete*"))) == {
-        "s3:GetObject", "s3:GetObjectAcl", "s3:PutObject", "s3:ListBucket"
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:PutObject",
+        "s3:ListBucket",
     }
     # A Resource list containing "*" covers everything, too.
-    assert "s3:PutObject" not in grants(doc(allow("s3:*")), doc(deny("s3:PutObject", Resource=["arn:aws:s3:::a", "*"])))
+    assert "s3:PutObject" not in grants(
+        doc(allow("s3:*")), doc(deny("s3:PutObject", Resource=["arn:aws:s3:::a", "*"]))
+    )
 
 
 def test_not_action_deny_subtracts_everything_else():
@@ -200,20 +252,35 @@ def test_scoped_deny_does_not_remove_grant(scoped_deny):
 
 
 def test_allow_counts_whatever_its_resource_or_condition():
-    got = grants(doc(allow("s3:GetObject", Resource="arn:aws:s3:::b/*", Condition={"IpAddress": {"aws:SourceIp": "1.2.3.4"}})))
+    got = grants(
+        doc(
+            allow(
+                "s3:GetObject",
+                Resource="arn:aws:s3:::b/*",
+                Condition={"IpAddress": {"aws:SourceIp": "1.2.3.4"}},
+            )
+        )
+    )
     assert got == {"s3:GetObject"}
 
 
 def test_boundary_intersects_and_its_deny_subtracts():
     identity = doc(allow(["s3:*", "ec2:*"]))
     boundary = doc(allow(["s3:*", "logs:*"]), deny("s3:DeleteBucket"), kind="boundary", name="b")
-    assert grants(identity, boundary=boundary) == {"s3:GetObject", "s3:GetObjectAcl", "s3:PutObject", "s3:ListBucket"}
+    assert grants(identity, boundary=boundary) == {
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:PutObject",
+        "s3:ListBucket",
+    }
     # A boundary alone grants nothing.
     assert grants(boundary=boundary) == frozenset()
 
 
 def test_deny_in_any_policy_wins_over_allow_in_another():
-    assert grants(doc(allow("*"), name="a"), doc(deny("iam:*"), name="b")) == {a for a in ACTIONS if not a.startswith("iam:")}
+    assert grants(doc(allow("*"), name="a"), doc(deny("iam:*"), name="b")) == {
+        a for a in ACTIONS if not a.startswith("iam:")
+    }
 
 
 def test_unknown_patterns_only_from_allow_action():
@@ -226,7 +293,12 @@ def test_unknown_patterns_only_from_allow_action():
 
 
 def test_assume_role_resources_and_may_assume():
-    p = user(doc(allow("sts:AssumeRole", Resource=["arn:aws:iam::111111111111:role/deploy-*"]), allow("s3:GetObject")))
+    p = user(
+        doc(
+            allow("sts:AssumeRole", Resource=["arn:aws:iam::111111111111:role/deploy-*"]),
+            allow("s3:GetObject"),
+        )
+    )
     g = compute_grants(p, FakeUniverse())
     assert g.assume_role_resources == ("arn:aws:iam::111111111111:role/deploy-*",)
     assert may_assume(g, "arn:aws:iam::111111111111:role/deploy-prod")
@@ -247,7 +319,9 @@ def test_may_assume_on_plain_grants():
 def test_expansion_cached_per_pattern_and_document():
     universe = FakeUniverse()
     shared = doc(allow(["s3:*", "ec2:Describe*"]), deny("s3:DeleteBucket"), name="shared")
-    principals = [user(shared, doc(allow("logs:*"), name=f"own{i}"), arn=f"arn:aws:iam::1:user/u{i}") for i in range(50)]
+    principals = [
+        user(shared, doc(allow("logs:*"), name=f"own{i}"), arn=f"arn:aws:iam::1:user/u{i}") for i in range(50)
+    ]
     results = [compute_grants(principals[0], universe)]
     calls_for_one = universe.calls
     results += [compute_grants(p, universe) for p in principals[1:]]
@@ -280,7 +354,10 @@ SOURCE = "arn:aws:iam::111111111111:user/alice"
 
 
 def trust(principal, action="sts:AssumeRole", effect="Allow", **extra) -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Principal": principal, "Action": action, **extra}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Principal": principal, "Action": action, **extra}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -298,7 +375,9 @@ def test_trust_admits_source_its_account_or_anyone(principal):
     assert trust_admits(role(trust(principal)), SOURCE)
 
 
-@pytest.mark.parametrize("action", ["sts:AssumeRole", "sts:AssumeRole*", "sts:*", "*", ["s3:x", "STS:assumerole"]])
+@pytest.mark.parametrize(
+    "action", ["sts:AssumeRole", "sts:AssumeRole*", "sts:*", "*", ["s3:x", "STS:assumerole"]]
+)
 def test_trust_action_forms(action):
     assert trust_admits(role(trust({"AWS": SOURCE}, action=action)), SOURCE)
 
@@ -355,12 +434,24 @@ def test_large_universe_results_match_plain_set_algebra():
     svc1 = {a for a in everything if a.startswith("svc1:")}
     cases = [
         ([doc(allow("*"), deny("svc1:*"))], None, everything - svc1),
-        ([doc({"Effect": "Allow", "NotAction": "svc2:*", "Resource": "*"}), doc(allow("svc2:Action2"), name="q")], None,
-         {a for a in everything if not a.startswith("svc2:")} | {"svc2:Action2"}),
-        ([doc(allow("*"))], doc(allow(["svc1:*", "svc3:*"]), kind="boundary", name="b"),
-         {a for a in everything if a.startswith(("svc1:", "svc3:"))}),
-        ([doc(allow("svc0:*"), allow("svc4:Action1?"))], None,
-         {a for a in everything if a.startswith("svc0:") or a.startswith("svc4:Action1") and len(a) == 13}),
+        (
+            [
+                doc({"Effect": "Allow", "NotAction": "svc2:*", "Resource": "*"}),
+                doc(allow("svc2:Action2"), name="q"),
+            ],
+            None,
+            {a for a in everything if not a.startswith("svc2:")} | {"svc2:Action2"},
+        ),
+        (
+            [doc(allow("*"))],
+            doc(allow(["svc1:*", "svc3:*"]), kind="boundary", name="b"),
+            {a for a in everything if a.startswith(("svc1:", "svc3:"))},
+        ),
+        (
+            [doc(allow("svc0:*"), allow("svc4:Action1?"))],
+            None,
+            {a for a in everything if a.startswith("svc0:") or a.startswith("svc4:Action1") and len(a) == 13},
+        ),
     ]
     for policies, boundary, expected in cases:
         assert compute_grants(user(*policies, boundary=boundary), universe).actions == expected

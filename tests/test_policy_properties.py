@@ -36,7 +36,9 @@ def reference_match(pattern: str, action: str) -> bool:
     return fnmatchcase(action.lower(), escaped)
 
 
-actions = st.builds(lambda s, n: f"{s}:{n}", st.sampled_from(SERVICES), st.text(NAME_CHARS, min_size=1, max_size=4))
+actions = st.builds(
+    lambda s, n: f"{s}:{n}", st.sampled_from(SERVICES), st.text(NAME_CHARS, min_size=1, max_size=4)
+)
 
 
 @st.composite
@@ -49,7 +51,11 @@ def universes(draw) -> SyntheticUniverse:
 
 patterns = st.one_of(
     st.just("*"),
-    st.builds(lambda s, p: f"{s}:{p}", st.sampled_from(SERVICES + ("S3", "*", "e?2")), st.text(PATTERN_CHARS, max_size=4)),
+    st.builds(
+        lambda s, p: f"{s}:{p}",
+        st.sampled_from(SERVICES + ("S3", "*", "e?2")),
+        st.text(PATTERN_CHARS, max_size=4),
+    ),
     st.text(PATTERN_CHARS + ":", min_size=1, max_size=6),
 )
 pattern_lists = st.lists(patterns, min_size=1, max_size=3)
@@ -81,9 +87,19 @@ def principal(policy_statements: list[list[dict]], boundary: list[dict] | None =
         parse_policy_document({"Statement": s}, name=f"p{i}", kind="inline", where=f"p{i}")
         for i, s in enumerate(policy_statements)
     )
-    bdoc = parse_policy_document({"Statement": boundary}, name="b", kind="boundary", where="b") if boundary else None
-    return Principal(arn="arn:aws:iam::111111111111:user/u", name="u", type="user", account_id="111111111111",
-                     policies=docs, boundary=bdoc)
+    bdoc = (
+        parse_policy_document({"Statement": boundary}, name="b", kind="boundary", where="b")
+        if boundary
+        else None
+    )
+    return Principal(
+        arn="arn:aws:iam::111111111111:user/u",
+        name="u",
+        type="user",
+        account_id="111111111111",
+        policies=docs,
+        boundary=bdoc,
+    )
 
 
 def granted(universe, policy_statements, boundary=None) -> frozenset[str]:
@@ -107,7 +123,12 @@ def test_not_action_is_complement_of_action(universe, pats):
 
 
 @settings(max_examples=200, deadline=None)
-@given(universe=universes(), pols=policies, deny_patterns=pattern_lists, boundary=st.none() | st.lists(statements(), min_size=1, max_size=2))
+@given(
+    universe=universes(),
+    pols=policies,
+    deny_patterns=pattern_lists,
+    boundary=st.none() | st.lists(statements(), min_size=1, max_size=2),
+)
 def test_unconditional_star_deny_always_wins(universe, pols, deny_patterns, boundary):
     deny = {"Effect": "Deny", "Action": deny_patterns, "Resource": "*"}
     got = granted(universe, [*pols, [deny]], boundary)
@@ -116,7 +137,12 @@ def test_unconditional_star_deny_always_wins(universe, pols, deny_patterns, boun
 
 
 @settings(max_examples=200, deadline=None)
-@given(universe=universes(), pols=policies, extra=statements(effect="Allow"), boundary=st.none() | st.lists(statements(), min_size=1, max_size=2))
+@given(
+    universe=universes(),
+    pols=policies,
+    extra=statements(effect="Allow"),
+    boundary=st.none() | st.lists(statements(), min_size=1, max_size=2),
+)
 def test_adding_an_allow_never_removes_a_grant(universe, pols, extra, boundary):
     before = granted(universe, pols, boundary)
     after = granted(universe, [*pols, [extra]], boundary)
@@ -124,9 +150,18 @@ def test_adding_an_allow_never_removes_a_grant(universe, pols, extra, boundary):
 
 
 @settings(max_examples=200, deadline=None)
-@given(universe=universes(), pols=policies, deny_patterns=pattern_lists,
-       scope=st.sampled_from([{"Resource": "arn:aws:s3:::b/*"}, {"NotResource": "*"},
-                              {"Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]))
+@given(
+    universe=universes(),
+    pols=policies,
+    deny_patterns=pattern_lists,
+    scope=st.sampled_from(
+        [
+            {"Resource": "arn:aws:s3:::b/*"},
+            {"NotResource": "*"},
+            {"Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+        ]
+    ),
+)
 def test_scoped_deny_never_removes_a_grant(universe, pols, deny_patterns, scope):
     before = granted(universe, pols)
     after = granted(universe, [*pols, [{"Effect": "Deny", "Action": deny_patterns, **scope}]])

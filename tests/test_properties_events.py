@@ -30,13 +30,34 @@ EXAMPLES = int(os.environ.get("CTLINT_PROPERTY_EXAMPLES", "35"))
 FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SOURCES = st.sampled_from(
-    ["s3.amazonaws.com", "iam.amazonaws.com", "ec2.amazonaws.com", "lambda.amazonaws.com", "sts.amazonaws.com",
-     "monitoring.amazonaws.com", "signin.amazonaws.com", "apigateway.amazonaws.com", "S3.AMAZONAWS.COM"]
+    [
+        "s3.amazonaws.com",
+        "iam.amazonaws.com",
+        "ec2.amazonaws.com",
+        "lambda.amazonaws.com",
+        "sts.amazonaws.com",
+        "monitoring.amazonaws.com",
+        "signin.amazonaws.com",
+        "apigateway.amazonaws.com",
+        "S3.AMAZONAWS.COM",
+    ]
 )
 NAMES = st.sampled_from(
-    ["CreateBucket", "GetObject", "ListUsers", "DescribeInstances", "CreateFunction20150331",
-     "UpdateFunctionCode20150331v2", "AssumeRole", "ConsoleLogin", "GetCallerIdentity", "PutMetricData",
-     "CreateDistribution2016_11_25", "NoSuchOperationEver", "createbucket"]
+    [
+        "CreateBucket",
+        "GetObject",
+        "ListUsers",
+        "DescribeInstances",
+        "CreateFunction20150331",
+        "UpdateFunctionCode20150331v2",
+        "AssumeRole",
+        "ConsoleLogin",
+        "GetCallerIdentity",
+        "PutMetricData",
+        "CreateDistribution2016_11_25",
+        "NoSuchOperationEver",
+        "createbucket",
+    ]
 )
 
 
@@ -59,14 +80,26 @@ def test_map_event_never_raises_on_any_text(source, name):
 
 # ---------------------------------------------------------------- records through the engine
 
-JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20))
-JSON = st.recursive(JSON_LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                      st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                    max_leaves=8)
+JSON_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 USERS = st.sampled_from(["alice", "bob", "o'brien", "名前", "x;--y"])
 TIMES = st.builds(
     lambda d, h, m: f"2026-06-{d:02d}T{h:02d}:{m:02d}:00Z",
-    st.integers(1, 30), st.integers(0, 23), st.integers(0, 59),
+    st.integers(1, 30),
+    st.integers(0, 23),
+    st.integers(0, 59),
 )
 
 
@@ -75,7 +108,12 @@ def valid_record(draw, index: int = 0) -> dict:
     user = draw(USERS)
     return {
         "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{A}:user/{user}", "accountId": A, "userName": user},
+        "userIdentity": {
+            "type": "IAMUser",
+            "arn": f"arn:aws:iam::{A}:user/{user}",
+            "accountId": A,
+            "userName": user,
+        },
         "eventTime": draw(TIMES),
         "eventSource": draw(SOURCES),
         "eventName": draw(NAMES),
@@ -87,8 +125,20 @@ def valid_record(draw, index: int = 0) -> dict:
     }
 
 
-FIELDS = ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "errorCode",
-          "requestParameters", "responseElements", "eventID", "requestID", "recipientAccountId"]
+FIELDS = [
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "errorCode",
+    "requestParameters",
+    "responseElements",
+    "eventID",
+    "requestID",
+    "recipientAccountId",
+]
 
 
 @st.composite

@@ -60,10 +60,16 @@ class _Breaks:
     [
         (KeyboardInterrupt(), KeyboardInterrupt, None),
         (Terminated(), Terminated, None),
-        (OSError(errno.ENOSPC, "No space left on device"), CtlintError, "cannot write {path}: No space left on device."),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            CtlintError,
+            "cannot write {path}: No space left on device.",
+        ),
     ],
 )
-def test_interrupted_write_keeps_the_previous_file_and_leaves_no_temp(monkeypatch, tmp_path, error, raised, message):
+def test_interrupted_write_keeps_the_previous_file_and_leaves_no_temp(
+    monkeypatch, tmp_path, error, raised, message
+):
     path = tmp_path / "report.json"
     path.write_text("previous report\n")
     real_fdopen = os.fdopen
@@ -102,7 +108,11 @@ def test_unwritable_output_is_exit_2_naming_the_path(capsys, tmp_path):
 
 
 def _reports(tmp_path: Path) -> list[str]:
-    return [arg for fmt in ("json", "sarif", "junit", "markdown") for arg in (f"--{fmt}", str(tmp_path / f"r.{fmt}"))]
+    return [
+        arg
+        for fmt in ("json", "sarif", "junit", "markdown")
+        for arg in (f"--{fmt}", str(tmp_path / f"r.{fmt}"))
+    ]
 
 
 @pytest.mark.parametrize("stage", ["reading the logs", "rendering the SARIF report"])
@@ -185,14 +195,22 @@ sys.exit(main(sys.argv[1:]))
     [
         (SLOW_RUN, signal.SIGINT, 130, "interrupted"),
         (SLOW_RUN, signal.SIGTERM, 143, "terminated"),
-        (SLOW_QUERY, signal.SIGINT, 130, "interrupted"),  # inside a DuckDB query (honoured when it ends, at worst)
+        (
+            SLOW_QUERY,
+            signal.SIGINT,
+            130,
+            "interrupted",
+        ),  # inside a DuckDB query (honoured when it ends, at worst)
     ],
     ids=["sigint", "sigterm", "sigint-in-duckdb"],
 )
 def test_a_real_signal_ends_the_run_cleanly(tmp_path, script, signum, code, word):
     process = subprocess.Popen(
         [sys.executable, "-c", script, "check", "--config", DEMO_CONFIG, *_reports(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr.readline().strip() == "ready"
@@ -207,8 +225,13 @@ def test_a_real_signal_ends_the_run_cleanly(tmp_path, script, signum, code, word
     assert "Traceback" not in err and out == ""
     assert list(tmp_path.iterdir()) == []
     # The next run works.
-    done = subprocess.run([sys.executable, "-m", "ctlint", "check", "--config", DEMO_CONFIG, *_reports(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ctlint", "check", "--config", DEMO_CONFIG, *_reports(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.junit", "r.markdown", "r.sarif"]
 
@@ -216,12 +239,18 @@ def test_a_real_signal_ends_the_run_cleanly(tmp_path, script, signum, code, word
 # ---------------------------------------------------------------- Athena under `check`
 
 
-def test_a_failed_athena_query_fails_the_gate_with_no_report(aws: boto3.Session, monkeypatch, capsys, tmp_path):  # noqa: F811
+def test_a_failed_athena_query_fails_the_gate_with_no_report(
+    aws: boto3.Session,  # noqa: F811
+    monkeypatch,
+    capsys,
+    tmp_path,
+):
     from ctlint.usage.athena import AthenaEngine, AthenaSettings
 
     real_from_mapping = AthenaSettings.from_mapping.__func__
     monkeypatch.setattr(
-        AthenaSettings, "from_mapping",
+        AthenaSettings,
+        "from_mapping",
         classmethod(lambda cls, block, *, where: _fast(real_from_mapping(cls, block, where=where))),
     )
     monkeypatch.setattr(AthenaEngine, "_boto_session", lambda self: aws)
@@ -274,8 +303,13 @@ def test_concurrent_runs_sharing_a_cache_directory_agree(tmp_path):
     logs = tmp_path / "logs"
     for day in range(1, 13):
         records = [
-            event(iam_user("111111111111", f"u{i % 7}"), "s3.amazonaws.com", "CreateBucket",
-                  f"2026-06-{day:02d}T10:{i % 60:02d}:00Z", request_parameters={"pad": "x" * 200})
+            event(
+                iam_user("111111111111", f"u{i % 7}"),
+                "s3.amazonaws.com",
+                "CreateBucket",
+                f"2026-06-{day:02d}T10:{i % 60:02d}:00Z",
+                request_parameters={"pad": "x" * 200},
+            )
             for i in range(400)
         ]
         write_records(logs / f"d{day}.json", records)
@@ -285,7 +319,11 @@ def test_concurrent_runs_sharing_a_cache_directory_agree(tmp_path):
     def start(n: int) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "ctlint", "usage", str(logs), "--json", str(tmp_path / f"u{n}.json")],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     runs = [start(n) for n in range(4)]

@@ -45,7 +45,9 @@ def assert_one_line_error(code: int, out: str, err: str, *fragments: str) -> str
     return line
 
 
-def config_text(iam: Path = BASE / "iam.json", paths: tuple[Path, ...] = (BASE / "logs",), extra: str = "") -> str:
+def config_text(
+    iam: Path = BASE / "iam.json", paths: tuple[Path, ...] = (BASE / "logs",), extra: str = ""
+) -> str:
     listed = ", ".join(json.dumps(str(p)) for p in paths)
     return (
         f'accounts:\n  - name: prod\n    id: "{ACCOUNT}"\n    iam: {json.dumps(str(iam))}\n'
@@ -89,7 +91,11 @@ CONFIG_CASES = {
     "window-start-in-future.yaml": ["window.start 2099-01-01 is in the future"],
     "allowlist-no-reason.yaml": ["allowlist[0]: 'reason' is required"],
     "allowlist-blank-reason.yaml": ["allowlist[0].reason: a reason is required for every allowlist entry"],
-    "python-tag.yaml": ["is not valid YAML at line 11", "could not determine a constructor", "python/object/apply"],
+    "python-tag.yaml": [
+        "is not valid YAML at line 11",
+        "could not determine a constructor",
+        "python/object/apply",
+    ],
     "not-yaml.yaml": ["is not valid YAML at line 3"],
     "not-a-mapping.yaml": ["the config must be a mapping with at least an 'accounts' list"],
     "empty.yaml": ["the config must be a mapping with at least an 'accounts' list"],
@@ -131,12 +137,19 @@ IAM_CASES = {
     ],
     "group-absent.json": ["user alice is in group 'devs', which the snapshot's GroupDetailList lacks"],
     "policy-invalid-json.json": ["user alice, inline policy 's3': the policy document is not valid JSON"],
-    "policy-bad-url-encoding.json": ["user alice, inline policy 's3': the policy document is not valid URL-encoded"],
-    "effect-permit.json": ["user alice, inline policy 's3': statement 1: Effect 'Permit' is not Allow or Deny"],
+    "policy-bad-url-encoding.json": [
+        "user alice, inline policy 's3': the policy document is not valid URL-encoded"
+    ],
+    "effect-permit.json": [
+        "user alice, inline policy 's3': statement 1: Effect 'Permit' is not Allow or Deny"
+    ],
     "empty-statement.json": [
         "managed policy arn:aws:iam::111111111111:policy/ro: the policy document has an empty Statement"
     ],
-    "other-account.json": ["the snapshot belongs to account 999999999999", "the config gives account 111111111111"],
+    "other-account.json": [
+        "the snapshot belongs to account 999999999999",
+        "the config gives account 111111111111",
+    ],
     "duplicate-principal.json": ["principal arn:aws:iam::111111111111:user/alice appears twice"],
 }
 
@@ -234,10 +247,21 @@ def _usage_json(capsys, tmp_path, *paths: Path, extra: tuple[str, ...] = ()) -> 
 def test_record_without_user_identity_counts_for_nobody(capsys, tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
-    (logs / "a.json").write_text(json.dumps({"Records": [
-        _record(userIdentity=..., eventSource="signin.amazonaws.com", eventName="ConsoleLogin", eventID="x1"),
-        _record(eventID="x2"),
-    ]}))
+    (logs / "a.json").write_text(
+        json.dumps(
+            {
+                "Records": [
+                    _record(
+                        userIdentity=...,
+                        eventSource="signin.amazonaws.com",
+                        eventName="ConsoleLogin",
+                        eventID="x1",
+                    ),
+                    _record(eventID="x2"),
+                ]
+            }
+        )
+    )
     document = _usage_json(capsys, tmp_path, logs)
     assert document["events"] == {"read": 2, "counted": 1, "errors": 0}
     assert [p["principal"] for p in document["principals"]] == [ALICE]
@@ -250,12 +274,16 @@ def test_one_megabyte_request_parameters_are_read(capsys, tmp_path):
     (logs / "big.json").write_text(json.dumps({"Records": [_record(requestParameters=big, eventID="big")]}))
     assert (logs / "big.json").stat().st_size > 1 << 20
     document = _usage_json(capsys, tmp_path, logs)
-    assert document["principals"][0]["actions"] == {"s3:CreateBucket": {"count": 1, "last_seen": "2026-06-02T10:00:00Z"}}
+    assert document["principals"][0]["actions"] == {
+        "s3:CreateBucket": {"count": 1, "last_seen": "2026-06-02T10:00:00Z"}
+    }
 
 
 def test_duplicate_delivery_under_two_paths_does_not_double(capsys, tmp_path):
     logs = tmp_path / "logs"
-    shutil.copytree(BASE / "logs", logs / "AWSLogs" / ACCOUNT / "CloudTrail" / "us-east-1" / "2026" / "06" / "02")
+    shutil.copytree(
+        BASE / "logs", logs / "AWSLogs" / ACCOUNT / "CloudTrail" / "us-east-1" / "2026" / "06" / "02"
+    )
     shutil.copytree(BASE / "logs", logs / "redelivered")  # the same file, a second time, elsewhere
     once = _usage_json(capsys, tmp_path, BASE / "logs")
     twice = _usage_json(capsys, tmp_path, logs)
@@ -263,7 +291,9 @@ def test_duplicate_delivery_under_two_paths_does_not_double(capsys, tmp_path):
     assert twice["principals"][0]["actions"]["s3:CreateBucket"]["count"] == 1
     assert twice["events"]["read"] == 2
     # The same folder given twice and through a glob: still read once.
-    thrice = _usage_json(capsys, tmp_path, BASE / "logs", BASE / "logs", Path(str(BASE / "logs") + "/*.json.gz"))
+    thrice = _usage_json(
+        capsys, tmp_path, BASE / "logs", BASE / "logs", Path(str(BASE / "logs") + "/*.json.gz")
+    )
     assert thrice == once
 
 
@@ -272,7 +302,9 @@ def test_empty_folders_beside_logs_are_fine_but_alone_fail_closed(capsys, tmp_pa
     document = _usage_json(capsys, tmp_path, BASE / "logs", tmp_path / "empty")
     assert document["events"]["read"] == 2
     code, out, err = run(capsys, "usage", str(tmp_path / "empty"))
-    assert_one_line_error(code, out, err, "no CloudTrail files (.json or .json.gz) found under", str(tmp_path / "empty"))
+    assert_one_line_error(
+        code, out, err, "no CloudTrail files (.json or .json.gz) found under", str(tmp_path / "empty")
+    )
     config = write_config(tmp_path, paths=(tmp_path / "empty",))
     code, out, err = run(capsys, "check", "--config", config)
     assert_one_line_error(code, out, err, "no CloudTrail files (.json or .json.gz) found under")
@@ -283,20 +315,30 @@ def test_zero_events_for_an_account_in_the_window_fails_closed(capsys, tmp_path)
     config = tmp_path / "ctlint.yaml"
     snapshot = tmp_path / "quiet.json"
     snapshot.write_text((BASE / "iam.json").read_text().replace(ACCOUNT, "222222222222"))
-    config.write_text(config_text().replace(
-        "usage:", f'  - name: quiet\n    id: "222222222222"\n    iam: {json.dumps(str(snapshot))}\nusage:'))
+    config.write_text(
+        config_text().replace(
+            "usage:", f'  - name: quiet\n    id: "222222222222"\n    iam: {json.dumps(str(snapshot))}\nusage:'
+        )
+    )
     code, out, err = run(capsys, "check", "--config", str(config))
     assert_one_line_error(
-        code, out, err,
+        code,
+        out,
+        err,
         "account quiet (222222222222) has no CloudTrail events between 2026-06-01 and 2026-07-01",
         "refusing to call every permission unused",
     )
     # Events exist, but outside the window: the same refusal, naming the window.
-    code, out, err = run(capsys, "check", "--config", str(config), "--start", "2026-07-01", "--end", "2026-08-01")
-    assert_one_line_error(code, out, err, "account prod (111111111111) has no CloudTrail events between 2026-07-01")
+    code, out, err = run(
+        capsys, "check", "--config", str(config), "--start", "2026-07-01", "--end", "2026-08-01"
+    )
+    assert_one_line_error(
+        code, out, err, "account prod (111111111111) has no CloudTrail events between 2026-07-01"
+    )
 
 
 # ---------------------------------------------------------------- --skip-bad-files
+
 
 def _skip_setup(tmp_path: Path, share: float) -> tuple[Path, Path]:
     logs = tmp_path / "logs"
@@ -321,7 +363,13 @@ def test_skip_bad_files_within_the_share_reads_on_and_reports_the_file(capsys, t
     config, bad = _skip_setup(tmp_path, 0.25)
     reports = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif", "junit", "markdown")}
     code, out, err = run(
-        capsys, "check", "--config", str(config), "--skip-bad-files", "--format", "text",
+        capsys,
+        "check",
+        "--config",
+        str(config),
+        "--skip-bad-files",
+        "--format",
+        "text",
         *(arg for fmt, path in reports.items() for arg in (f"--{fmt}", str(path))),
     )
     assert code == 1, err  # findings, not an input error
@@ -331,7 +379,11 @@ def test_skip_bad_files_within_the_share_reads_on_and_reports_the_file(capsys, t
     document = json.loads(reports["json"].read_text())
     assert document["skipped_files"] == [str(bad)]
     sarif = json.loads(reports["sarif"].read_text())
-    notes = [n["message"]["text"] for inv in sarif["runs"][0]["invocations"] for n in inv["toolExecutionNotifications"]]
+    notes = [
+        n["message"]["text"]
+        for inv in sarif["runs"][0]["invocations"]
+        for n in inv["toolExecutionNotifications"]
+    ]
     assert any(str(bad) in text for text in notes)
     junit = ET.parse(reports["junit"]).getroot()
     assert str(bad) in {p.get("value") for p in junit.iter("property") if p.get("name") == "skipped_file"}
@@ -341,9 +393,13 @@ def test_skip_bad_files_within_the_share_reads_on_and_reports_the_file(capsys, t
 def test_skip_bad_files_past_the_share_still_exits_2(capsys, tmp_path):
     config, bad = _skip_setup(tmp_path, 0.1)
     json_report = tmp_path / "report.json"
-    code, out, err = run(capsys, "check", "--config", str(config), "--skip-bad-files", "--json", str(json_report))
+    code, out, err = run(
+        capsys, "check", "--config", str(config), "--skip-bad-files", "--json", str(json_report)
+    )
     assert_one_line_error(
-        code, out, err,
+        code,
+        out,
+        err,
         "1 of 5 CloudTrail files are unreadable (20%, more than the allowed 10%); the first: "
         f"CloudTrail file {bad} cannot be read",
     )
@@ -352,18 +408,24 @@ def test_skip_bad_files_past_the_share_still_exits_2(capsys, tmp_path):
 
 def test_skip_bad_files_in_the_config(capsys, tmp_path):
     config, bad = _skip_setup(tmp_path, 0.25)
-    config.write_text(config.read_text().replace("    max_skipped_share", "    skip_bad_files: true\n    max_skipped_share"))
+    config.write_text(
+        config.read_text().replace("    max_skipped_share", "    skip_bad_files: true\n    max_skipped_share")
+    )
     code, out, err = run(capsys, "check", "--config", str(config), "--format", "json")
     assert code == 1 and json.loads(out)["skipped_files"] == [str(bad)]
 
 
 def test_usage_skip_bad_files_both_sides(capsys, tmp_path):
     _, bad = _skip_setup(tmp_path, 0)
-    document = _usage_json(capsys, tmp_path, bad.parent, extra=("--skip-bad-files", "--max-skipped-share", "0.2"))
+    document = _usage_json(
+        capsys, tmp_path, bad.parent, extra=("--skip-bad-files", "--max-skipped-share", "0.2")
+    )
     assert document["skipped_files"] == [str(bad)]
     assert document["events"]["read"] == 5
     code, out, err = run(capsys, "usage", str(bad.parent), "--skip-bad-files", "--max-skipped-share", "0.19")
-    assert_one_line_error(code, out, err, "1 of 5 CloudTrail files are unreadable (20%, more than the allowed 19%)")
+    assert_one_line_error(
+        code, out, err, "1 of 5 CloudTrail files are unreadable (20%, more than the allowed 19%)"
+    )
 
 
 # ---------------------------------------------------------------- --skip-bad-records
@@ -382,10 +444,20 @@ def test_skip_bad_records_drops_the_record_and_says_so_in_every_report(capsys, t
     config.write_text(config_text(paths=(logs,), extra=extra))
     strict = run(capsys, "check", "--config", str(config)) if how == "flag" else None
     if strict is not None:  # without the flag: fail closed on the file, naming the record
-        assert_one_line_error(*strict, f"CloudTrail file {mixed}: record 2 (eventID no-time-1) has no eventTime")
+        assert_one_line_error(
+            *strict, f"CloudTrail file {mixed}: record 2 (eventID no-time-1) has no eventTime"
+        )
     report = tmp_path / "report.json"
-    code, out, err = run(capsys, "check", "--config", str(config), "--no-cache", "--json", str(report),
-                         *(["--skip-bad-records"] if how == "flag" else []))
+    code, out, err = run(
+        capsys,
+        "check",
+        "--config",
+        str(config),
+        "--no-cache",
+        "--json",
+        str(report),
+        *(["--skip-bad-records"] if how == "flag" else []),
+    )
     assert code == 1, err
     assert "Traceback" not in err and "dropped 1 CloudTrail record(s) without eventSource" in err
     document = json.loads(report.read_text())

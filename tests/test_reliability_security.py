@@ -52,13 +52,26 @@ def test_hostile_names_are_counted_exactly_through_the_local_engine(capsys, tmp_
     for i, name in enumerate(HOSTILE):
         user = iam_user(A, name)
         for n in range(i + 1):  # i+1 calls each, so a merge or a split shows in the counts
-            records.append(event(user, "s3.amazonaws.com", "CreateBucket", f"2026-06-02T10:{n:02d}:00Z",
-                                 request_parameters={"bucketName": name}))
+            records.append(
+                event(
+                    user,
+                    "s3.amazonaws.com",
+                    "CreateBucket",
+                    f"2026-06-02T10:{n:02d}:00Z",
+                    request_parameters={"bucketName": name},
+                )
+            )
         role = f"arn:aws:iam::{A}:role/r{i}"
         key = f"ASIAHOSTILE{i:09d}"
         records.append(assume_role_event(user, role, key, "2026-06-03T10:00:00Z", session_name=name))
-        records.append(event(assumed_role(A, f"r{i}", name, key), "ec2.amazonaws.com", "DescribeInstances",
-                             "2026-06-03T10:05:00Z"))
+        records.append(
+            event(
+                assumed_role(A, f"r{i}", name, key),
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                "2026-06-03T10:05:00Z",
+            )
+        )
     write_s3_layout(tmp_path / "logs", records)
     out = tmp_path / "usage.json"
     code, text, err = run(capsys, "usage", str(tmp_path / "logs"), "--json", str(out))
@@ -76,15 +89,38 @@ def test_hostile_names_are_counted_exactly_through_the_local_engine(capsys, tmp_
 def test_hostile_account_name_and_paths_in_the_config(capsys, tmp_path):
     folder = tmp_path / "we'ird; -- dir ü"
     logs = folder / "lo'gs"
-    write_records(logs / "a.json", [event(iam_user(A, "alice"), "s3.amazonaws.com", "CreateBucket", "2026-06-02T10:00:00Z")])
-    (folder / "iam.json").write_text(json.dumps({
-        "UserDetailList": [{"UserName": "alice", "Arn": f"arn:aws:iam::{A}:user/alice", "UserPolicyList": [
-            {"PolicyName": "p", "PolicyDocument": {"Statement": {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "*"}}}]}],
-    }))
+    write_records(
+        logs / "a.json",
+        [event(iam_user(A, "alice"), "s3.amazonaws.com", "CreateBucket", "2026-06-02T10:00:00Z")],
+    )
+    (folder / "iam.json").write_text(
+        json.dumps(
+            {
+                "UserDetailList": [
+                    {
+                        "UserName": "alice",
+                        "Arn": f"arn:aws:iam::{A}:user/alice",
+                        "UserPolicyList": [
+                            {
+                                "PolicyName": "p",
+                                "PolicyDocument": {
+                                    "Statement": {
+                                        "Effect": "Allow",
+                                        "Action": "s3:CreateBucket",
+                                        "Resource": "*",
+                                    }
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     config = folder / "c.yaml"
     config.write_text(
         'accounts:\n  - name: "prod\'; DROP TABLE x; --"\n    id: "111111111111"\n    iam: iam.json\n'
-        "usage:\n  local:\n    paths: [\"lo'gs\"]\nwindow:\n  start: 2026-06-01\n  end: 2026-07-01\n"
+        'usage:\n  local:\n    paths: ["lo\'gs"]\nwindow:\n  start: 2026-06-01\n  end: 2026-07-01\n'
     )
     code, out, err = run(capsys, "check", "--config", str(config), "--format", "json")
     assert code == 0, err
@@ -105,15 +141,25 @@ def test_hostile_account_name_and_paths_in_the_config(capsys, tmp_path):
 def test_yaml_tags_construct_nothing(capsys, tmp_path, tag):
     marker = tmp_path / "pwned"
     config = tmp_path / "c.yaml"
-    config.write_text('accounts:\n  - name: a\n    id: "111111111111"\n    iam: x.json\nfail_on: ' + tag.format(marker=marker) + "\n")
+    config.write_text(
+        'accounts:\n  - name: a\n    id: "111111111111"\n    iam: x.json\nfail_on: '
+        + tag.format(marker=marker)
+        + "\n"
+    )
     code, out, err = run(capsys, "check", "--config", str(config))
     assert code == 2 and out == "" and "Traceback" not in err
-    assert f"ctlint: error: {config} is not valid YAML at line 5: could not determine a constructor for the tag" in err
+    assert (
+        f"ctlint: error: {config} is not valid YAML at line 5: could not determine a constructor for the tag"
+        in err
+    )
     assert not marker.exists()
 
 
 def test_yaml_alias_bomb_is_refused_quickly(capsys, tmp_path):
-    lines = ['accounts:\n  - {name: a, id: "111111111111", iam: x.json}\n', 'rules:\n  r0: &r0 {enabled: true}\n']
+    lines = [
+        'accounts:\n  - {name: a, id: "111111111111", iam: x.json}\n',
+        "rules:\n  r0: &r0 {enabled: true}\n",
+    ]
     lines.append('x0: &x0 ["a", "a", "a", "a", "a", "a", "a", "a", "a"]\n')
     lines += [f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 9)]
     config = tmp_path / "c.yaml"
@@ -138,9 +184,19 @@ def test_config_paths_cannot_make_ctlint_write_elsewhere(capsys, tmp_path, monke
     """Paths pointing up, absolute, at files and through symlinks: only the --json/--sarif/... files appear."""
     world = tmp_path / "world"
     logs = world / "elsewhere" / "logs"
-    write_records(logs / "a.json.gz", [event(iam_user(A, "alice"), "s3.amazonaws.com", "CreateBucket", "2026-06-02T10:00:00Z")])
-    (world / "elsewhere" / "iam.json").write_text(json.dumps({"UserDetailList": [
-        {"UserName": "alice", "Arn": f"arn:aws:iam::{A}:user/alice", "UserPolicyList": []}]}))
+    write_records(
+        logs / "a.json.gz",
+        [event(iam_user(A, "alice"), "s3.amazonaws.com", "CreateBucket", "2026-06-02T10:00:00Z")],
+    )
+    (world / "elsewhere" / "iam.json").write_text(
+        json.dumps(
+            {
+                "UserDetailList": [
+                    {"UserName": "alice", "Arn": f"arn:aws:iam::{A}:user/alice", "UserPolicyList": []}
+                ]
+            }
+        )
+    )
     project = world / "project"
     project.mkdir()
     (project / "link").symlink_to(world / "elsewhere")
@@ -156,7 +212,12 @@ def test_config_paths_cannot_make_ctlint_write_elsewhere(capsys, tmp_path, monke
     monkeypatch.chdir(project)
     before = _tree(world)
     code, _, err = run(
-        capsys, "check", "--config", str(config), "--output", str(out / "r.txt"),
+        capsys,
+        "check",
+        "--config",
+        str(config),
+        "--output",
+        str(out / "r.txt"),
         *(a for fmt in ("json", "sarif", "junit", "markdown") for a in (f"--{fmt}", str(out / f"r.{fmt}"))),
     )
     assert code in (0, 1), err
@@ -166,7 +227,9 @@ def test_config_paths_cannot_make_ctlint_write_elsewhere(capsys, tmp_path, monke
 
 
 def test_no_config_key_names_an_output_path():
-    schema = json.loads((Path(__file__).resolve().parents[1] / "ctlint" / "schemas" / "config.schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).resolve().parents[1] / "ctlint" / "schemas" / "config.schema.json").read_text()
+    )
     keys: set[str] = set()
     stack = [schema]
     while stack:
@@ -198,30 +261,74 @@ def leaky(tmp_path: Path) -> Path:
     assume = assume_role_event(alice, role, SESSION_KEY, "2026-06-02T09:00:00Z")
     assume["responseElements"]["credentials"].update(sessionToken=SESSION_TOKEN, secretAccessKey=SECRET_KEY)
     records = [
-        event(alice, "s3.amazonaws.com", "CreateBucket", "2026-06-02T10:00:00Z",
-              request_parameters={"bucketName": "b", "password": PARAM_SECRET}),
-        event(alice, "secretsmanager.amazonaws.com", "PutSecretValue", "2026-06-02T10:01:00Z",
-              request_parameters={"secretString": PARAM_SECRET},
-              response_elements={"credentials": {"secretAccessKey": SECRET_KEY, "sessionToken": SESSION_TOKEN}}),
-        event(iam_user(A, "bob", key=USER_KEY), "iam.amazonaws.com", "CreateAccessKey", "2026-06-02T10:02:00Z",
-              response_elements={"accessKey": {"accessKeyId": USER_KEY, "secretAccessKey": SECRET_KEY}}),
+        event(
+            alice,
+            "s3.amazonaws.com",
+            "CreateBucket",
+            "2026-06-02T10:00:00Z",
+            request_parameters={"bucketName": "b", "password": PARAM_SECRET},
+        ),
+        event(
+            alice,
+            "secretsmanager.amazonaws.com",
+            "PutSecretValue",
+            "2026-06-02T10:01:00Z",
+            request_parameters={"secretString": PARAM_SECRET},
+            response_elements={"credentials": {"secretAccessKey": SECRET_KEY, "sessionToken": SESSION_TOKEN}},
+        ),
+        event(
+            iam_user(A, "bob", key=USER_KEY),
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            "2026-06-02T10:02:00Z",
+            response_elements={"accessKey": {"accessKeyId": USER_KEY, "secretAccessKey": SECRET_KEY}},
+        ),
         assume,
-        event(assumed_role(A, "admin", "alice", SESSION_KEY), "iam.amazonaws.com", "ListUsers", "2026-06-02T10:03:00Z"),
+        event(
+            assumed_role(A, "admin", "alice", SESSION_KEY),
+            "iam.amazonaws.com",
+            "ListUsers",
+            "2026-06-02T10:03:00Z",
+        ),
     ]
     for rec in records:
-        rec["userIdentity"]["sessionContext"] = {**rec["userIdentity"].get("sessionContext", {}),
-                                                 "webIdFederationData": {"token": SESSION_TOKEN}}
+        rec["userIdentity"]["sessionContext"] = {
+            **rec["userIdentity"].get("sessionContext", {}),
+            "webIdFederationData": {"token": SESSION_TOKEN},
+        }
     write_s3_layout(tmp_path / "logs", records)
-    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}]}
-    inline = {"Statement": [{"Effect": "Allow", "Action": ["s3:*", "sts:AssumeRole", "iam:CreateAccessKey"], "Resource": "*"}]}
-    (tmp_path / "iam.json").write_text(json.dumps({
-        "UserDetailList": [
-            {"UserName": n, "Arn": f"arn:aws:iam::{A}:user/{n}", "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": inline}]}
-            for n in ("alice", "bob")
-        ],
-        "RoleDetailList": [{"RoleName": "admin", "Arn": f"arn:aws:iam::{A}:role/admin", "AssumeRolePolicyDocument": trust,
-                            "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": inline}]}],
-    }))
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    inline = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:*", "sts:AssumeRole", "iam:CreateAccessKey"], "Resource": "*"}
+        ]
+    }
+    (tmp_path / "iam.json").write_text(
+        json.dumps(
+            {
+                "UserDetailList": [
+                    {
+                        "UserName": n,
+                        "Arn": f"arn:aws:iam::{A}:user/{n}",
+                        "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": inline}],
+                    }
+                    for n in ("alice", "bob")
+                ],
+                "RoleDetailList": [
+                    {
+                        "RoleName": "admin",
+                        "Arn": f"arn:aws:iam::{A}:role/admin",
+                        "AssumeRolePolicyDocument": trust,
+                        "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": inline}],
+                    }
+                ],
+            }
+        )
+    )
     (tmp_path / "ctlint.yaml").write_text(
         f'accounts:\n  - name: prod\n    id: "{A}"\n    iam: iam.json\nusage:\n  local:\n    paths: [logs]\n'
         "window:\n  start: 2026-06-01\n  end: 2026-07-01\n"
@@ -230,7 +337,15 @@ def leaky(tmp_path: Path) -> Path:
 
 
 def _assert_clean(text: str, where: str) -> None:
-    for secret in (SECRET_KEY, SESSION_TOKEN, PARAM_SECRET, USER_KEY, SESSION_KEY, "secretAccessKey", "sessionToken"):
+    for secret in (
+        SECRET_KEY,
+        SESSION_TOKEN,
+        PARAM_SECRET,
+        USER_KEY,
+        SESSION_KEY,
+        "secretAccessKey",
+        "sessionToken",
+    ):
         assert secret not in text, f"{secret} leaked into {where}"
     # A masked key id (ASIA…WXYZ) would be fine; an unmasked one never.
     for key in (USER_KEY, SESSION_KEY):
@@ -240,8 +355,15 @@ def _assert_clean(text: str, where: str) -> None:
 def test_no_report_repeats_a_secret_the_logs_hold(capsys, leaky):
     config = str(leaky / "ctlint.yaml")
     outputs = {fmt: leaky / f"r.{fmt}" for fmt in ("json", "sarif", "junit", "markdown")}
-    code, out, err = run(capsys, "check", "--config", config, "--format", "text",
-                         *(a for fmt, p in outputs.items() for a in (f"--{fmt}", str(p))))
+    code, out, err = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--format",
+        "text",
+        *(a for fmt, p in outputs.items() for a in (f"--{fmt}", str(p))),
+    )
     assert code == 1, err
     _assert_clean(out + err, "the text report and stderr")
     for fmt, path in outputs.items():
@@ -251,8 +373,14 @@ def test_no_report_repeats_a_secret_the_logs_hold(capsys, leaky):
     code, out, err = run(capsys, "usage", str(leaky / "logs"), "--json", str(usage_json))
     assert code == 0
     _assert_clean(out + err + usage_json.read_text(), "ctlint usage")
-    for argv in (["--list", "users"], ["--list", "roles"], ["--user", "alice"], ["--user", "bob"],
-                 ["--role", "admin"], ["--user", "alice", "--destrole", "admin"]):
+    for argv in (
+        ["--list", "users"],
+        ["--list", "roles"],
+        ["--user", "alice"],
+        ["--user", "bob"],
+        ["--role", "admin"],
+        ["--user", "alice", "--destrole", "admin"],
+    ):
         code, out, err = run(capsys, "show", "--config", config, "--account", "prod", "--no-color", *argv)
         assert code == 0, (argv, err)
         _assert_clean(out + err, f"ctlint show {' '.join(argv)}")

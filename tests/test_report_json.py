@@ -21,15 +21,30 @@ properties = st.none() | st.dictionaries(texts, st.integers() | texts | st.boole
 
 @settings(max_examples=300, deadline=None)
 @given(
-    action=optional, role=optional, access_level=optional, baseline=optional, reason=optional,
-    location=locations, props=properties, message=texts, principal=texts,
+    action=optional,
+    role=optional,
+    access_level=optional,
+    baseline=optional,
+    reason=optional,
+    location=locations,
+    props=properties,
+    message=texts,
+    principal=texts,
     level=st.sampled_from(list(Level)),
 )
-def test_finding_line_equals_the_generic_encoder(action, role, access_level, baseline, reason, location, props,
-                                                 message, principal, level):
+def test_finding_line_equals_the_generic_encoder(
+    action, role, access_level, baseline, reason, location, props, message, principal, level
+):
     finding = make_finding(
-        action=action, role=role, access_level=access_level, baseline=baseline, suppressed_reason=reason,
-        location=location, message=message, principal=principal, level=level,
+        action=action,
+        role=role,
+        access_level=access_level,
+        baseline=baseline,
+        suppressed_reason=reason,
+        location=location,
+        message=message,
+        principal=principal,
+        level=level,
         **({"properties": props} if props is not None else {}),
     )
     line = finding_line(finding)
@@ -66,6 +81,8 @@ def test_the_report_lists_every_finding_once_in_order_one_per_line(count):
     assert [f["principal"] for f in document["findings"]] == [f.principal for f in findings]
     assert document["summary"]["findings"] == count and document["summary"]["by_level"]["warning"] == count
     lines = text.splitlines()
-    assert sum(1 for line in lines if line.startswith('    {"access_level"')) == count + min(count, 1)  # and the suppressed one
+    assert sum(1 for line in lines if line.startswith('    {"access_level"')) == count + min(
+        count, 1
+    )  # and the suppressed one
     if count == 0:
         assert '  "findings": [],' in lines

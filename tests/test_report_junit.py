@@ -116,7 +116,9 @@ def test_deterministic():
 def test_a_huge_case_body_is_capped_and_says_how_many_more():
     from ctlint.report.junit import MAX_LINES_PER_CASE
 
-    many = [finding("admin", f"ec2:Action{i:05d}", fingerprint=f"fp-{i}") for i in range(MAX_LINES_PER_CASE + 7)]
+    many = [
+        finding("admin", f"ec2:Action{i:05d}", fingerprint=f"fp-{i}") for i in range(MAX_LINES_PER_CASE + 7)
+    ]
     root = ET.fromstring(render_junit(make_result(findings=many)))
     failure = root.find(".//testcase/failure")
     assert failure.get("message").startswith(f"{len(many)} findings")

@@ -260,14 +260,33 @@ def test_find_repo_root_walks_up_to_git(tmp_path):
 def test_far_over_the_limit_merges_per_principal_then_keeps_the_most_severe(tmp_path, monkeypatch):
     monkeypatch.setattr("ctlint.report.sarif.MAX_RESULTS", 50)
     monkeypatch.chdir(tmp_path)
-    unused = [finding(f"user{u}", f"svc{s}:Action", access_level="Write", fingerprint=f"fp-{u}-{s}")
-              for u in range(10) for s in range(10)]
-    unknown = [finding(f"user{u}", f"svc{s}:Get", rule="granted-unknown", level=Level.NOTE, fingerprint=f"k-{u}-{s}")
-               for u in range(10) for s in range(10)]
-    assume = [finding("charlie", None, rule="unused-assume-role", role=f"arn:aws:iam::{ACCOUNT}:role/r{i}",
-                      access_level=None, fingerprint=f"r-{i}") for i in range(30)]
-    actors = [finding(f"ghost{i}", None, rule="unused-actor", level=Level.ERROR, access_level=None,
-                      fingerprint=f"g-{i}") for i in range(40)]
+    unused = [
+        finding(f"user{u}", f"svc{s}:Action", access_level="Write", fingerprint=f"fp-{u}-{s}")
+        for u in range(10)
+        for s in range(10)
+    ]
+    unknown = [
+        finding(f"user{u}", f"svc{s}:Get", rule="granted-unknown", level=Level.NOTE, fingerprint=f"k-{u}-{s}")
+        for u in range(10)
+        for s in range(10)
+    ]
+    assume = [
+        finding(
+            "charlie",
+            None,
+            rule="unused-assume-role",
+            role=f"arn:aws:iam::{ACCOUNT}:role/r{i}",
+            access_level=None,
+            fingerprint=f"r-{i}",
+        )
+        for i in range(30)
+    ]
+    actors = [
+        finding(
+            f"ghost{i}", None, rule="unused-actor", level=Level.ERROR, access_level=None, fingerprint=f"g-{i}"
+        )
+        for i in range(40)
+    ]
     run = render(make_result(findings=[*unused, *unknown, *assume, *actors]), tmp_path)["runs"][0]
     results = run["results"]
     assert len(results) == 50
@@ -279,15 +298,25 @@ def test_far_over_the_limit_merges_per_principal_then_keeps_the_most_severe(tmp_
     assert not [r for r in results if r["ruleId"] in ("granted-unknown", "unused-assume-role")]
     assert len(merged) == 10 and len([r for r in results if r["ruleId"] == "unused-actor"]) == 40
     if SCHEMA.exists():
-        jsonschema.validate(render(make_result(findings=[*unused, *assume]), tmp_path), json.loads(SCHEMA.read_text()))
+        jsonschema.validate(
+            render(make_result(findings=[*unused, *assume]), tmp_path), json.loads(SCHEMA.read_text())
+        )
 
 
 def test_unused_assume_role_merges_per_principal_when_per_service_is_not_enough(tmp_path, monkeypatch):
     monkeypatch.setattr("ctlint.report.sarif.MAX_RESULTS", 20)
     monkeypatch.chdir(tmp_path)
     unused = [finding("alice", f"svc{s}:Action", fingerprint=f"fp-{s}") for s in range(15)]
-    assume = [finding("charlie", None, rule="unused-assume-role", role=f"arn:aws:iam::{ACCOUNT}:role/r{i}",
-                      fingerprint=f"r-{i}") for i in range(30)]
+    assume = [
+        finding(
+            "charlie",
+            None,
+            rule="unused-assume-role",
+            role=f"arn:aws:iam::{ACCOUNT}:role/r{i}",
+            fingerprint=f"r-{i}",
+        )
+        for i in range(30)
+    ]
     run = render(make_result(findings=[*unused, *assume]), tmp_path)["runs"][0]
     assert len(run["results"]) == 2 and "omittedResults" not in run["properties"]
     roles = next(r for r in run["results"] if r["ruleId"] == "unused-assume-role")

@@ -50,16 +50,26 @@ def _trust(kind, value, action="sts:AssumeRole"):
 
 def _user(account, name, *statements):
     return {
-        "UserName": name, "UserId": f"AIDA{name.upper()}", "Arn": f"arn:aws:iam::{account}:user/{name}",
-        "Path": "/", "CreateDate": "2020-01-01T00:00:00Z", "GroupList": [], "AttachedManagedPolicies": [],
+        "UserName": name,
+        "UserId": f"AIDA{name.upper()}",
+        "Arn": f"arn:aws:iam::{account}:user/{name}",
+        "Path": "/",
+        "CreateDate": "2020-01-01T00:00:00Z",
+        "GroupList": [],
+        "AttachedManagedPolicies": [],
         "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": _policy(*statements)}],
     }
 
 
 def _role(account, name, trust, actions, *extra):
     return {
-        "RoleName": name, "RoleId": f"AROA{name.upper()}", "Arn": role_arn(account, name), "Path": "/",
-        "CreateDate": "2020-01-01T00:00:00Z", "AssumeRolePolicyDocument": trust, "AttachedManagedPolicies": [],
+        "RoleName": name,
+        "RoleId": f"AROA{name.upper()}",
+        "Arn": role_arn(account, name),
+        "Path": "/",
+        "CreateDate": "2020-01-01T00:00:00Z",
+        "AssumeRolePolicyDocument": trust,
+        "AttachedManagedPolicies": [],
         "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": _policy(_allow(actions), *extra)}],
     }
 
@@ -72,20 +82,36 @@ def snapshots() -> dict[str, dict]:
             _user(A, "dave", _allow("sts:AssumeRole", OPS), _allow("s3:ListAllMyBuckets")),
         ],
         "RoleDetailList": [
-            _role(A, "ops", _trust(*root_a), ["ec2:DescribeInstances", "s3:CreateBucket"],
-                  _allow("sts:AssumeRole", READONLY)),
+            _role(
+                A,
+                "ops",
+                _trust(*root_a),
+                ["ec2:DescribeInstances", "s3:CreateBucket"],
+                _allow("sts:AssumeRole", READONLY),
+            ),
             _role(A, "readonly", _trust("AWS", OPS), ["s3:ListAllMyBuckets", "s3:GetBucketLocation"]),
             _role(A, "early", _trust(*root_a), ["cloudwatch:DescribeAlarms"]),
             _role(A, "idle", _trust(*root_a), ["s3:CreateBucket"]),
-            _role(A, "saml-admin", _trust("Federated", SAML_PROVIDER, "sts:AssumeRoleWithSAML"), ["iam:ListUsers"]),
-            _role(A, "web-app", _trust("Federated", OIDC, "sts:AssumeRoleWithWebIdentity"), ["dynamodb:Scan"]),
+            _role(
+                A,
+                "saml-admin",
+                _trust("Federated", SAML_PROVIDER, "sts:AssumeRoleWithSAML"),
+                ["iam:ListUsers"],
+            ),
+            _role(
+                A, "web-app", _trust("Federated", OIDC, "sts:AssumeRoleWithWebIdentity"), ["dynamodb:Scan"]
+            ),
         ],
         "GroupDetailList": [],
         "Policies": [],
     }
     account_b = {
-        "UserDetailList": [], "GroupDetailList": [], "Policies": [],
-        "RoleDetailList": [_role(B, "deploy", _trust(*root_a), ["cloudformation:CreateStack", "s3:CreateBucket"])],
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+        "RoleDetailList": [
+            _role(B, "deploy", _trust(*root_a), ["cloudformation:CreateStack", "s3:CreateBucket"])
+        ],
     }
     return {A: account_a, B: account_b}
 
@@ -99,30 +125,68 @@ def records() -> list[dict]:
         assume_role_event(alice, OPS, KEYS["ops"], "2026-06-02T09:00:00Z", session_name="alice"),
         event(as_ops, "ec2.amazonaws.com", "DescribeInstances", "2026-06-02T09:01:00Z"),
         assume_role_event(as_ops, READONLY, KEYS["ro"], "2026-06-02T09:02:00Z", session_name="alice"),
-        event(assumed_role(A, "readonly", "alice", KEYS["ro"]), "s3.amazonaws.com", "ListBuckets",
-              "2026-06-02T09:03:00Z"),
+        event(
+            assumed_role(A, "readonly", "alice", KEYS["ro"]),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            "2026-06-02T09:03:00Z",
+        ),
         # Began 4 hours before the window; used inside it.
         assume_role_event(alice, EARLY, KEYS["early"], "2026-05-31T20:00:00Z", session_name="alice"),
-        event(assumed_role(A, "early", "alice", KEYS["early"]), "monitoring.amazonaws.com", "DescribeAlarms",
-              "2026-06-01T00:30:00Z"),
+        event(
+            assumed_role(A, "early", "alice", KEYS["early"]),
+            "monitoring.amazonaws.com",
+            "DescribeAlarms",
+            "2026-06-01T00:30:00Z",
+        ),
         # SAML and web identity.
-        assume_role_event(saml_user("jdoe"), SAML_ADMIN, KEYS["saml"], "2026-06-05T10:00:00Z",
-                          event_name="AssumeRoleWithSAML", principal_arn=SAML_PROVIDER, account=A),
-        event(assumed_role(A, "saml-admin", "jdoe", KEYS["saml"]), "iam.amazonaws.com", "ListUsers",
-              "2026-06-05T10:01:00Z"),
-        assume_role_event(web_identity_user(OIDC), WEB_APP, KEYS["web"], "2026-06-06T10:00:00Z",
-                          event_name="AssumeRoleWithWebIdentity", provider=OIDC, account=A),
-        event(assumed_role(A, "web-app", "app", KEYS["web"]), "dynamodb.amazonaws.com", "Scan",
-              "2026-06-06T10:01:00Z"),
+        assume_role_event(
+            saml_user("jdoe"),
+            SAML_ADMIN,
+            KEYS["saml"],
+            "2026-06-05T10:00:00Z",
+            event_name="AssumeRoleWithSAML",
+            principal_arn=SAML_PROVIDER,
+            account=A,
+        ),
+        event(
+            assumed_role(A, "saml-admin", "jdoe", KEYS["saml"]),
+            "iam.amazonaws.com",
+            "ListUsers",
+            "2026-06-05T10:01:00Z",
+        ),
+        assume_role_event(
+            web_identity_user(OIDC),
+            WEB_APP,
+            KEYS["web"],
+            "2026-06-06T10:00:00Z",
+            event_name="AssumeRoleWithWebIdentity",
+            provider=OIDC,
+            account=A,
+        ),
+        event(
+            assumed_role(A, "web-app", "app", KEYS["web"]),
+            "dynamodb.amazonaws.com",
+            "Scan",
+            "2026-06-06T10:01:00Z",
+        ),
     ]
     # Cross-account: the call is logged in the caller's and in the role's account, with one requestID.
-    in_a = assume_role_event(alice, DEPLOY, KEYS["deploy"], "2026-06-10T12:00:00Z", account=A, session_name="alice")
+    in_a = assume_role_event(
+        alice, DEPLOY, KEYS["deploy"], "2026-06-10T12:00:00Z", account=A, session_name="alice"
+    )
     in_b = dict(in_a, recipientAccountId=B, eventID="0c6a3f2e-0000-4000-8000-00000000000b")
     recs += [
         in_a,
         in_b,
-        event(assumed_role(B, "deploy", "alice", KEYS["deploy"]), "cloudformation.amazonaws.com", "CreateStack",
-              "2026-06-10T12:05:00Z", account=B, region="eu-west-1"),
+        event(
+            assumed_role(B, "deploy", "alice", KEYS["deploy"]),
+            "cloudformation.amazonaws.com",
+            "CreateStack",
+            "2026-06-10T12:05:00Z",
+            account=B,
+            region="eu-west-1",
+        ),
     ]
     return recs
 
@@ -155,7 +219,11 @@ def _assumed(analysis):
 
 
 def _session_events(analysis, source, role):
-    return {(s.account_id, s.event_name) for s in analysis.raw.sessions if (s.source_arn, s.role_arn) == (source, role)}
+    return {
+        (s.account_id, s.event_name)
+        for s in analysis.raw.sessions
+        if (s.source_arn, s.role_arn) == (source, role)
+    }
 
 
 def test_chained_roles_attribute_the_second_hop_to_the_first_role(analysis):

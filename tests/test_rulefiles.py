@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_builtin_rule_is_complete_and_of_a_known_kind():
     rules = builtin_rules()
     assert {r.id for r in rules} >= {
-        "granted-unused", "used-not-granted", "unused-actor", "unused-assume-role", "granted-unknown",
+        "granted-unused",
+        "used-not-granted",
+        "unused-actor",
+        "unused-assume-role",
+        "granted-unknown",
     }
     for rule in rules:
         assert rule.kind in KINDS
@@ -24,17 +28,24 @@ def test_every_builtin_rule_is_complete_and_of_a_known_kind():
 
 
 def test_overrides_change_level_enabled_and_filters():
-    rules = {r.id: r for r in load_rules({
-        "granted-unused": {"level": "error", "filters": {"access_levels": ["Write"]}},
-        "granted-unknown": {"enabled": False},
-    })}
+    rules = {
+        r.id: r
+        for r in load_rules(
+            {
+                "granted-unused": {"level": "error", "filters": {"access_levels": ["Write"]}},
+                "granted-unknown": {"enabled": False},
+            }
+        )
+    }
     assert rules["granted-unused"].level is Level.ERROR
     assert rules["granted-unused"].filters.access_levels == ("Write",)
     assert rules["granted-unknown"].enabled is False
 
 
 def test_unknown_rule_override_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="rules.granted-unsued: no such rule; known rules: .*granted-unused"):
+    with pytest.raises(
+        ConfigError, match="rules.granted-unsued: no such rule; known rules: .*granted-unused"
+    ):
         load_rules({"granted-unsued": {"enabled": False}})
 
 
@@ -52,10 +63,15 @@ def test_custom_rule_files_add_rules(tmp_path):
     ("text", "message"),
     [
         ("id: x\nkind: nope\nlevel: error\ntitle: t\ndescription: d\nhelp: h\n", "kind 'nope' is not one of"),
-        ("id: x\nkind: granted-unused\nlevel: loud\ntitle: t\ndescription: d\nhelp: h\n", "'loud' is not one of"),
+        (
+            "id: x\nkind: granted-unused\nlevel: loud\ntitle: t\ndescription: d\nhelp: h\n",
+            "'loud' is not one of",
+        ),
         ("id: x\nkind: granted-unused\nlevel: note\ntitle: t\ndescription: d\n", "missing key 'help'"),
-        ("id: granted-unused\nkind: granted-unused\nlevel: note\ntitle: t\ndescription: d\nhelp: h\n",
-         "is already defined"),
+        (
+            "id: granted-unused\nkind: granted-unused\nlevel: note\ntitle: t\ndescription: d\nhelp: h\n",
+            "is already defined",
+        ),
         ("- a\n", "must be a mapping"),
     ],
 )
@@ -74,9 +90,13 @@ def test_rule_docs_are_generated_from_the_rule_files():
 
 def test_a_rule_file_alias_bomb_is_refused_quickly(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
-              for i in range(1, 9)]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        for i in range(1, 9)
+    ]
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ConfigError, match="rule file .*bomb.yaml: the rule file expands to more than 100,000 values"):
+    with pytest.raises(
+        ConfigError, match="rule file .*bomb.yaml: the rule file expands to more than 100,000 values"
+    ):
         load_rules({}, [path])

@@ -277,8 +277,19 @@ def test_cloudtracker_config_yaml_works_unchanged(tmp_path, capsys, monkeypatch)
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    code = main(["show", "--account", "111111111111", "--list", "users", "--start", "2026-06-01",
-                 "--end", "2026-11-01"])
+    code = main(
+        [
+            "show",
+            "--account",
+            "111111111111",
+            "--list",
+            "users",
+            "--start",
+            "2026-06-01",
+            "--end",
+            "2026-11-01",
+        ]
+    )
     out = capsys.readouterr().out
     assert (code, out) == (0, "  alice\n- bob\n  charlie\n")
 
@@ -301,7 +312,11 @@ def test_docs_show_the_real_output(capsys, monkeypatch):
 
     root = DEMO.parents[2]
     monkeypatch.chdir(root)
-    blocks = [b for b in (root / "docs" / "show.md").read_text(encoding="utf-8").split("```") if b.startswith("\n$ ")]
+    blocks = [
+        b
+        for b in (root / "docs" / "show.md").read_text(encoding="utf-8").split("```")
+        if b.startswith("\n$ ")
+    ]
     assert len(blocks) >= 10
     for block in blocks:
         command, *expected = block.strip("\n").split("\n")

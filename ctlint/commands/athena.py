@@ -45,7 +45,9 @@ def register(subparsers) -> None:
             which.add_argument("--days", type=int, metavar="N", help="the last N complete days")
             which.add_argument("--since", metavar="YYYY-MM-DD", help="first day to write (UTC)")
             sub.add_argument(
-                "--until", metavar="YYYY-MM-DD", help="last day to write (UTC; default: the last complete day)"
+                "--until",
+                metavar="YYYY-MM-DD",
+                help="last day to write (UTC; default: the last complete day)",
             )
             sub.add_argument("--force", action="store_true", help="rewrite days that are already aggregated")
             sub.add_argument(
@@ -97,7 +99,9 @@ def aggregate_days(args: argparse.Namespace, config: Config, now: datetime) -> l
                 f"ago (--settle-hours); the last complete day is {agg.day_text(last_complete)}."
             )
         if first > last:
-            raise InputError(f"--since {agg.day_text(first)} is after the last day to write, {agg.day_text(last)}.")
+            raise InputError(
+                f"--since {agg.day_text(first)} is after the last day to write, {agg.day_text(last)}."
+            )
     else:
         window = resolve_window(config, now=now)
         days = agg.full_days(window)

@@ -17,46 +17,66 @@ FAIL_ON = ("error", "warning", "note", "never")
 
 
 def add_window_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--start", metavar="DATE", help="window start (YYYY-MM-DD, inclusive); overrides the config")
-    parser.add_argument("--end", metavar="DATE", help="window end (YYYY-MM-DD, exclusive); overrides the config")
+    parser.add_argument(
+        "--start", metavar="DATE", help="window start (YYYY-MM-DD, inclusive); overrides the config"
+    )
+    parser.add_argument(
+        "--end", metavar="DATE", help="window end (YYYY-MM-DD, exclusive); overrides the config"
+    )
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", metavar="FILE", help="config file (default: ctlint.yaml, else config.yaml)")
+    parser.add_argument(
+        "--config", "-c", metavar="FILE", help="config file (default: ctlint.yaml, else config.yaml)"
+    )
     add_window_arguments(parser)
     parser.add_argument(
-        "--skip-bad-files", action="store_true",
+        "--skip-bad-files",
+        action="store_true",
         help="skip unreadable CloudTrail files (listed in reports); still exit 2 past the configured share",
     )
     parser.add_argument(
-        "--skip-bad-records", action="store_true",
+        "--skip-bad-records",
+        action="store_true",
         help="drop single CloudTrail records without eventSource, eventName or a readable eventTime instead of "
         "failing on their file (the count is a warning in every report)",
     )
-    parser.add_argument("--keep-results", action="store_true", help="Athena: keep the query result objects in S3")
     parser.add_argument(
-        "--no-cache", action="store_true",
+        "--keep-results", action="store_true", help="Athena: keep the query result objects in S3"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
         help="local logs: neither read nor write the caches, per file and per answer (results are identical either way)",
     )
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "check", help="compare IAM grants with CloudTrail usage and gate on findings",
+        "check",
+        help="compare IAM grants with CloudTrail usage and gate on findings",
         description="Compare IAM grants with CloudTrail usage; exit 0 (clean), 1 (findings) or 2 (error).",
     )
     add_input_arguments(parser)
-    parser.add_argument("--format", "-f", choices=FORMATS, default="text", help="format on stdout (default: text)")
-    parser.add_argument("--output", "-o", metavar="PATH", help="write the --format report to PATH instead of stdout")
+    parser.add_argument(
+        "--format", "-f", choices=FORMATS, default="text", help="format on stdout (default: text)"
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", help="write the --format report to PATH instead of stdout"
+    )
     for fmt in ("json", "sarif", "junit", "markdown"):
         parser.add_argument(f"--{fmt}", metavar="PATH", help=f"also write a {fmt.upper()} report to PATH")
     parser.add_argument(
-        "--fail-on", choices=FAIL_ON, default=None,
+        "--fail-on",
+        choices=FAIL_ON,
+        default=None,
         help="lowest level that fails the run (default: the config's fail_on, else warning)",
     )
     parser.add_argument("--soft-fail", action="store_true", help="always exit 0 (reports are still written)")
     parser.add_argument("--baseline", metavar="FILE", help="fail only on findings not in this baseline")
-    parser.add_argument("--update-baseline", action="store_true", help="rewrite --baseline with today's findings")
+    parser.add_argument(
+        "--update-baseline", action="store_true", help="rewrite --baseline with today's findings"
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the text report")
     parser.set_defaults(func=run)
 
@@ -76,7 +96,11 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
     def chunks(fmt: str):
         return iter_json(result) if fmt == "json" else renderer(fmt)(result)
 
-    files = [(Path(path), chunks(fmt)) for fmt in ("json", "sarif", "junit", "markdown") if (path := getattr(args, fmt, None))]
+    files = [
+        (Path(path), chunks(fmt))
+        for fmt in ("json", "sarif", "junit", "markdown")
+        if (path := getattr(args, fmt, None))
+    ]
     if args.format == "text":
         colour = not args.no_color and args.output is None and sys.stdout.isatty()
         from ctlint.report.text import render_text
@@ -107,7 +131,9 @@ def _run(args: argparse.Namespace) -> int:
 
         baseline_path = Path(args.baseline)
         previous = load_baseline(baseline_path) if baseline_path.exists() else None
-        write_baseline(baseline_path, result.findings, previous, datetime.now(timezone.utc).date().isoformat())
+        write_baseline(
+            baseline_path, result.findings, previous, datetime.now(timezone.utc).date().isoformat()
+        )
         print(f"ctlint: wrote {len(result.findings)} finding(s) to baseline {baseline_path}", file=sys.stderr)
     write_reports(args, result)
     if args.soft_fail:

@@ -32,7 +32,9 @@ def register(subparsers) -> None:
         description="CloudTracker's command line: '  ' used, '-' granted and unused, '?' granted and not "
         "recordable by CloudTrail, '+' used but not granted. Lines on stdout, headers on stderr.",
     )
-    parser.add_argument("--config", "-c", metavar="FILE", help="config file (default: ctlint.yaml, else config.yaml)")
+    parser.add_argument(
+        "--config", "-c", metavar="FILE", help="config file (default: ctlint.yaml, else config.yaml)"
+    )
     parser.add_argument("--account", required=True, metavar="NAME|ID", help="account to look at")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--list", choices=("users", "roles"), help="list users or roles, '-' when inactive")
@@ -43,20 +45,42 @@ def register(subparsers) -> None:
     add_window_arguments(parser)
     parser.add_argument("--show-used", action="store_true", help="only used actions (' ' and '+')")
     benign = parser.add_mutually_exclusive_group()
-    benign.add_argument("--show-benign", dest="show_benign", action="store_true", default=True,
-                        help="show read-only (List/Read) actions (the default)")
-    benign.add_argument("--ignore-benign", dest="show_benign", action="store_false",
-                        help="hide read-only (List/Read access level) actions")
+    benign.add_argument(
+        "--show-benign",
+        dest="show_benign",
+        action="store_true",
+        default=True,
+        help="show read-only (List/Read) actions (the default)",
+    )
+    benign.add_argument(
+        "--ignore-benign",
+        dest="show_benign",
+        action="store_false",
+        help="hide read-only (List/Read access level) actions",
+    )
     unknown = parser.add_mutually_exclusive_group()
-    unknown.add_argument("--show-unknown", dest="show_unknown", action="store_const", const="explicit",
-                         default="default",
-                         help="show '?' lines (the default; with --show-used, keep them too)")
-    unknown.add_argument("--ignore-unknown", dest="show_unknown", action="store_const", const="no",
-                         help="hide granted actions CloudTrail cannot record ('?')")
+    unknown.add_argument(
+        "--show-unknown",
+        dest="show_unknown",
+        action="store_const",
+        const="explicit",
+        default="default",
+        help="show '?' lines (the default; with --show-used, keep them too)",
+    )
+    unknown.add_argument(
+        "--ignore-unknown",
+        dest="show_unknown",
+        action="store_const",
+        const="no",
+        help="hide granted actions CloudTrail cannot record ('?')",
+    )
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     parser.add_argument("--skip-bad-files", action="store_true", help="skip unreadable CloudTrail files")
-    parser.add_argument("--skip-bad-records", action="store_true",
-                        help="drop single records without eventSource, eventName or a readable eventTime")
+    parser.add_argument(
+        "--skip-bad-records",
+        action="store_true",
+        help="drop single records without eventSource, eventName or a readable eventTime",
+    )
     parser.set_defaults(func=run)
 
 
@@ -102,18 +126,23 @@ def _own_diff(analysis: Analysis, state: AccountState, principal: Principal) -> 
     return _Diff(state.grants[principal.arn].actions, used)
 
 
-def _dest_diff(analysis: Analysis, source: AccountState, principal: Principal, dest: AccountState,
-               role: Principal) -> _Diff:
+def _dest_diff(
+    analysis: Analysis, source: AccountState, principal: Principal, dest: AccountState, role: Principal
+) -> _Diff:
     used = session_actions(analysis.raw.sessions, principal.arn, role.arn)
     if not used and not any(
         a.source_arn == principal.arn and a.role_arn == role.arn for a in analysis.usage.assumptions
     ):
         window = analysis.window
-        _info(f"{principal.name} did not assume {role.name} between {window.start:%Y-%m-%d} and "
-              f"{window.end:%Y-%m-%d}.")
+        _info(
+            f"{principal.name} did not assume {role.name} between {window.start:%Y-%m-%d} and "
+            f"{window.end:%Y-%m-%d}."
+        )
         if not (may_assume(source.grants[principal.arn], role.arn) and trust_admits(role, principal.arn)):
-            _info(f"{principal.name} cannot assume {role.arn}: its policies or the role's trust policy "
-                  "do not allow it.")
+            _info(
+                f"{principal.name} cannot assume {role.arn}: its policies or the role's trust policy "
+                "do not allow it."
+            )
     return _Diff(dest.grants[role.arn].actions, used)
 
 

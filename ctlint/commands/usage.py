@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     print(note + ".", file=sys.stderr)
     usage = map_usage(raw)
     if args.json:
-        write_text_atomic(Path(args.json), json.dumps(to_json(usage, skipping=args.skip_bad_files), indent=2, sort_keys=False) + "\n")
+        write_text_atomic(
+            Path(args.json),
+            json.dumps(to_json(usage, skipping=args.skip_bad_files), indent=2, sort_keys=False) + "\n",
+        )
     sys.stdout.write(to_text(usage))
     return 0

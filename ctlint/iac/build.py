@@ -124,8 +124,10 @@ def build_inventory(
             target = by_name.get((kind, name))
             if target is None:
                 unresolved.append(
-                    (f"{kind} {name!r} (inline policy {doc.document.name}) is not defined in the IaC",
-                     doc.document.location or SourceLocation(source)),
+                    (
+                        f"{kind} {name!r} (inline policy {doc.document.name}) is not defined in the IaC",
+                        doc.document.location or SourceLocation(source),
+                    ),
                 )
             else:
                 target.inline.append(doc)
@@ -141,14 +143,18 @@ def build_inventory(
             return replace(located.document, kind=kind, via_group=group), list(located.action_locations)
         doc = from_snapshot(arn) or aws_managed(arn)
         if doc is None:
-            unresolved.append((f"managed policy {arn} is neither in the IaC, the snapshot nor ctlint's data", where))
+            unresolved.append(
+                (f"managed policy {arn} is neither in the IaC, the snapshot nor ctlint's data", where)
+            )
             return None
         return replace(doc, kind=kind, via_group=group), _attached_locations(doc, where)
 
     def collect(draft: Draft, group: str | None, out_docs: list, out_locs: list) -> None:
         prefix = "group-" if group else ""
         for located in draft.inline:
-            out_docs.append(replace(located.document, kind=f"{prefix}inline" if group else "inline", via_group=group))
+            out_docs.append(
+                replace(located.document, kind=f"{prefix}inline" if group else "inline", via_group=group)
+            )
             out_locs.extend(located.action_locations)
         for arn, where in draft.managed:
             found = resolve(arn, where, f"{prefix}managed", group)
@@ -180,7 +186,9 @@ def build_inventory(
                 for doc in snapshot_groups[group]:
                     locs.extend(_attached_locations(doc, draft.location))
             else:
-                unresolved.append((f"group {group!r} of user {draft.name} is not defined anywhere", draft.location))
+                unresolved.append(
+                    (f"group {group!r} of user {draft.name} is not defined anywhere", draft.location)
+                )
         boundary = None
         if draft.boundary is not None:
             found = resolve(draft.boundary[0], draft.boundary[1], "boundary", None)

@@ -20,10 +20,16 @@ from ctlint.iac.lines import Located
 from ctlint.model import SourceLocation
 
 _SUB = re.compile(r"\$\{([^}]*)\}")
-_PRINCIPAL_TYPES = {"AWS::IAM::Role": ("role", "RoleName"), "AWS::IAM::User": ("user", "UserName"),
-                    "AWS::IAM::Group": ("group", "GroupName")}
-_INLINE_TYPES = {"AWS::IAM::RolePolicy": ("role", "RoleName"), "AWS::IAM::UserPolicy": ("user", "UserName"),
-                 "AWS::IAM::GroupPolicy": ("group", "GroupName")}
+_PRINCIPAL_TYPES = {
+    "AWS::IAM::Role": ("role", "RoleName"),
+    "AWS::IAM::User": ("user", "UserName"),
+    "AWS::IAM::Group": ("group", "GroupName"),
+}
+_INLINE_TYPES = {
+    "AWS::IAM::RolePolicy": ("role", "RoleName"),
+    "AWS::IAM::UserPolicy": ("user", "UserName"),
+    "AWS::IAM::GroupPolicy": ("group", "GroupName"),
+}
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 
 
@@ -111,8 +117,9 @@ class _Template:
             kind = self.type_of(logical_id)
             if kind in _PRINCIPAL_TYPES and attr == "Arn":
                 principal = _PRINCIPAL_TYPES[kind][0]
-                return principal_arn(self.account_id, principal, self.path_of(logical_id),
-                                     self.principal_name(logical_id))
+                return principal_arn(
+                    self.account_id, principal, self.path_of(logical_id), self.principal_name(logical_id)
+                )
             if kind == "AWS::IAM::ManagedPolicy" and attr == "PolicyArn":
                 return self.managed_policy_arn(logical_id)
         raise Unresolved(f"Fn::GetAtt {json.dumps(arg)}")
@@ -171,11 +178,18 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
             raw = raw.get(key) if isinstance(raw, Mapping) else raw[key] if isinstance(raw, list) else None
         full = ("Resources", logical_id, "Properties", *path)
         if not isinstance(raw, Mapping | str) or (isinstance(raw, Mapping) and "Statement" not in raw):
-            out.unresolved.append((f"{logical_id}: policy document {json.dumps(raw, sort_keys=True)}",
-                                   tpl.loc(*full)))
+            out.unresolved.append(
+                (f"{logical_id}: policy document {json.dumps(raw, sort_keys=True)}", tpl.loc(*full))
+            )
             return None
-        located_doc = build_document(raw, name=name, kind=kind, where=f"{located.source}: {logical_id}",
-                                     path=located.source, line_at=lambda p: located.line((*full, *p)))
+        located_doc = build_document(
+            raw,
+            name=name,
+            kind=kind,
+            where=f"{located.source}: {logical_id}",
+            path=located.source,
+            line_at=lambda p: located.line((*full, *p)),
+        )
         out.unresolved.extend((text, tpl.loc(*full)) for text in located_doc.unresolved)
         return located_doc
 
@@ -213,8 +227,14 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
         except Unresolved:
             name = None
             out.unlinked.append((logical_id, where, kind))
-        draft = Draft(kind=kind, key=logical_id, name=name, location=where, origin="cloudformation",
-                      path=tpl.path_of(logical_id))
+        draft = Draft(
+            kind=kind,
+            key=logical_id,
+            name=name,
+            location=where,
+            origin="cloudformation",
+            path=tpl.path_of(logical_id),
+        )
         drafts[logical_id] = draft
         out.drafts.append(draft)
         props = tpl.props(logical_id)
@@ -222,9 +242,13 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
             draft.trust = document(logical_id, ("AssumeRolePolicyDocument",), "trust", "trust")
         for i, policy in enumerate(props.get("Policies") or []):
             if not isinstance(policy, Mapping):
-                out.unresolved.append((f"{logical_id}: Policies item {i + 1}", tpl.loc("Resources", logical_id)))
+                out.unresolved.append(
+                    (f"{logical_id}: Policies item {i + 1}", tpl.loc("Resources", logical_id))
+                )
                 continue
-            policy_name = resolved(policy.get("PolicyName", str(i)), where, f"{logical_id}: PolicyName") or str(i)
+            policy_name = resolved(
+                policy.get("PolicyName", str(i)), where, f"{logical_id}: PolicyName"
+            ) or str(i)
             doc = document(logical_id, ("Policies", i, "PolicyDocument"), policy_name, "inline")
             if doc is not None:
                 draft.inline.append(doc)
@@ -252,7 +276,9 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
             managed = rtype == "AWS::IAM::ManagedPolicy"
             arn = tpl.managed_policy_arn(logical_id) if managed else None
             name = arn or resolved(props.get("PolicyName", logical_id), where, f"{logical_id}: PolicyName")
-            doc = document(logical_id, ("PolicyDocument",), name or logical_id, "managed" if managed else "inline")
+            doc = document(
+                logical_id, ("PolicyDocument",), name or logical_id, "managed" if managed else "inline"
+            )
             if doc is None:
                 continue
             if arn is not None:
@@ -274,7 +300,10 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
                             out.attachments.append((kind, target_name, arn, at))
         elif rtype in _INLINE_TYPES:
             kind, key = _INLINE_TYPES[rtype]
-            name = resolved(props.get("PolicyName", logical_id), where, f"{logical_id}: PolicyName") or logical_id
+            name = (
+                resolved(props.get("PolicyName", logical_id), where, f"{logical_id}: PolicyName")
+                or logical_id
+            )
             doc = document(logical_id, ("PolicyDocument",), name, "inline")
             value = props.get(key)
             target = local_target(value, kind)

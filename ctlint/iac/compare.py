@@ -35,7 +35,9 @@ def make_locator(result: IacResult) -> Locator:
         if action is not None:
             candidates = [(p, w) for p, w in by_principal.get(principal.arn, ()) if matches(p, action)]
             if candidates:
-                _, where = min(candidates, key=lambda c: (has_wildcard(c[0]), -len(c[0]), c[1].path, c[1].line))
+                _, where = min(
+                    candidates, key=lambda c: (has_wildcard(c[0]), -len(c[0]), c[1].path, c[1].line)
+                )
                 return where
         return principal.location
 
@@ -98,18 +100,26 @@ def pr_findings(
                 continue
             if callable(is_observable) and not is_observable(action, data_events):
                 continue  # not recorded by CloudTrail: never call it unused
-            findings.append(finding(
-                NEW_GRANT_UNUSED, principal, action,
-                f"{label}: this change grants {action}, which it did not use {span}.",
-                locate(principal, action),
-            ))
+            findings.append(
+                finding(
+                    NEW_GRANT_UNUSED,
+                    principal,
+                    action,
+                    f"{label}: this change grants {action}, which it did not use {span}.",
+                    locate(principal, action),
+                )
+            )
         for action in sorted(old - new):
             if action.casefold() not in used:
                 continue
-            findings.append(finding(
-                REMOVED_GRANT_USED, principal, action,
-                f"{label}: this change removes {action}, which it used {span}; expect failures.",
-                locate(principal, action) or principal.location,
-            ))
+            findings.append(
+                finding(
+                    REMOVED_GRANT_USED,
+                    principal,
+                    action,
+                    f"{label}: this change removes {action}, which it used {span}; expect failures.",
+                    locate(principal, action) or principal.location,
+                )
+            )
     findings.sort(key=Finding.sort_key)
     return findings

@@ -110,8 +110,9 @@ def build_document(
                 effect=effect,
                 actions=patterns["Action"] or (),
                 not_actions=patterns["NotAction"],
-                resources=_strings(_as_list(item["Resource"])) if "Resource" in item else
-                (() if "NotResource" in item else ("*",)),
+                resources=_strings(_as_list(item["Resource"]))
+                if "Resource" in item
+                else (() if "NotResource" in item else ("*",)),
                 not_resources=_strings(_as_list(item["NotResource"])) if "NotResource" in item else None,
                 has_condition=bool(item.get("Condition")),
                 principals=_principals(item.get("Principal")),

@@ -42,8 +42,14 @@ def aws_managed_policy(arn: str) -> PolicyDocument | None:
     entry = _payload()["policies"].get(arn)
     if entry is None:
         return None
-    located = build_document(entry["document"], name=arn, kind="managed", where=f"{FILENAME}: {arn}",
-                             path=FILENAME, line_at=lambda _path: 1)
+    located = build_document(
+        entry["document"],
+        name=arn,
+        kind="managed",
+        where=f"{FILENAME}: {arn}",
+        path=FILENAME,
+        line_at=lambda _path: 1,
+    )
     # Locations inside the shipped data mean nothing to a user; the attachment line is used instead.
     statements = tuple(replace(s, location=None) for s in located.document.statements)
     return PolicyDocument(name=arn, kind="managed", statements=statements)

@@ -64,8 +64,9 @@ class _Plan:
         # Data sources read at plan time live in prior_state; managed resources there are the old state.
         self._walk(prior, ("prior_state", "values", "root_module"), unknown, seen, only_data=True)
         self.config: dict[tuple[str, str], tuple[Mapping[str, Any], tuple[Any, ...]]] = {}
-        self._walk_config((root.get("configuration") or {}).get("root_module"), "",
-                          ("configuration", "root_module"))
+        self._walk_config(
+            (root.get("configuration") or {}).get("root_module"), "", ("configuration", "root_module")
+        )
         self.data_by_json: dict[str, _Instance] = {}
         for inst in self.instances:
             if inst.mode == "data" and inst.type == "aws_iam_policy_document":
@@ -108,11 +109,15 @@ class _Plan:
             return
         for i, res in enumerate(module.get("resources") or []):
             if isinstance(res, Mapping) and "address" in res:
-                self.config[(prefix, res["address"])] = (res.get("expressions") or {}, (*path, "resources", i))
+                self.config[(prefix, res["address"])] = (
+                    res.get("expressions") or {},
+                    (*path, "resources", i),
+                )
         for name, call in (module.get("module_calls") or {}).items():
             child_prefix = f"{prefix}.module.{name}" if prefix else f"module.{name}"
-            self._walk_config((call or {}).get("module"), child_prefix,
-                              (*path, "module_calls", name, "module"))
+            self._walk_config(
+                (call or {}).get("module"), child_prefix, (*path, "module_calls", name, "module")
+            )
 
     # ------------------------------------------------------------ helpers
 
@@ -122,7 +127,9 @@ class _Plan:
     def referenced(self, inst: _Instance, attr: str, types: tuple[str, ...]) -> list[_Instance]:
         """Instances of `types` that the configuration expression `attr` of `inst` references."""
         expressions, _ = self.config.get(inst.config_key, ({}, ()))
-        refs = (expressions.get(attr) or {}).get("references") or [] if isinstance(expressions, Mapping) else []
+        refs = (
+            (expressions.get(attr) or {}).get("references") or [] if isinstance(expressions, Mapping) else []
+        )
         for ref in refs:
             parts = ref.split(".")
             mode_offset = 1 if parts[0] == "data" else 0
@@ -131,7 +138,8 @@ class _Plan:
             key = ".".join(parts[: 2 + mode_offset])
             key = _INDEX.sub("", key)
             found = [
-                other for other in self.instances
+                other
+                for other in self.instances
                 if other.module == inst.module and other.config_key[1] == key and other.type in types
             ]
             if len(found) > 1:
@@ -182,18 +190,28 @@ class _Plan:
         """The policy at `attr_path` inside `inst.values`, with lines; None when unknown until apply."""
         raw: Any = inst.values
         for key in attr_path:
-            raw = raw[key] if isinstance(raw, Mapping | list) and (
-                key in raw if isinstance(raw, Mapping) else key < len(raw)) else None
+            raw = (
+                raw[key]
+                if isinstance(raw, Mapping | list)
+                and (key in raw if isinstance(raw, Mapping) else key < len(raw))
+                else None
+            )
         where = f"{self.doc.source}: {inst.address}"
         plan_path = (*inst.path, "values", *attr_path)
         if isinstance(raw, str | Mapping) and raw != "":
             line_at = self._policy_lines(raw, plan_path)
-            return build_document(raw, name=name, kind=kind, where=where, path=self.doc.source, line_at=line_at)
+            return build_document(
+                raw, name=name, kind=kind, where=where, path=self.doc.source, line_at=line_at
+            )
         if len(attr_path) == 1:
             for data in self.referenced(inst, attr_path[0], ("aws_iam_policy_document",)):
                 if isinstance(data.values.get("json"), str):
                     return build_document(
-                        data.values["json"], name=name, kind=kind, where=where, path=self.doc.source,
+                        data.values["json"],
+                        name=name,
+                        kind=kind,
+                        where=where,
+                        path=self.doc.source,
                         line_at=self._data_lines(data, data.values["json"]),
                     )
             # A data source read only at apply time: rebuild it from constant values in the configuration.
@@ -201,13 +219,16 @@ class _Plan:
                 built = self._from_config(key)
                 if built is not None:
                     raw_doc, line_at = built
-                    return build_document(raw_doc, name=name, kind=kind, where=where, path=self.doc.source,
-                                          line_at=line_at)
+                    return build_document(
+                        raw_doc, name=name, kind=kind, where=where, path=self.doc.source, line_at=line_at
+                    )
         return None
 
     def data_references(self, inst: _Instance, attr: str) -> list[tuple[str, str]]:
         expressions, _ = self.config.get(inst.config_key, ({}, ()))
-        refs = (expressions.get(attr) or {}).get("references") or [] if isinstance(expressions, Mapping) else []
+        refs = (
+            (expressions.get(attr) or {}).get("references") or [] if isinstance(expressions, Mapping) else []
+        )
         keys = []
         for ref in refs:
             parts = _INDEX.sub("", ref).split(".")
@@ -257,9 +278,14 @@ class _Plan:
         statements = []
         for block in blocks:
             stmt: dict[str, Any] = {}
-            for attr, key in (("effect", "Effect"), ("sid", "Sid"), ("actions", "Action"),
-                              ("not_actions", "NotAction"), ("resources", "Resource"),
-                              ("not_resources", "NotResource")):
+            for attr, key in (
+                ("effect", "Effect"),
+                ("sid", "Sid"),
+                ("actions", "Action"),
+                ("not_actions", "NotAction"),
+                ("resources", "Resource"),
+                ("not_resources", "NotResource"),
+            ):
                 expr = block.get(attr)
                 if expr is None:
                     continue
@@ -385,8 +411,14 @@ def _note_unresolved(out: Parsed, doc: LocatedDocument, where: SourceLocation) -
 def _principal(plan: _Plan, inst: _Instance, kind: str, where: SourceLocation, out: Parsed) -> None:
     values = inst.values
     name = values.get("name") if isinstance(values.get("name"), str) and values.get("name") else None
-    draft = Draft(kind=kind, key=inst.address, name=name, location=where, origin="terraform",
-                  path=normalize_path(values.get("path")))
+    draft = Draft(
+        kind=kind,
+        key=inst.address,
+        name=name,
+        location=where,
+        origin="terraform",
+        path=normalize_path(values.get("path")),
+    )
     if name is None:
         out.unlinked.append((inst.address, where, kind))
     if kind == "role":
@@ -395,8 +427,9 @@ def _principal(plan: _Plan, inst: _Instance, kind: str, where: SourceLocation, o
         for i, block in enumerate(values.get("inline_policy") or []):
             if not isinstance(block, Mapping) or not block.get("policy"):
                 continue  # the provider's empty placeholder block
-            doc = plan.document(inst, ("inline_policy", i, "policy"), name=str(block.get("name") or i),
-                                kind="inline")
+            doc = plan.document(
+                inst, ("inline_policy", i, "policy"), name=str(block.get("name") or i), kind="inline"
+            )
             if doc is not None:
                 draft.inline.append(doc)
                 _note_unresolved(out, doc, where)

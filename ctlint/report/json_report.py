@@ -70,7 +70,8 @@ def finding_line(finding: Finding) -> str:
     """
     location = finding.location
     where = (
-        "null" if location is None
+        "null"
+        if location is None
         else f'{{"line": {location.line:d}, "path": {encode_basestring(location.path)}}}'
     )
     baseline = "" if finding.baseline is None else f', "baseline": {encode_basestring(finding.baseline)}'

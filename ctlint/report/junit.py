@@ -101,7 +101,9 @@ def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
             line += f" [{f.baseline}]"
         lines.append(line)
     if len(findings) > MAX_LINES_PER_CASE:
-        lines.append(f"... and {len(findings) - MAX_LINES_PER_CASE} more (the JSON report lists every finding)")
+        lines.append(
+            f"... and {len(findings) - MAX_LINES_PER_CASE} more (the JSON report lists every finding)"
+        )
     return "\n".join(lines)
 
 

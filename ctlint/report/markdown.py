@@ -93,7 +93,9 @@ def _rule_table(result: RunResult) -> str:
 _TABLE_HEAD = "| level | rule | principal | action / role | message |\n|---|---|---|---|---|\n"
 
 
-def _finding_table_rows(findings: Sequence[Finding], *, reasons: bool = False) -> tuple[str, int, Iterator[str]]:
+def _finding_table_rows(
+    findings: Sequence[Finding], *, reasons: bool = False
+) -> tuple[str, int, Iterator[str]]:
     """The table head, the number of rows and the rows, made only as far as they are read: a run can
     have millions of findings, of which the summary shows a few hundred."""
     head = _TABLE_HEAD.replace("| message |", "| reason |") if reasons else _TABLE_HEAD

@@ -165,12 +165,22 @@ def _merge(items: Sequence[tuple[Finding, str | None]], *, per_service: bool) ->
             kind = "unused-assume-role"  # one result per principal, the roles in its properties
         if kind and (finding.action or kind == "unused-assume-role"):
             service = finding.action.split(":", 1)[0].lower() if per_service else "*"
-            key = (reason is not None, reason or "", finding.rule, finding.account, finding.principal, service, kind)
+            key = (
+                reason is not None,
+                reason or "",
+                finding.rule,
+                finding.account,
+                finding.principal,
+                service,
+                kind,
+            )
             buckets[key].append(finding)
         else:
             singles.append(_Group((finding,), reason))
     merged = [
-        _Group(tuple(sorted(fs, key=Finding.sort_key)), key[1] if key[0] else None, service=key[5], kind=key[6])
+        _Group(
+            tuple(sorted(fs, key=Finding.sort_key)), key[1] if key[0] else None, service=key[5], kind=key[6]
+        )
         for key, fs in sorted(buckets.items())
     ]
     return singles + merged

@@ -24,7 +24,11 @@ def _line(finding: Finding, colour: bool) -> str:
     symbol = SYMBOLS.get(finding.rule)
     if finding.action is not None and symbol:
         text = f"{symbol} {finding.action}"
-        suffix = f"  [{finding.rule}]" if finding.rule not in ("granted-unused", "granted-unknown", "used-not-granted") else ""
+        suffix = (
+            f"  [{finding.rule}]"
+            if finding.rule not in ("granted-unused", "granted-unknown", "used-not-granted")
+            else ""
+        )
         return (f"{COLOURS.get(symbol, '')}{text}{RESET}" if colour else text) + suffix
     return f"* {finding.message}  [{finding.rule}]"
 

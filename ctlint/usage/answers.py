@@ -80,15 +80,21 @@ def file_set_key(files: Iterable[tuple[str, int, int]]) -> str:
     return digest.hexdigest()
 
 
-def answer_key(window: Window, bounds: tuple[str | None, str | None], accounts: Sequence[str] | None,
-               options: Sequence[object]) -> str:
+def answer_key(
+    window: Window,
+    bounds: tuple[str | None, str | None],
+    accounts: Sequence[str] | None,
+    options: Sequence[object],
+) -> str:
     """The identity of a question over a file set: the effective window, accounts and options."""
     first, last = bounds
     start, end = iso(window.start), iso(window.end)
     # Bounds beyond the data select the same events whatever their exact value.
     effective_start = "before-data" if first is not None and start <= first else start
     effective_end = "after-data" if last is not None and end > last else end
-    text = orjson.dumps([effective_start, effective_end, sorted(accounts) if accounts else None, list(options)])
+    text = orjson.dumps(
+        [effective_start, effective_end, sorted(accounts) if accounts else None, list(options)]
+    )
     return hashlib.sha256(text).hexdigest()
 
 
@@ -167,7 +173,9 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
     def moments(column: list[int]) -> list[datetime]:
         utc, at = timezone.utc, datetime.fromtimestamp
         return [
-            at(micros // 1_000_000, utc) if not micros % 1_000_000 else _EPOCH + timedelta(microseconds=micros)
+            at(micros // 1_000_000, utc)
+            if not micros % 1_000_000
+            else _EPOCH + timedelta(microseconds=micros)
             for micros in column
         ]
 
@@ -195,9 +203,14 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
     read, counted, errors = (_int(v) for v in data["stats"])
     loaded, skipped = (_int(v) for v in data["records"])
     usage = RawUsage(
-        window=window, rows=built["rows"], assumptions=built["assumptions"], sessions=built["sessions"],
-        events_per_account=per_account, stats=EventStats(read=read, counted=counted, errors=errors),
-        skipped_files=tuple(_str(p) for p in data["skipped_files"]), engine="local",
+        window=window,
+        rows=built["rows"],
+        assumptions=built["assumptions"],
+        sessions=built["sessions"],
+        events_per_account=per_account,
+        stats=EventStats(read=read, counted=counted, errors=errors),
+        skipped_files=tuple(_str(p) for p in data["skipped_files"]),
+        engine="local",
     )
     return Answer(usage, tuple(_str(m) for m in data["skip_messages"]), loaded, skipped)
 

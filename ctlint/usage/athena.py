@@ -136,7 +136,9 @@ class AthenaSettings:
             location = normalize_output_location(self.aggregate_location, key="athena.aggregate_location")
             object.__setattr__(self, "aggregate_location", location)
             # The aggregate command deletes objects under its day prefixes: never inside the trail's logs.
-            if location.startswith(self.location.base) or self.location.base.startswith(location + "AWSLogs/"):
+            if location.startswith(self.location.base) or self.location.base.startswith(
+                location + "AWSLogs/"
+            ):
                 raise ConfigError(
                     f"athena.aggregate_location {location} lies in the trail's logs ({self.location.base}); "
                     "choose a prefix of its own."
@@ -491,7 +493,9 @@ class AthenaEngine:
                 bucket, key = parsed
                 keys.setdefault(bucket, []).extend([key, key + ".metadata"])
             # UNLOAD also leaves a manifest of the files it wrote in the result location.
-            manifest = _s3_url(execution["QueryExecution"].get("Statistics", {}).get("DataManifestLocation") or "")
+            manifest = _s3_url(
+                execution["QueryExecution"].get("Statistics", {}).get("DataManifestLocation") or ""
+            )
             if manifest:
                 keys.setdefault(manifest[0], []).append(manifest[1])
         for bucket, bucket_keys in keys.items():
@@ -594,8 +598,12 @@ class AthenaEngine:
         )
         if table is None:
             columns = [(column, kind) for column, kind, _ in agg.COLUMNS]
-            self.run_query("create-aggregate-table", ddl.create_aggregate_table_sql(s.database, name, location, columns))
-            return [f"created Athena table {s.database}.{name} over {location} (daily aggregate, projected by day)"]
+            self.run_query(
+                "create-aggregate-table", ddl.create_aggregate_table_sql(s.database, name, location, columns)
+            )
+            return [
+                f"created Athena table {s.database}.{name} over {location} (daily aggregate, projected by day)"
+            ]
         current = table["Table"].get("Parameters", {})
         stale = sorted(k for k, v in ddl.aggregate_table_properties(location).items() if current.get(k) != v)
         if not stale:
@@ -732,7 +740,9 @@ class AthenaEngine:
             f"{agg.count_days(from_table)} from the aggregate table {self.settings.aggregate_table_name}, "
             f"{from_trail} from the trail"
         )
-        edges = [w for w in (window.start, window.end) if w != agg.midnight(w.astimezone(timezone.utc).date())]
+        edges = [
+            w for w in (window.start, window.end) if w != agg.midnight(w.astimezone(timezone.utc).date())
+        ]
         if edges:
             note += f" (plus {len(edges)} partial day{'s' if len(edges) > 1 else ''} from the trail)"
         self._say(note + ".")
@@ -784,7 +794,9 @@ class AthenaEngine:
             kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix + agg.MARKER_DIR}
             if token:
                 kwargs["ContinuationToken"] = token
-            page = self._s3_call("list_objects_v2", f"listing the aggregate markers in s3://{bucket}/{prefix}", **kwargs)
+            page = self._s3_call(
+                "list_objects_v2", f"listing the aggregate markers in s3://{bucket}/{prefix}", **kwargs
+            )
             for item in page.get("Contents", []):
                 stem = item["Key"].rsplit("/", 1)[-1]
                 if stem.endswith(".json"):
@@ -812,7 +824,9 @@ class AthenaEngine:
             if agg.day_text(day) not in marked:
                 continue
             key = agg.marker_key(prefix, day)
-            body = self._s3_call("get_object", f"reading the aggregate marker s3://{bucket}/{key}", Bucket=bucket, Key=key)
+            body = self._s3_call(
+                "get_object", f"reading the aggregate marker s3://{bucket}/{key}", Bucket=bucket, Key=key
+            )
             try:
                 content = body["Body"].read()
             except Exception as error:
@@ -840,7 +854,9 @@ class AthenaEngine:
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:
                 answer = self._s3_call(
-                    "delete_objects", f"deleting s3://{bucket}/{prefix}", Bucket=bucket,
+                    "delete_objects",
+                    f"deleting s3://{bucket}/{prefix}",
+                    Bucket=bucket,
                     Delete={"Objects": keys, "Quiet": True},
                 )
                 if answer.get("Errors"):
@@ -892,7 +908,9 @@ class AthenaEngine:
                 self.run_query(f"aggregate {agg.day_text(day)}", statement.unload, literals)
                 unload = self._state.runs[-1]
                 counts = self.run_query(
-                    f"verify {agg.day_text(day)}", agg.verify_sql(name), [sql.athena_literal(agg.day_text(day))]
+                    f"verify {agg.day_text(day)}",
+                    agg.verify_sql(name),
+                    [sql.athena_literal(agg.day_text(day))],
                 )
                 rows = {str(q): int(n) for q, n in counts}
                 if rows.get("event_stats") != 1:
@@ -909,8 +927,12 @@ class AthenaEngine:
                     written_at=clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 )
                 self._s3_call(
-                    "put_object", f"writing s3://{bucket}/{marker}", Bucket=bucket, Key=marker,
-                    Body=written.to_json().encode(), ContentType="application/json",
+                    "put_object",
+                    f"writing s3://{bucket}/{marker}",
+                    Bucket=bucket,
+                    Key=marker,
+                    Body=written.to_json().encode(),
+                    ContentType="application/json",
                 )
                 line = (
                     f"aggregated {agg.day_text(day)}: {sum(rows.values())} rows, "

@@ -91,12 +91,33 @@ _MAPPING: Mapping[str, Mapping[str, str]] = {
 # The columns of each usage query's own result, in its order, as aggregate columns (for reading back).
 _RESULT_SHAPE: Mapping[str, tuple[str, ...]] = {
     "principal_usage": (
-        "account_id", "principal_arn", "principal_type", "event_source", "event_name",
-        "calls", "first_seen", "last_seen",
+        "account_id",
+        "principal_arn",
+        "principal_type",
+        "event_source",
+        "event_name",
+        "calls",
+        "first_seen",
+        "last_seen",
     ),
-    "assume_role": ("source_arn", "role_arn", "event_name", "access_key_id", "calls", "first_seen", "last_seen"),
+    "assume_role": (
+        "source_arn",
+        "role_arn",
+        "event_name",
+        "access_key_id",
+        "calls",
+        "first_seen",
+        "last_seen",
+    ),
     "session_usage": (
-        "source_arn", "role_arn", "account_id", "event_source", "event_name", "calls", "first_seen", "last_seen",
+        "source_arn",
+        "role_arn",
+        "account_id",
+        "event_source",
+        "event_name",
+        "calls",
+        "first_seen",
+        "last_seen",
     ),
     "events_per_account": ("account_id", "calls"),
     "event_stats": ("calls", "counted", "errors"),
@@ -174,7 +195,9 @@ def day_statement(table: str, aggregate_location: str, day: date, accounts: Sequ
         params += query.params
     tail_window = Window(window.end - sql.ASSUME_LOOKBACK, window.end)
     tail = next(
-        q for q in sql.usage_queries(table, tail_window, accounts, assume_lookback=False) if q.name == "assume_role"
+        q
+        for q in sql.usage_queries(table, tail_window, accounts, assume_lookback=False)
+        if q.name == "assume_role"
     )
     parts.append(_wrap(TAIL, "assume_role", tail.text))
     params += tail.params
@@ -206,11 +229,11 @@ def range_query(aggregate_table: str, first: date, last: date, tail_day: date | 
     sql.validate_table(aggregate_table)
     keys = ", ".join(KEY_COLUMNS)
     if tail_day is None:
-        where = "\"day\" >= ? AND \"day\" <= ? AND query <> 'assume_role_tail'"
+        where = '"day" >= ? AND "day" <= ? AND query <> \'assume_role_tail\''
         params: tuple[str, ...] = (day_text(first), day_text(last))
     else:
         where = (
-            "\"day\" >= ? AND \"day\" <= ?\n  AND ((\"day\" >= ? AND query <> 'assume_role_tail')"
+            '"day" >= ? AND "day" <= ?\n  AND (("day" >= ? AND query <> \'assume_role_tail\')'
             " OR (\"day\" = ? AND query = 'assume_role_tail'))"
         )
         params = (day_text(tail_day), day_text(last), day_text(first), day_text(tail_day))
@@ -226,7 +249,9 @@ GROUP BY query, {keys}"""
 RANGE_COLUMNS = ("query", *KEY_COLUMNS, "calls", "counted", "errors", "first_seen", "last_seen", "day_rows")
 
 
-def split_range_rows(rows: Iterable[Sequence[object]], days: int) -> tuple[dict[str, list[tuple]], list[tuple]]:
+def split_range_rows(
+    rows: Iterable[Sequence[object]], days: int
+) -> tuple[dict[str, list[tuple]], list[tuple]]:
     """The range query's rows as each usage query's own result rows (for sql.rows_to_raw_usage), and
     the tail's rows in assume_role's shape. Raises when the event_stats rows do not cover every day:
     a day whose data went missing must never read as a day without events."""
@@ -264,17 +289,20 @@ class Marker:
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "schema_version": self.schema_version,
-                "day": day_text(self.day),
-                "accounts": sorted(self.accounts),
-                "trail": self.trail,
-                "rows": dict(sorted(self.rows.items())),
-                "written_at": self.written_at,
-            },
-            indent=1,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "schema_version": self.schema_version,
+                    "day": day_text(self.day),
+                    "accounts": sorted(self.accounts),
+                    "trail": self.trail,
+                    "rows": dict(sorted(self.rows.items())),
+                    "written_at": self.written_at,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 def marker_key(prefix: str, day: date) -> str:

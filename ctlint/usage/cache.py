@@ -124,7 +124,10 @@ class Cache:
                 **{f: np.array([getattr(i, f) for i in listed], dtype=object) for f in ("error", "problem")},
                 "bad": np.array([i.bad for i in listed], dtype=np.int64),
                 "records": np.array([i.records for i in listed], dtype=np.int64),
-                **{f: np.array([getattr(i, f) for i in listed], dtype=object) for f in ("time_min", "time_max")},
+                **{
+                    f: np.array([getattr(i, f) for i in listed], dtype=object)
+                    for f in ("time_min", "time_max")
+                },
             }
             con.execute(f"ATTACH '{_quote(tmp)}' AS ctlint_new")
             attached = True

@@ -77,7 +77,9 @@ def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
     cols = list(zip(*rows, strict=False)) if rows else [()] * len(ROW_COLUMNS)
     data = {"file_id": np.array(file_ids, dtype=np.int32)}
     for name, values in zip(ROW_COLUMNS, cols, strict=True):
-        data[name] = np.array(values, dtype=np.int64) if name == "ct_weight" else np.array(values, dtype=object)
+        data[name] = (
+            np.array(values, dtype=np.int64) if name == "ct_weight" else np.array(values, dtype=object)
+        )
     return data
 
 
@@ -89,7 +91,9 @@ def _chunked(cursor: duckdb.DuckDBPyConnection, name: str, size: int = 65_536) -
         except duckdb.OutOfMemoryException:
             raise
         except duckdb.Error as error:
-            raise EngineError(f"reading the result of the local usage query {name} failed: {_one_line(error)}") from error
+            raise EngineError(
+                f"reading the result of the local usage query {name} failed: {_one_line(error)}"
+            ) from error
         if not chunk:
             return
         yield from chunk
@@ -156,29 +160,48 @@ class LocalEngine:
         if answers is not None:
             store, file_set = answers
             bounds = self._bounds()
-            store.save(file_set, bounds, answer_key(window, bounds, accounts, self._options()),
-                       Answer(usage, self.skip_messages, self.records_loaded, self.records_skipped))
+            store.save(
+                file_set,
+                bounds,
+                answer_key(window, bounds, accounts, self._options()),
+                Answer(usage, self.skip_messages, self.records_loaded, self.records_skipped),
+            )
         return usage
 
-    def _answer(self, answers: tuple[AnswerStore, str] | None, window: Window,
-                accounts: Sequence[str] | None) -> RawUsage | None:
+    def _answer(
+        self, answers: tuple[AnswerStore, str] | None, window: Window, accounts: Sequence[str] | None
+    ) -> RawUsage | None:
         """The stored answer to this question on these files, if any (see ctlint.usage.answers)."""
         if answers is None:
             return None
         store, file_set = answers
         bounds = store.bounds(file_set)
-        hit = None if bounds is None else store.load(file_set, answer_key(window, bounds, accounts, self._options()), window)
+        hit = (
+            None
+            if bounds is None
+            else store.load(file_set, answer_key(window, bounds, accounts, self._options()), window)
+        )
         if hit is None:
             return None
         infos = self._scan()
         self.skipped_files = hit.usage.skipped_files
         self.skip_messages, self.records_loaded, self.records_skipped = (
-            hit.skip_messages, hit.records_loaded, hit.records_skipped)
-        self.stats = {"files": len(infos), "cached": len(infos), "read": 0,
-                      "bytes": self._total_bytes(), "answered": 1}
+            hit.skip_messages,
+            hit.records_loaded,
+            hit.records_skipped,
+        )
+        self.stats = {
+            "files": len(infos),
+            "cached": len(infos),
+            "read": 0,
+            "bytes": self._total_bytes(),
+            "answered": 1,
+        }
         return hit.usage
 
-    def _collect(self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def _collect(
+        self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None
+    ) -> RawUsage:
         self._prepare(con, window)
         # One cursor per query, read in chunks while the result rows are built: a result then lives once in
         # Python, not twice (fetched tuples and rows; 3.3 M rows at 20M events).
@@ -196,7 +219,9 @@ class LocalEngine:
                 except duckdb.OutOfMemoryException:
                     raise
                 except duckdb.Error as error:
-                    raise EngineError(f"the local usage query {query.name} failed: {_one_line(error)}") from error
+                    raise EngineError(
+                        f"the local usage query {query.name} failed: {_one_line(error)}"
+                    ) from error
                 results[query.name] = _chunked(cursor, query.name)
             return rows_to_raw_usage(window, results, engine="local", skipped_files=self.skipped_files)
         finally:
@@ -214,7 +239,10 @@ class LocalEngine:
     # ------------------------------------------------------------ reading
 
     def _read(
-        self, items: list[tuple[str, int, int, str]], label: str, consume: Callable[[list[int], list[FileResult]], None]
+        self,
+        items: list[tuple[str, int, int, str]],
+        label: str,
+        consume: Callable[[list[int], list[FileResult]], None],
     ) -> None:
         """Read files (path, size, mtime_ns, mode), in worker processes when worth it.
 
@@ -268,8 +296,12 @@ class LocalEngine:
     def _report(label: str, files: int, total: int, events: int, began: float) -> None:
         spent = max(time.monotonic() - began, 1e-6)
         end = "\n" if files == total else ""
-        print(f"\rctlint: {label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
-              end=end, file=sys.stderr, flush=True)
+        print(
+            f"\rctlint: {label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _load(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
@@ -301,7 +333,8 @@ class LocalEngine:
         todo = [info for info in infos if info.file_id not in hits and info.error is None]
         mode = "raw" if self.exact else "aggregate"
         self._read(
-            [(info.key, info.size, info.mtime_ns, mode) for info in todo], "reading",
+            [(info.key, info.size, info.mtime_ns, mode) for info in todo],
+            "reading",
             lambda indices, results: self._insert(con, [todo[i] for i in indices], results),
         )
         self.stats = {"files": len(infos), "cached": len(hits), "read": len(todo), "bytes": total_bytes}
@@ -359,7 +392,12 @@ class LocalEngine:
         ids: list[np.ndarray] = []
         id_files: list[np.ndarray] = []
         for info, result in zip(todo, read, strict=True):
-            info.error, info.bad, info.problem, info.records = result.error, result.bad, result.problem, result.records
+            info.error, info.bad, info.problem, info.records = (
+                result.error,
+                result.bad,
+                result.problem,
+                result.records,
+            )
             info.time_min, info.time_max = result.time_min, result.time_max
             rows.extend(result.rows)
             row_files.extend([info.file_id] * len(result.rows))

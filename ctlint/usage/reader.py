@@ -39,9 +39,23 @@ except ImportError:  # pragma: no cover
 from ctlint.usage.sql import ASSUME_EVENTS
 
 ROW_COLUMNS = (
-    "account", "eventtime", "ct_eventtime_last", "ct_weight", "eventsource", "eventname", "errorcode",
-    "ui_type", "ui_principalid", "ui_arn", "ui_invokedby", "ui_accesskeyid", "issuer_arn",
-    "requestparameters", "responseelements", "eventid", "requestid",
+    "account",
+    "eventtime",
+    "ct_eventtime_last",
+    "ct_weight",
+    "eventsource",
+    "eventname",
+    "errorcode",
+    "ui_type",
+    "ui_principalid",
+    "ui_arn",
+    "ui_invokedby",
+    "ui_accesskeyid",
+    "issuer_arn",
+    "requestparameters",
+    "responseelements",
+    "eventid",
+    "requestid",
 )
 _ASSUME = frozenset(ASSUME_EVENTS)
 _STS = "sts.amazonaws.com"
@@ -91,7 +105,9 @@ def identity_key(event_id) -> int:
     """64 bits of an eventID (a UUID's first 16 hex digits, else a hash). Equal ids give equal keys."""
     if type(event_id) is str and len(event_id) == 36 and event_id.isascii() and _UUID_HEAD(event_id):
         return int(event_id[:8] + event_id[9:13] + event_id[14:18], 16)
-    return int.from_bytes(hashlib.blake2b(str(event_id).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+    return int.from_bytes(
+        hashlib.blake2b(str(event_id).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+    )
 
 
 _DAYS: dict[str, bool] = {}
@@ -165,7 +181,9 @@ def _parse(data: bytes) -> tuple[list, bool]:
         return [obj], False
     if type(obj) is list:
         return obj, False
-    raise _Unreadable("is not readable CloudTrail JSON: neither a record, a list of records nor {\"Records\": [...]}")
+    raise _Unreadable(
+        'is not readable CloudTrail JSON: neither a record, a list of records nor {"Records": [...]}'
+    )
 
 
 class Issuer(msgspec.Struct, gc=False):
@@ -217,16 +235,23 @@ def _from_dict(record: dict) -> Record:
         context = ui.get("sessionContext")
         issuer = context.get("sessionIssuer") if type(context) is dict else None
         identity = Identity(
-            type=_text(ui.get("type")), principalId=_text(ui.get("principalId")), arn=_text(ui.get("arn")),
-            accountId=_text(ui.get("accountId")), invokedBy=_text(ui.get("invokedBy")),
+            type=_text(ui.get("type")),
+            principalId=_text(ui.get("principalId")),
+            arn=_text(ui.get("arn")),
+            accountId=_text(ui.get("accountId")),
+            invokedBy=_text(ui.get("invokedBy")),
             accessKeyId=_text(ui.get("accessKeyId")),
             sessionContext=Context(Issuer(_text(issuer.get("arn")))) if type(issuer) is dict else None,
         )
     return Record(
-        eventTime=_text(record.get("eventTime")), eventSource=_text(record.get("eventSource")),
-        eventName=_text(record.get("eventName")), errorCode=_text(record.get("errorCode")),
-        eventID=_text(record.get("eventID")), requestID=_text(record.get("requestID")),
-        recipientAccountId=_text(record.get("recipientAccountId")), userIdentity=identity,
+        eventTime=_text(record.get("eventTime")),
+        eventSource=_text(record.get("eventSource")),
+        eventName=_text(record.get("eventName")),
+        errorCode=_text(record.get("errorCode")),
+        eventID=_text(record.get("eventID")),
+        requestID=_text(record.get("requestID")),
+        recipientAccountId=_text(record.get("recipientAccountId")),
+        userIdentity=identity,
         requestParameters=msgspec.Raw(orjson.dumps(record.get("requestParameters"))),
         responseElements=msgspec.Raw(orjson.dumps(record.get("responseElements"))),
     )
@@ -268,9 +293,14 @@ def _assume_values(record: Record) -> tuple[str, str]:
     resp = resp if type(resp) is dict else _EMPTY
     creds = resp.get("credentials")
     creds = creds if type(creds) is dict else _EMPTY
-    request = orjson.dumps({"roleArn": _text(req.get("roleArn")), "principalArn": _text(req.get("principalArn"))})
+    request = orjson.dumps(
+        {"roleArn": _text(req.get("roleArn")), "principalArn": _text(req.get("principalArn"))}
+    )
     response = orjson.dumps(
-        {"provider": _text(resp.get("provider")), "credentials": {"accessKeyId": _text(creds.get("accessKeyId"))}}
+        {
+            "provider": _text(resp.get("provider")),
+            "credentials": {"accessKeyId": _text(creds.get("accessKeyId"))},
+        }
     )
     return request.decode(), response.decode()
 
@@ -361,13 +391,41 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
             request = response = None
             if source == _STS and name in _ASSUME:
                 request, response = _assume_values(record)
-            rows.append((
-                account, moment, moment, 1, source, name, error, ui.type, ui.principalId, ui.arn, ui.invokedBy,
-                ui.accessKeyId, issuer_arn, request, response, event_id, record.requestID,
-            ))
+            rows.append(
+                (
+                    account,
+                    moment,
+                    moment,
+                    1,
+                    source,
+                    name,
+                    error,
+                    ui.type,
+                    ui.principalId,
+                    ui.arn,
+                    ui.invokedBy,
+                    ui.accessKeyId,
+                    issuer_arn,
+                    request,
+                    response,
+                    event_id,
+                    record.requestID,
+                )
+            )
             continue
-        key = (account, moment[:10], source, name, error, ui.type, ui.principalId, ui.arn, ui.invokedBy,
-               ui.accessKeyId, issuer_arn)
+        key = (
+            account,
+            moment[:10],
+            source,
+            name,
+            error,
+            ui.type,
+            ui.principalId,
+            ui.arn,
+            ui.invokedBy,
+            ui.accessKeyId,
+            issuer_arn,
+        )
         group = groups.get(key)
         if group is None:
             groups[key] = [1, moment, moment]

@@ -109,7 +109,9 @@ events AS (
 def _assume_cte(
     table: str, window: Window, accounts: Sequence[str] | None, *, lookback: bool = True
 ) -> tuple[str, tuple[str, ...]]:
-    where, params = _filter(window.start - ASSUME_LOOKBACK if lookback else window.start, window.end, accounts)
+    where, params = _filter(
+        window.start - ASSUME_LOOKBACK if lookback else window.start, window.end, accounts
+    )
     names = ", ".join(f"'{n}'" for n in ASSUME_EVENTS)  # constants of ours, not values from input
     text = f"""assumed AS (
   SELECT

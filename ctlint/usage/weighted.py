@@ -71,7 +71,12 @@ def weighted(text: str, table: str) -> str:
     while changed:  # pass the weight through plain selects (CTEs may be listed in any order)
         changed = False
         for select in selects:
-            if id(select) in passed or _aggregates(select) or select.args.get("group") or select.args.get("distinct"):
+            if (
+                id(select) in passed
+                or _aggregates(select)
+                or select.args.get("group")
+                or select.args.get("distinct")
+            ):
                 continue
             alias = heavy_alias(select)
             if alias is None:
@@ -98,7 +103,9 @@ def weighted(text: str, table: str) -> str:
                 else:
                     raise EngineError(f"the weighted rewrite does not support {node.sql()}.")
             elif isinstance(node, exp.CountIf):
-                case = exp.Case(ifs=[exp.If(this=node.this.copy(), true=weight.copy())], default=exp.Literal.number(0))
+                case = exp.Case(
+                    ifs=[exp.If(this=node.this.copy(), true=weight.copy())], default=exp.Literal.number(0)
+                )
                 node.replace(exp.func("coalesce", exp.Sum(this=case), exp.Literal.number(0)))
             elif isinstance(node, exp.Max):
                 column = node.this

@@ -64,7 +64,17 @@ def user(account: str, name: str, created: str, *, inline=(), managed=(), groups
     }
 
 
-def role(account: str, name: str, created: str, trust_policy: dict, *, inline=(), managed=(), path="/", last_used=None):
+def role(
+    account: str,
+    name: str,
+    created: str,
+    trust_policy: dict,
+    *,
+    inline=(),
+    managed=(),
+    path="/",
+    last_used=None,
+):
     detail = {
         "Path": path,
         "RoleName": name,
@@ -94,9 +104,18 @@ def managed_policy(account: str, name: str, document: dict, created: str) -> dic
         "UpdateDate": created,
         "PolicyVersionList": [
             # Only the default version counts: v1 granted iam:* and was replaced.
-            {"Document": encoded(policy(allow("iam:*"))), "VersionId": "v1", "IsDefaultVersion": False,
-             "CreateDate": created},
-            {"Document": encoded(document), "VersionId": "v2", "IsDefaultVersion": True, "CreateDate": created},
+            {
+                "Document": encoded(policy(allow("iam:*"))),
+                "VersionId": "v1",
+                "IsDefaultVersion": False,
+                "CreateDate": created,
+            },
+            {
+                "Document": encoded(document),
+                "VersionId": "v2",
+                "IsDefaultVersion": True,
+                "CreateDate": created,
+            },
         ],
     }
 
@@ -106,35 +125,48 @@ def demo_snapshot() -> dict:
         DEMO,
         "SecurityAuditLite",
         policy(
-            allow([
-                "cloudwatch:DescribeAlarmHistory",
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:DescribeAlarmsForMetric",
-                "cloudwatch:GetDashboard",
-                "cloudwatch:GetMetricData",
-                "s3:ListAllMyBuckets",
-            ])
+            allow(
+                [
+                    "cloudwatch:DescribeAlarmHistory",
+                    "cloudwatch:DescribeAlarms",
+                    "cloudwatch:DescribeAlarmsForMetric",
+                    "cloudwatch:GetDashboard",
+                    "cloudwatch:GetMetricData",
+                    "s3:ListAllMyBuckets",
+                ]
+            )
         ),
         "2017-09-01T00:00:00Z",
     )
     users = [
         user(
-            DEMO, "alice", "2017-09-02T18:02:14Z",
+            DEMO,
+            "alice",
+            "2017-09-02T18:02:14Z",
             inline=[("assume-admin", policy(allow("sts:AssumeRole", f"arn:aws:iam::{DEMO}:role/admin")))],
             groups=["auditors"],
         ),
         user(
-            DEMO, "bob", "2017-09-05T09:30:00Z",
+            DEMO,
+            "bob",
+            "2017-09-05T09:30:00Z",
             inline=[("read-buckets", policy(allow(["s3:ListAllMyBuckets", "s3:GetBucketLocation"])))],
         ),
         user(
-            DEMO, "charlie", "2017-10-01T01:01:01Z",
-            inline=[(
-                "assume-roles",
-                policy(
-                    allow("sts:AssumeRole", [f"arn:aws:iam::{DEMO}:role/*", f"arn:aws:iam::{BACKUP}:role/admin"])
-                ),
-            )],
+            DEMO,
+            "charlie",
+            "2017-10-01T01:01:01Z",
+            inline=[
+                (
+                    "assume-roles",
+                    policy(
+                        allow(
+                            "sts:AssumeRole",
+                            [f"arn:aws:iam::{DEMO}:role/*", f"arn:aws:iam::{BACKUP}:role/admin"],
+                        )
+                    ),
+                )
+            ],
         ),
     ]
     groups = [
@@ -150,31 +182,53 @@ def demo_snapshot() -> dict:
     ]
     account_root = f"arn:aws:iam::{DEMO}:root"
     admin_policy = policy(
-        allow([
-            "s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject",
-            "iam:CreateUser", "iam:DeleteUser", "iam:PassRole",
-        ]),
+        allow(
+            [
+                "s3:CreateBucket",
+                "s3:DeleteBucket",
+                "s3:GetObject",
+                "iam:CreateUser",
+                "iam:DeleteUser",
+                "iam:PassRole",
+            ]
+        ),
         # Conditional Deny: must not remove the grant.
-        {"Effect": "Deny", "Action": "iam:DeleteUser", "Resource": "*",
-         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+        {
+            "Effect": "Deny",
+            "Action": "iam:DeleteUser",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        },
     )
     roles = [
         role(DEMO, "admin", "2017-09-01T00:00:00Z", trust(account_root), inline=[("admin", admin_policy)]),
         role(
-            DEMO, "auditor", "2018-02-01T00:00:00Z", trust(account_root),
+            DEMO,
+            "auditor",
+            "2018-02-01T00:00:00Z",
+            trust(account_root),
             inline=[("audit", policy(allow(["cloudtrail:LookupEvents", "s3:GetObjet"])))],
         ),
         role(
-            DEMO, "annual-audit", "2019-01-15T00:00:00Z", trust(account_root),
+            DEMO,
+            "annual-audit",
+            "2019-01-15T00:00:00Z",
+            trust(account_root),
             inline=[("yearly", policy(allow(["organizations:ListAccounts"])))],
         ),
         role(
-            DEMO, "nightly-report", "2020-03-01T00:00:00Z", trust(service="lambda.amazonaws.com"),
+            DEMO,
+            "nightly-report",
+            "2020-03-01T00:00:00Z",
+            trust(service="lambda.amazonaws.com"),
             inline=[("report", policy(allow(["ce:GetCostAndUsage"])))],
             last_used="2026-10-30T02:00:00Z",
         ),
         role(
-            DEMO, "AWSServiceRoleForSupport", "2017-09-01T00:00:00Z", trust(service="support.amazonaws.com"),
+            DEMO,
+            "AWSServiceRoleForSupport",
+            "2017-09-01T00:00:00Z",
+            trust(service="support.amazonaws.com"),
             path="/aws-service-role/support.amazonaws.com/",
             inline=[("support", policy(allow(["support:*"])))],
         ),
@@ -185,8 +239,16 @@ def demo_snapshot() -> dict:
 def backup_snapshot() -> dict:
     roles = [
         role(
-            BACKUP, "admin", "2018-01-01T00:00:00Z", trust(f"arn:aws:iam::{DEMO}:root"),
-            inline=[("admin", policy(allow(["s3:CreateBucket", "s3:PutBucketVersioning", "backup:StartBackupJob"])))],
+            BACKUP,
+            "admin",
+            "2018-01-01T00:00:00Z",
+            trust(f"arn:aws:iam::{DEMO}:root"),
+            inline=[
+                (
+                    "admin",
+                    policy(allow(["s3:CreateBucket", "s3:PutBucketVersioning", "backup:StartBackupJob"])),
+                )
+            ],
         ),
     ]
     return {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
@@ -253,8 +315,17 @@ def role_identity(account: str, role_name: str, session: str, key: str, created:
     }
 
 
-def call(identity: dict, when: str, source: str, name: str, *, region="us-east-1", error: str | None = None,
-         request: dict | None = None, response: dict | None = None) -> dict:
+def call(
+    identity: dict,
+    when: str,
+    source: str,
+    name: str,
+    *,
+    region="us-east-1",
+    error: str | None = None,
+    request: dict | None = None,
+    response: dict | None = None,
+) -> dict:
     record = {
         "eventVersion": "1.08",
         "userIdentity": identity,
@@ -277,17 +348,26 @@ def call(identity: dict, when: str, source: str, name: str, *, region="us-east-1
     return record
 
 
-def assume(trail: Trail, caller: dict, caller_account: str, role_account: str, role_name: str, when: str) -> str:
+def assume(
+    trail: Trail, caller: dict, caller_account: str, role_account: str, role_name: str, when: str
+) -> str:
     """Log an AssumeRole (in both accounts when cross-account) and return the session's access key."""
     key = _id(caller["arn"], role_account, role_name, when, prefix="ASIA")
     response = {
-        "credentials": {"accessKeyId": key, "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLETOKEN", "expiration": when},
+        "credentials": {
+            "accessKeyId": key,
+            "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLETOKEN",
+            "expiration": when,
+        },
         "assumedRoleUser": {
             "assumedRoleId": f"{_id(role_account, role_name, prefix='AROA')}:{caller.get('userName', 'session')}",
             "arn": f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{caller.get('userName', 'session')}",
         },
     }
-    request = {"roleArn": f"arn:aws:iam::{role_account}:role/{role_name}", "roleSessionName": caller.get("userName")}
+    request = {
+        "roleArn": f"arn:aws:iam::{role_account}:role/{role_name}",
+        "roleSessionName": caller.get("userName"),
+    }
     shared = _uuid("shared", key)
     for recipient in sorted({caller_account, role_account}):
         record = call(caller, when, "sts.amazonaws.com", "AssumeRole", request=request, response=response)
@@ -303,39 +383,104 @@ def demo_trail() -> Trail:
     alice = iam_user_identity(DEMO, "alice")
     charlie = iam_user_identity(DEMO, "charlie")
 
-    trail.add(DEMO, call(alice, "2026-06-03T08:12:00Z", "signin.amazonaws.com", "ConsoleLogin",
-                         response={"ConsoleLogin": "Success"}))
+    trail.add(
+        DEMO,
+        call(
+            alice,
+            "2026-06-03T08:12:00Z",
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            response={"ConsoleLogin": "Success"},
+        ),
+    )
     for day in ("2026-06-03", "2026-07-14", "2026-09-22"):
         trail.add(DEMO, call(alice, f"{day}T09:00:00Z", "monitoring.amazonaws.com", "DescribeAlarms"))
     trail.add(DEMO, call(alice, "2026-07-14T09:05:00Z", "monitoring.amazonaws.com", "DescribeAlarmHistory"))
     # alice created a bucket before her s3 permissions were taken away: used but not granted.
-    trail.add(DEMO, call(alice, "2026-06-20T11:00:00Z", "s3.amazonaws.com", "CreateBucket",
-                         request={"bucketName": "alice-scratch"}))
+    trail.add(
+        DEMO,
+        call(
+            alice,
+            "2026-06-20T11:00:00Z",
+            "s3.amazonaws.com",
+            "CreateBucket",
+            request={"bucketName": "alice-scratch"},
+        ),
+    )
     # Errors do not count as use.
-    trail.add(DEMO, call(alice, "2026-06-21T11:00:00Z", "s3.amazonaws.com", "DeleteBucket",
-                         error="AccessDenied", request={"bucketName": "alice-scratch"}))
+    trail.add(
+        DEMO,
+        call(
+            alice,
+            "2026-06-21T11:00:00Z",
+            "s3.amazonaws.com",
+            "DeleteBucket",
+            error="AccessDenied",
+            request={"bucketName": "alice-scratch"},
+        ),
+    )
 
     key = assume(trail, alice, DEMO, DEMO, "admin", "2026-08-01T10:00:00Z")
     admin_as_alice = role_identity(DEMO, "admin", "alice", key, "2026-08-01T10:00:00Z")
-    trail.add(DEMO, call(admin_as_alice, "2026-08-01T10:05:00Z", "s3.amazonaws.com", "CreateBucket",
-                         request={"bucketName": "team-data"}))
-    trail.add(DEMO, call(admin_as_alice, "2026-08-01T10:07:00Z", "iam.amazonaws.com", "CreateUser",
-                         request={"userName": "dave"}))
+    trail.add(
+        DEMO,
+        call(
+            admin_as_alice,
+            "2026-08-01T10:05:00Z",
+            "s3.amazonaws.com",
+            "CreateBucket",
+            request={"bucketName": "team-data"},
+        ),
+    )
+    trail.add(
+        DEMO,
+        call(
+            admin_as_alice,
+            "2026-08-01T10:07:00Z",
+            "iam.amazonaws.com",
+            "CreateUser",
+            request={"userName": "dave"},
+        ),
+    )
 
     key = assume(trail, charlie, DEMO, DEMO, "admin", "2026-09-10T15:00:00Z")
     admin_as_charlie = role_identity(DEMO, "admin", "charlie", key, "2026-09-10T15:00:00Z")
-    trail.add(DEMO, call(admin_as_charlie, "2026-09-10T15:02:00Z", "s3.amazonaws.com", "CreateBucket",
-                         request={"bucketName": "charlie-tmp"}))
+    trail.add(
+        DEMO,
+        call(
+            admin_as_charlie,
+            "2026-09-10T15:02:00Z",
+            "s3.amazonaws.com",
+            "CreateBucket",
+            request={"bucketName": "charlie-tmp"},
+        ),
+    )
 
     # charlie into the backup account: AssumeRole logged in both accounts, the session's calls in backup.
     key = assume(trail, charlie, DEMO, BACKUP, "admin", "2026-10-02T12:00:00Z")
     backup_as_charlie = role_identity(BACKUP, "admin", "charlie", key, "2026-10-02T12:00:00Z")
-    trail.add(BACKUP, call(backup_as_charlie, "2026-10-02T12:03:00Z", "s3.amazonaws.com", "CreateBucket",
-                           region="eu-west-1", request={"bucketName": "backup-2026"}))
+    trail.add(
+        BACKUP,
+        call(
+            backup_as_charlie,
+            "2026-10-02T12:03:00Z",
+            "s3.amazonaws.com",
+            "CreateBucket",
+            region="eu-west-1",
+            request={"bucketName": "backup-2026"},
+        ),
+    )
 
     # An AWS service acting on its own behalf counts for nobody.
-    trail.add(DEMO, call({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}, "2026-06-02T00:00:00Z",
-                         "kms.amazonaws.com", "GenerateDataKey"))
+    trail.add(
+        DEMO,
+        call(
+            {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+            "2026-06-02T00:00:00Z",
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+        ),
+    )
     return trail
 
 
@@ -346,8 +491,10 @@ def main() -> None:
     for name, snapshot in (("demo.json", demo_snapshot()), ("backup.json", backup_snapshot())):
         (iam_dir / name).write_text(json.dumps(snapshot, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     count = demo_trail().write(logs_dir)
-    print(f"wrote {iam_dir.relative_to(HERE.parent.parent)} and {count} CloudTrail records under "
-          f"{logs_dir.relative_to(HERE.parent.parent)}")
+    print(
+        f"wrote {iam_dir.relative_to(HERE.parent.parent)} and {count} CloudTrail records under "
+        f"{logs_dir.relative_to(HERE.parent.parent)}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 
 
 def policy(*actions: str, effect: str = "Allow") -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": list(actions), "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": list(actions), "Resource": "*"}],
+    }
 
 
 def snapshot() -> dict:
@@ -28,20 +31,31 @@ def snapshot() -> dict:
                 "Arn": ALICE,
                 "Path": "/",
                 "GroupList": ["devs"],
-                "UserPolicyList": [{"PolicyName": "s3", "PolicyDocument": policy("s3:CreateBucket", "s3:ListAllMyBuckets")}],
-                "AttachedManagedPolicies": [{"PolicyName": "ro", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/ro"}],
+                "UserPolicyList": [
+                    {"PolicyName": "s3", "PolicyDocument": policy("s3:CreateBucket", "s3:ListAllMyBuckets")}
+                ],
+                "AttachedManagedPolicies": [
+                    {"PolicyName": "ro", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/ro"}
+                ],
             }
         ],
         "GroupDetailList": [
-            {"GroupName": "devs", "Arn": f"arn:aws:iam::{ACCOUNT}:group/devs", "Path": "/",
-             "GroupPolicyList": [], "AttachedManagedPolicies": []}
+            {
+                "GroupName": "devs",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:group/devs",
+                "Path": "/",
+                "GroupPolicyList": [],
+                "AttachedManagedPolicies": [],
+            }
         ],
         "RoleDetailList": [],
         "Policies": [
             {
                 "PolicyName": "ro",
                 "Arn": f"arn:aws:iam::{ACCOUNT}:policy/ro",
-                "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": policy("ec2:DescribeInstances")}],
+                "PolicyVersionList": [
+                    {"VersionId": "v1", "IsDefaultVersion": True, "Document": policy("ec2:DescribeInstances")}
+                ],
             }
         ],
     }
@@ -50,8 +64,14 @@ def snapshot() -> dict:
 def record(name: str = "CreateBucket", time: str = "2026-06-02T10:00:00Z", **extra) -> dict:
     rec = {
         "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": ALICE, "accountId": ACCOUNT,
-                         "accessKeyId": "AKIAEXAMPLEKEY0WXYZ", "userName": "alice"},
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLE",
+            "arn": ALICE,
+            "accountId": ACCOUNT,
+            "accessKeyId": "AKIAEXAMPLEKEY0WXYZ",
+            "userName": "alice",
+        },
         "eventTime": time,
         "eventSource": "s3.amazonaws.com",
         "eventName": name,
@@ -111,24 +131,40 @@ window:
 CONFIGS = {
     "unknown-key.yaml": GOOD_CONFIG.replace("window:", "windw:"),
     "unknown-nested-key.yaml": GOOD_CONFIG.replace("    paths:", "    path:"),
-    "wrong-type-accounts.yaml": GOOD_CONFIG.replace("accounts:\n  - name: prod\n    id: \"111111111111\"\n    iam: ../base/iam.json",
-                                                    "accounts: prod"),
-    "wrong-type-skip.yaml": GOOD_CONFIG.replace("    paths: [../base/logs]", "    paths: [../base/logs]\n    skip_bad_files: sometimes"),
+    "wrong-type-accounts.yaml": GOOD_CONFIG.replace(
+        'accounts:\n  - name: prod\n    id: "111111111111"\n    iam: ../base/iam.json', "accounts: prod"
+    ),
+    "wrong-type-skip.yaml": GOOD_CONFIG.replace(
+        "    paths: [../base/logs]", "    paths: [../base/logs]\n    skip_bad_files: sometimes"
+    ),
     "missing-accounts.yaml": "usage:" + GOOD_CONFIG.split("usage:")[1],
     "empty-accounts.yaml": "accounts: []\n" + "usage:" + GOOD_CONFIG.split("usage:")[1],
     "bad-account-id.yaml": GOOD_CONFIG.replace('id: "111111111111"', "id: 11111111111"),
-    "duplicate-account-id.yaml": GOOD_CONFIG.replace("usage:", '  - name: other\n    id: "111111111111"\n    iam: ../base/iam.json\nusage:'),
-    "duplicate-account-name.yaml": GOOD_CONFIG.replace("usage:", '  - name: prod\n    id: "222222222222"\n    iam: ../base/iam.json\nusage:'),
-    "duplicate-yaml-key.yaml": GOOD_CONFIG.replace("  end: 2026-07-01", "  end: 2026-07-01\n  end: 2026-08-01"),
+    "duplicate-account-id.yaml": GOOD_CONFIG.replace(
+        "usage:", '  - name: other\n    id: "111111111111"\n    iam: ../base/iam.json\nusage:'
+    ),
+    "duplicate-account-name.yaml": GOOD_CONFIG.replace(
+        "usage:", '  - name: prod\n    id: "222222222222"\n    iam: ../base/iam.json\nusage:'
+    ),
+    "duplicate-yaml-key.yaml": GOOD_CONFIG.replace(
+        "  end: 2026-07-01", "  end: 2026-07-01\n  end: 2026-08-01"
+    ),
     "snapshot-missing.yaml": GOOD_CONFIG.replace("../base/iam.json", "../base/no-such-snapshot.json"),
     "logs-missing.yaml": GOOD_CONFIG.replace("[../base/logs]", "[../base/no-such-logs]"),
     "window-start-after-end.yaml": GOOD_CONFIG.replace("start: 2026-06-01", "start: 2026-08-01"),
     "window-not-a-date.yaml": GOOD_CONFIG.replace("start: 2026-06-01", "start: 2026-13-01"),
-    "window-in-future.yaml": GOOD_CONFIG.replace("start: 2026-06-01\n  end: 2026-07-01", "start: 2026-06-01\n  end: 2099-01-01"),
-    "window-start-in-future.yaml": GOOD_CONFIG.replace("start: 2026-06-01\n  end: 2026-07-01", "start: 2099-01-01"),
-    "allowlist-no-reason.yaml": GOOD_CONFIG + "allowlist:\n  - principal: \"arn:aws:iam::111111111111:user/alice\"\n",
-    "allowlist-blank-reason.yaml": GOOD_CONFIG + "allowlist:\n  - principal: \"arn:aws:iam::111111111111:user/alice\"\n    reason: \"   \"\n",
-    "python-tag.yaml": GOOD_CONFIG + "fail_on: !!python/object/apply:os.system [\"echo pwned > /tmp/ctlint-pwned\"]\n",
+    "window-in-future.yaml": GOOD_CONFIG.replace(
+        "start: 2026-06-01\n  end: 2026-07-01", "start: 2026-06-01\n  end: 2099-01-01"
+    ),
+    "window-start-in-future.yaml": GOOD_CONFIG.replace(
+        "start: 2026-06-01\n  end: 2026-07-01", "start: 2099-01-01"
+    ),
+    "allowlist-no-reason.yaml": GOOD_CONFIG
+    + 'allowlist:\n  - principal: "arn:aws:iam::111111111111:user/alice"\n',
+    "allowlist-blank-reason.yaml": GOOD_CONFIG
+    + 'allowlist:\n  - principal: "arn:aws:iam::111111111111:user/alice"\n    reason: "   "\n',
+    "python-tag.yaml": GOOD_CONFIG
+    + 'fail_on: !!python/object/apply:os.system ["echo pwned > /tmp/ctlint-pwned"]\n',
     "not-yaml.yaml": "accounts: [\n  {name: prod\n",
     "not-a-mapping.yaml": "- just\n- a list\n",
     "empty.yaml": "",
@@ -138,8 +174,10 @@ CONFIGS = {
 
 def main() -> None:
     write("base/iam.json", snapshot())
-    write("base/logs/111111111111_CloudTrail_us-east-1_20260602.json.gz",
-          gz(json.dumps({"Records": [record(), record("ListBuckets", "2026-06-03T10:00:00Z")]}).encode()))
+    write(
+        "base/logs/111111111111_CloudTrail_us-east-1_20260602.json.gz",
+        gz(json.dumps({"Records": [record(), record("ListBuckets", "2026-06-03T10:00:00Z")]}).encode()),
+    )
     for name, text in CONFIGS.items():
         write(f"config/{name}", text)
 
@@ -174,7 +212,9 @@ def main() -> None:
     write("cloudtrail/no-event-name.json", {"Records": [record_without("eventName")]})
     write("cloudtrail/no-event-time.json", {"Records": [record_without("eventTime")]})
     write("cloudtrail/bad-event-time.json", {"Records": [record("ListBuckets", "04/06/2026 10:00")]})
-    write("cloudtrail/impossible-event-time.json", {"Records": [record("ListBuckets", "2026-02-30T10:00:00Z")]})
+    write(
+        "cloudtrail/impossible-event-time.json", {"Records": [record("ListBuckets", "2026-02-30T10:00:00Z")]}
+    )
     write("cloudtrail/records-not-a-list.json", {"Records": {"eventName": "x"}})
 
 
