@@ -1,6 +1,6 @@
 """The IAM action catalog: every action with canonical casing, access level and CloudTrail observability.
 
-Loaded once per process from the generated `data/iam_catalog.json.gz` (see ctlint/datagen.py and
+Loaded once per process from the generated `data/iam_catalog.json.gz` (see scripts/datagen.py and
 docs/data.md). Lookups are case-insensitive; wildcard expansion is indexed by service prefix and cached.
 """
 
@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
+from ctlint.dataformat import CATALOG_FILE, LEVELS_BY_CODE
 from ctlint.errors import InputError
 from ctlint.model import Observability
 from ctlint.resources import data_path
 from ctlint.wildcard import compile_pattern, has_wildcard
 
-CATALOG_FILE = "iam_catalog.json.gz"
-
-LEVELS_BY_CODE = {"L": "List", "R": "Read", "W": "Write", "T": "Tagging", "P": "Permissions management"}
 # Most privileged first: the access level of an action with several is the first of these it has.
 LEVEL_RANK = ("Permissions management", "Write", "Tagging", "Read", "List")
 # Compact catalog row: (canonical name, service, level codes, observability code, data_event_service).

