@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from ctlint.gcpause import cyclic_gc_paused
@@ -21,7 +22,7 @@ from ctlint.model import (
     Window,
     new_finding,
 )
-from ctlint.policy import may_assume, trust_admits
+from ctlint.rulekinds import KINDS
 from ctlint.wildcard import matches
 
 
@@ -38,8 +39,12 @@ Locator = Callable[[Principal, str | None], SourceLocation | None]
 
 @dataclass(frozen=True)
 class AccountState:
-    inventory: Inventory
+    inventory: Inventory  # the proposed state: the snapshot with the IaC's principals in place of its own
     grants: Mapping[str, Grants]  # by principal ARN
+    # With IaC: the deployed snapshot's grants (for the pull-request rules) and the IaC principals whose
+    # names are only known at deployment: (resource address, location, "user" | "role").
+    deployed_grants: Mapping[str, Grants] | None = None
+    unlinked: tuple[tuple[str, SourceLocation, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,14 +77,16 @@ def is_active(principal: Principal, active: frozenset[str], window: Window) -> b
     return last_used is not None and window.start <= last_used < window.end
 
 
-class _Evaluator:
+class RuleContext:
+    """What every rule check reads: the input, the catalog, the window, and finding constructors."""
+
     def __init__(self, data: EvaluationInput, catalog: ActionCatalog, locate: Locator) -> None:
         self.data = data
         self.catalog = catalog
         self.locate = locate
         self.window = data.usage.window
         self.between = _between(self.window)  # formatted once: it ends every per-action message
-        self._observable = frozenset(
+        self.observable = frozenset(
             a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
         )
         self._levels: dict[str, str | None] = {}
@@ -157,38 +164,6 @@ class _Evaluator:
         usage = self.data.usage.principals.get(principal.arn)
         return usage.actions if usage else {}
 
-    # ------------------------------------------------------------ rule kinds
-
-    def granted_unused(self, rule, account, principal, grants) -> list[Finding]:
-        if not self.principal_passes(rule, principal):
-            return []
-        actions = sorted((grants.actions & self._observable) - self.used_actions(principal).keys())
-        label = f"{principal.name} ({principal.type})"
-        return self.per_action(
-            rule,
-            account,
-            principal,
-            actions,
-            (f"{label} is granted ", f" but did not use it {self.between}."),
-        )
-
-    def granted_unknown(self, rule, account, principal, grants) -> list[Finding]:
-        if not self.principal_passes(rule, principal):
-            return []
-        actions = sorted(grants.actions - self._observable - self.used_actions(principal).keys())
-        label = f"{principal.name} ({principal.type})"
-        return self.per_action(
-            rule,
-            account,
-            principal,
-            actions,
-            (
-                f"{label} is granted ",
-                ", whose use CloudTrail does not record with the configured trail, "
-                "so ctlint cannot tell whether it is used.",
-            ),
-        )
-
     def per_action(self, rule, account, principal, actions, message: tuple[str, str]) -> list[Finding]:
         """`finding()` for each action (message: the text before and after it), with the per-principal work
         done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
@@ -237,99 +212,69 @@ class _Evaluator:
             )
         return found
 
-    def used_not_granted(self, rule, account, principal, grants) -> Iterator[Finding]:
-        if not self.principal_passes(rule, principal):
-            return
-        label = f"{principal.name} ({principal.type})"
-        for action, use in sorted(self.used_actions(principal).items()):
-            if action not in grants.actions and self.action_passes(rule, action):
-                yield self.finding(
-                    rule,
-                    account,
-                    principal,
-                    f"{label} used {action} {use.count} time(s), last on {_day(use.last_seen)}, "
-                    "but its policies do not grant it.",
-                    action,
-                    properties={"count": use.count, "last_seen": use.last_seen.isoformat()},
-                )
+    @cached_property
+    def roles(self) -> tuple[Principal, ...]:
+        """Every role of every account: the targets unused-assume-role considers."""
+        return tuple(
+            p for state in self.data.accounts for p in state.inventory.principals if p.type == "role"
+        )
 
-    def unused_actor(self, rule, account, principal, grants) -> Iterator[Finding]:
-        if self.principal_passes(rule, principal):
-            yield self.finding(
-                rule,
-                account,
-                principal,
-                f"{principal.name} ({principal.type}) made no recorded call {self.between}.",
-            )
+    @cached_property
+    def assumed(self) -> frozenset[tuple[str, str]]:
+        """(source, role) pairs seen in the window. Assumption rows reach back before the window (sessions
+        that started earlier); only those inside it count, or those whose session acted inside it."""
+        usage = self.data.usage
+        return frozenset(
+            {
+                (row.source_arn, row.role_arn)
+                for row in usage.assumptions
+                if row.last_seen >= self.window.start
+            }
+            | {(row.source_arn, row.role_arn) for row in usage.sessions}
+        )
 
-    def unknown_action(self, rule, account, principal, grants) -> Iterator[Finding]:
-        for pattern in sorted(set(grants.unknown_patterns)):
-            if self.principal_passes(rule, principal):
-                yield self.finding(
-                    rule,
-                    account,
-                    principal,
-                    f"{principal.name} ({principal.type}) has a policy that allows {pattern}, "
-                    "which matches no IAM action.",
-                    pattern,
-                )
+    def subject_passes(self, rule: RuleSpec, arn: str, kind: str) -> bool:
+        """The principal filters, for a subject that is not a Principal (e.g. an IaC resource address)."""
+        filters = rule.filters
+        if filters.principal_types and kind not in filters.principal_types:
+            return False
+        return not filters.principals or any(matches(p, arn) for p in filters.principals)
 
-    def unused_assume_role(self, rule, account, principal, grants, roles, assumed) -> Iterator[Finding]:
-        if not grants.assume_role_resources or not self.principal_passes(rule, principal):
-            return
-        for role in roles:
-            if role.arn == principal.arn or role.is_service_linked:
-                continue
-            if (principal.arn, role.arn) in assumed:
-                continue
-            if may_assume(grants, role.arn) and trust_admits(role, principal.arn):
-                yield self.finding(
-                    rule,
-                    account,
-                    principal,
-                    f"{principal.name} ({principal.type}) may assume role {role.name} "
-                    f"but did not {self.between}.",
-                    role=role.arn,
-                )
+    def subject_finding(
+        self,
+        rule: RuleSpec,
+        account: Inventory,
+        arn: str,
+        kind: str,
+        message: str,
+        location: SourceLocation | None,
+    ) -> Finding:
+        return new_finding(
+            rule.id, rule.level, account.account_id, account.account_name, arn, kind, None, None, message,
+            self.fingerprint(account.account_id, arn, rule.id, None, None),
+            None, location, None, None, EMPTY_MAPPING,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ driver
 
     def run(self) -> list[Finding]:
-        roles = [p for state in self.data.accounts for p in state.inventory.principals if p.type == "role"]
-        # Assumption rows reach back before the window (sessions that started earlier); only count those
-        # inside it, or whose session acted inside it.
-        assumed = {
-            (row.source_arn, row.role_arn)
-            for row in self.data.usage.assumptions
-            if row.last_seen >= self.window.start
-        } | {(row.source_arn, row.role_arn) for row in self.data.usage.sessions}
-        enabled = [rule for rule in self.data.rules if rule.enabled]
-        actor_rule_on = any(rule.kind == "unused-actor" for rule in enabled)
+        enabled = [(rule, KINDS[rule.kind]) for rule in self.data.rules if rule.enabled]
+        per_principal = [(rule, kind) for rule, kind in enabled if kind.scope == "principal"]
+        per_account = [(rule, kind) for rule, kind in enabled if kind.scope == "account"]
+        actor_rule_on = any(kind.activity == "inactive" for _rule, kind in enabled)
         findings: list[Finding] = []
         for state in self.data.accounts:
-            inventory = state.inventory
-            for principal in inventory.principals:
+            for rule, kind in per_account:
+                findings.extend(kind.check(self, rule, state))  # type: ignore[call-arg]
+            for principal in state.inventory.principals:
                 grants = state.grants[principal.arn]
                 active = is_active(principal, self.data.active, self.window)
-                for rule in enabled:
-                    kind = rule.kind
-                    if kind == "unused-actor":
-                        if not active:
-                            findings.extend(self.unused_actor(rule, inventory, principal, grants))
-                    elif kind == "unknown-action":
-                        findings.extend(self.unknown_action(rule, inventory, principal, grants))
-                    elif kind == "unused-assume-role":
-                        findings.extend(
-                            self.unused_assume_role(rule, inventory, principal, grants, roles, assumed)
-                        )
-                    elif kind == "used-not-granted":
-                        findings.extend(self.used_not_granted(rule, inventory, principal, grants))
-                    elif kind in ("granted-unused", "granted-unknown"):
-                        # An inactive principal gets one unused-actor finding, not one per action.
-                        if not active and actor_rule_on:
-                            continue
-                        method = self.granted_unused if kind == "granted-unused" else self.granted_unknown
-                        findings.extend(method(rule, inventory, principal, grants))
+                for rule, kind in per_principal:
+                    if kind.activity == "inactive" and active:
+                        continue
+                    if kind.activity == "active" and not active and actor_rule_on:
+                        continue  # an inactive principal gets one unused-actor finding, not one per action
+                    findings.extend(kind.check(self, rule, state, principal, grants))  # type: ignore[call-arg]
         # Each rule yields one finding per (principal, action or role): no duplicates to remove.
         return sorted(findings, key=Finding.sort_key)
 
@@ -337,4 +282,4 @@ class _Evaluator:
 def evaluate(data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None) -> list[Finding]:
     """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
     with cyclic_gc_paused():  # findings can number millions
-        return _Evaluator(data, catalog, locate or (lambda principal, _action: principal.location)).run()
+        return RuleContext(data, catalog, locate or (lambda principal, _action: principal.location)).run()

@@ -6,7 +6,6 @@ This module does the I/O; `ctlint.evaluate` does the judging. `ctlint check`, `c
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
@@ -18,21 +17,20 @@ from ctlint.allowlist import apply_allowlist
 from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.errors import ConfigError, InputError
-from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
+from ctlint.evaluate import AccountState, EvaluationInput, evaluate
 from ctlint.events import map_usage
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
-    Finding,
     Inventory,
     Principal,
     RawUsage,
-    RuleSpec,
     RunResult,
     SourceLocation,
     Usage,
     Window,
 )
+from ctlint.options import CheckOptions, InputOptions
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 
@@ -53,10 +51,6 @@ class Analysis:
     iac: tuple[Any, ...] = ()  # ctlint.iac IacResult per account, or None
 
 
-def _opt(args: Any, name: str, default: Any = None) -> Any:
-    return getattr(args, name, default) if args is not None else default
-
-
 def display_path(path: Path) -> str:
     """A path as reports show it: relative to the working directory when under it."""
     try:
@@ -65,24 +59,24 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def make_engine(config: Config, args: Any = None):
+def make_engine(config: Config, options: InputOptions | None = None):
     """The usage engine the config asks for; both return the same RawUsage shape."""
+    options = options or InputOptions()
     if config.usage_source == "athena":
         from ctlint.usage.athena import AthenaEngine, AthenaSettings
 
         settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
-        if _opt(args, "keep_results"):
+        if options.keep_results:
             settings = replace(settings, keep_results=True)
         return AthenaEngine(settings, [a.id for a in config.accounts])
     from ctlint.usage.local import LocalEngine
 
-    skip = _opt(args, "skip_bad_files") or config.skip_bad_files
     return LocalEngine(
         list(config.local_paths),
-        skip_bad_files=bool(skip),
-        skip_bad_records=bool(_opt(args, "skip_bad_records") or config.skip_bad_records),
+        skip_bad_files=options.skip_bad_files or config.skip_bad_files,
+        skip_bad_records=options.skip_bad_records or config.skip_bad_records,
         max_skipped_share=config.max_skipped_share,
-        cache=config.cache and not _opt(args, "no_cache"),
+        cache=config.cache and not options.no_cache,
     )
 
 
@@ -133,9 +127,9 @@ def _require_events(config: Config, raw: RawUsage, window: Window) -> None:
             )
 
 
-def analyse(args: Any, *, config: Config | None = None, now: datetime | None = None) -> Analysis:
-    config = config or load_config(_opt(args, "config") or "ctlint.yaml")
-    window = resolve_window(config, _opt(args, "start"), _opt(args, "end"), now=now)
+def analyse(options: InputOptions, *, config: Config | None = None, now: datetime | None = None) -> Analysis:
+    config = config or load_config(options.config or "ctlint.yaml")
+    window = resolve_window(config, options.start, options.end, now=now)
     catalog = Catalog.load()
 
     deployed: list[Inventory | None] = []
@@ -145,11 +139,24 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     for account in config.accounts:
         snapshot, inventory, iac = _load_account(config, account, warnings)
         grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
-        states.append(AccountState(inventory=inventory, grants=grants))
+        deployed_grants = unlinked = None
+        if iac is not None and snapshot is not None:
+            # The deployed grants of the principals the IaC redefines, for the pull-request rules.
+            redefined = {p.arn for p in iac.inventory.principals}
+            deployed_grants = {
+                p.arn: compute_grants(p, catalog) for p in snapshot.principals if p.arn in redefined
+            }
+        if iac is not None:
+            unlinked = iac.unlinked
+        states.append(
+            AccountState(
+                inventory=inventory, grants=grants, deployed_grants=deployed_grants, unlinked=unlinked or ()
+            )
+        )
         deployed.append(snapshot)
         iac_results.append(iac)
 
-    engine = make_engine(config, args)
+    engine = make_engine(config, options)
     raw = engine.collect(window, [a.id for a in config.accounts])
     _require_events(config, raw, window)
     dropped = getattr(engine, "records_skipped", 0)
@@ -207,56 +214,6 @@ def _locator(analysis: Analysis):
     return locate
 
 
-def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list[Finding]:
-    """The pull-request rules (proposed IaC vs deployed snapshot) and IaC principals nobody can link."""
-    if not any(analysis.iac):
-        return []
-    from ctlint.iac.compare import pr_findings
-
-    enabled = {r.kind: r for r in rules if r.enabled}
-    findings: list[Finding] = []
-    for state, snapshot, result in zip(analysis.accounts, analysis.deployed, analysis.iac, strict=True):
-        if result is None:
-            continue
-        inventory = state.inventory
-        unlinked = enabled.get("iac-unlinked")
-        for address, where, kind in result.unlinked if unlinked else ():
-            findings.append(
-                Finding(
-                    rule=unlinked.id,
-                    level=unlinked.level,
-                    account=inventory.account_id,
-                    account_name=inventory.account_name,
-                    principal=address,
-                    principal_type=kind,
-                    action=None,
-                    role=None,
-                    message=f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
-                    "its grants are not checked.",
-                    fingerprint=fingerprint(inventory.account_id, address, unlinked.id, None, None),
-                    location=where,
-                )
-            )
-        if snapshot is None:
-            continue
-        pr_rules = {
-            kind: enabled[kind] for kind in ("new-grant-unused", "removed-grant-used") if kind in enabled
-        }
-        for finding in pr_findings(
-            inventory,
-            snapshot,
-            analysis.usage,
-            analysis.catalog,
-            account_name=inventory.account_name,
-            locate=locate,
-            data_events=analysis.config.data_events,
-            levels={kind: rule.level for kind, rule in pr_rules.items()},
-        ):
-            if finding.rule in pr_rules:
-                findings.append(finding)
-    return findings
-
-
 def _data_versions(analysis: Analysis) -> dict[str, str]:
     versions = dict(analysis.catalog.versions)
     if any(analysis.iac):
@@ -266,10 +223,11 @@ def _data_versions(analysis: Analysis) -> dict[str, str]:
     return versions
 
 
-def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
-    """Run the whole check and return what reporters render. Raises CtlintError on bad input."""
+def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResult:
+    """Run the whole check and return what reporters render (warnings included: the caller prints them).
+    Raises CtlintError on bad input."""
     now = now or datetime.now(timezone.utc)
-    analysis = analyse(args, now=now)
+    analysis = analyse(options.inputs, now=now)
     config = analysis.config
     rules = load_rules(config.rule_overrides, config.rule_files)
     data = EvaluationInput(
@@ -281,21 +239,16 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
     )
     locate = _locator(analysis)
     findings = evaluate(data, analysis.catalog, locate)  # sorted
-    iac_findings = _iac_findings(analysis, rules, locate)
-    if iac_findings:
-        findings = sorted([*findings, *iac_findings], key=Finding.sort_key)
     outcome = apply_allowlist(findings, config.allowlist, now.date())
     kept, fixed = list(outcome.findings), ()
-    baseline_path = _opt(args, "baseline")
-    if baseline_path and not _opt(args, "update_baseline"):
+    baseline_path = options.baseline
+    if baseline_path and not options.update_baseline:
         from ctlint.baseline import apply_baseline, load_baseline
 
         baseline_findings, fixed_entries = apply_baseline(kept, load_baseline(Path(baseline_path)))
         kept = list(baseline_findings)
         fixed = tuple(asdict(entry) for entry in fixed_entries)
     warnings = (*analysis.warnings, *outcome.warnings)
-    for warning in warnings:
-        print(f"ctlint: warning: {warning}", file=sys.stderr)
     return RunResult(
         tool_version=__version__,
         window=analysis.window,

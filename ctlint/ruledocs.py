@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ctlint.model import RuleSpec
 from ctlint.rulefiles import builtin_rules
+from ctlint.rulekinds import KINDS
 
 
 def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
@@ -21,6 +22,19 @@ def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
         "|---|---|---|",
     ]
     lines += [f"| [`{r.id}`](#{r.id}) | {r.level.value} | {r.title} |" for r in rules]
+    lines += [
+        "",
+        "## Rule kinds",
+        "",
+        "A rule file names one kind (`ctlint/rulekinds.py`); your own rule files can reuse any of them with",
+        "their own id, level and filters. A kind runs once per principal, or once per account.",
+        "",
+        "| kind | runs | level when a rule file omits it | checks |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{k.name}` | per {k.scope} | {k.default_level.value} | {k.summary} |" for k in KINDS.values()
+    ]
     for rule in rules:
         lines += [
             "",

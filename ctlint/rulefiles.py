@@ -13,20 +13,10 @@ from ctlint.config import check_size
 from ctlint.errors import ConfigError
 from ctlint.model import Level, RuleFilters, RuleSpec
 from ctlint.resources import rules_dir
+from ctlint.rulekinds import KINDS
 
-KINDS = (
-    "granted-unused",
-    "used-not-granted",
-    "unused-actor",
-    "unused-assume-role",
-    "granted-unknown",
-    "unknown-action",
-    "new-grant-unused",
-    "removed-grant-used",
-    "iac-unlinked",
-)
-_REQUIRED = ("id", "kind", "level", "title", "description", "help")
-_ALLOWED = set(_REQUIRED) | {"tags", "filters", "enabled", "why"}
+_REQUIRED = ("id", "kind", "title", "description", "help")
+_ALLOWED = set(_REQUIRED) | {"level", "tags", "filters", "enabled", "why"}
 _FILTER_KEYS = {"principals", "principal_types", "actions", "access_levels", "include_service_linked"}
 
 
@@ -72,12 +62,13 @@ def parse_rule(raw: Any, source: str) -> RuleSpec:
     unknown = sorted(set(raw) - _ALLOWED)
     if unknown:
         raise ConfigError(f"rule file {source}: unknown key '{unknown[0]}'.")
-    if raw["kind"] not in KINDS:
+    if not isinstance(raw["kind"], str) or raw["kind"] not in KINDS:
         raise ConfigError(f"rule file {source}: kind {raw['kind']!r} is not one of {', '.join(KINDS)}.")
+    kind = KINDS[raw["kind"]]
     return RuleSpec(
         id=str(raw["id"]),
-        kind=str(raw["kind"]),
-        level=_level(raw["level"], f"rule file {source}"),
+        kind=kind.name,
+        level=_level(raw["level"], f"rule file {source}") if "level" in raw else kind.default_level,
         title=str(raw["title"]).strip(),
         description=str(raw["description"]).strip(),
         help=str(raw["help"]).strip(),

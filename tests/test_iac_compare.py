@@ -6,11 +6,17 @@ from pathlib import Path
 import pytest
 
 from ctlint.catalog import Catalog
-from ctlint.evaluate import fingerprint
-from ctlint.iac.compare import NEW_GRANT_UNUSED, REMOVED_GRANT_USED, make_locator, pr_findings
+from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
+from ctlint.iac.compare import make_locator
 from ctlint.iac.loader import load_iac
 from ctlint.inventory import load_snapshot
-from ctlint.model import ActionUse, Level, PrincipalUsage, Usage, Window
+from ctlint.model import ActionUse, Inventory, Level, PrincipalUsage, RuleSpec, Usage, Window
+from ctlint.policy import compute_grants
+from ctlint.rulefiles import load_rules, parse_rule
+
+NEW_GRANT_UNUSED = "new-grant-unused"
+REMOVED_GRANT_USED = "removed-grant-used"
+PR_KINDS = (NEW_GRANT_UNUSED, REMOVED_GRANT_USED)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "iac"
 ACCOUNT = "111111111111"
@@ -27,6 +33,33 @@ def _usage(actions: dict[str, list[str]]) -> Usage:
             arn: PrincipalUsage(arn, "role", {a: use for a in used}) for arn, used in actions.items()
         },
     )
+
+
+def pr_findings(
+    proposed: Inventory,
+    deployed: Inventory,
+    usage: Usage,
+    catalog: Catalog,
+    *,
+    account_name: str,
+    locate,
+    data_events=(),
+    rules: tuple[RuleSpec, ...] | None = None,
+):
+    """The pull-request rules' findings for one account, through the evaluator like every other rule."""
+    rules = tuple(r for r in (rules or load_rules()) if r.kind in PR_KINDS)
+    merged = {p.arn: p for p in deployed.principals} | {p.arn: p for p in proposed.principals}
+    inventory = Inventory(proposed.account_id, account_name, tuple(merged.values()), proposed.source)
+    redefined = {p.arn for p in proposed.principals}
+    state = AccountState(
+        inventory=inventory,
+        grants={arn: compute_grants(p, catalog) for arn, p in merged.items()},
+        deployed_grants={
+            p.arn: compute_grants(p, catalog) for p in deployed.principals if p.arn in redefined
+        },
+    )
+    data = EvaluationInput((state,), usage, frozenset(), rules, frozenset(data_events))
+    return evaluate(data, catalog, locate)
 
 
 def _line_of(text: str, needle: str, after: str | None = None) -> int:
@@ -104,6 +137,76 @@ def test_unobservable_new_grants_are_never_called_unused(scenario, catalog):
         data_events=("s3",),
     )
     assert [f.action for f in with_data] == [f.action for f in findings]  # PutObject is not new anyway
+
+
+def test_filters_and_levels_of_an_iac_rule_apply(scenario, catalog):
+    # Before the rule-kind registry, the IaC rules took levels only, keyed by kind: filters were ignored.
+    snapshot, result = scenario
+    usage = _usage({APP: ["logs:CreateLogGroup", "s3:ListBucket", "logs:PutLogEvents"]})
+    rules = load_rules(
+        {
+            NEW_GRANT_UNUSED: {"level": "warning", "filters": {"actions": ["ec2:*"]}},
+            REMOVED_GRANT_USED: {"filters": {"access_levels": ["Write"]}},
+        }
+    )
+    narrowed = pr_findings(
+        result.inventory,
+        snapshot,
+        usage,
+        catalog,
+        account_name="test",
+        locate=make_locator(result),
+        rules=rules,
+    )
+    assert [(f.rule, f.action, f.level) for f in narrowed] == [
+        (REMOVED_GRANT_USED, "logs:CreateLogGroup", Level.ERROR)
+    ]
+    rules = load_rules(
+        {NEW_GRANT_UNUSED: {"level": "warning", "filters": {"principals": ["*:role/service/*"]}}}
+    )
+    kept = pr_findings(
+        result.inventory,
+        snapshot,
+        usage,
+        catalog,
+        account_name="test",
+        locate=make_locator(result),
+        rules=rules,
+    )
+    assert [(f.rule, f.level) for f in kept if f.rule == NEW_GRANT_UNUSED] == [
+        (NEW_GRANT_UNUSED, Level.WARNING)
+    ]
+
+
+def test_a_custom_rule_of_an_iac_kind_reports_under_its_own_id(scenario, catalog):
+    snapshot, result = scenario
+    usage = _usage({APP: ["logs:CreateLogGroup"]})
+    custom = parse_rule(
+        {
+            "id": "pr-permissions-grant",
+            "kind": NEW_GRANT_UNUSED,
+            "level": "warning",
+            "title": "t",
+            "description": "d",
+            "help": "h",
+            "filters": {"access_levels": ["Permissions management"]},
+        },
+        "custom.yaml",
+    )
+    findings = pr_findings(
+        result.inventory,
+        snapshot,
+        usage,
+        catalog,
+        account_name="test",
+        locate=make_locator(result),
+        rules=(*load_rules(), custom),
+    )
+    mine = [f for f in findings if f.rule == "pr-permissions-grant"]
+    assert [(f.action, f.level) for f in mine] == [("s3:PutBucketPolicy", Level.WARNING)]
+    assert mine[0].fingerprint == fingerprint(
+        ACCOUNT, APP, "pr-permissions-grant", "s3:PutBucketPolicy", None
+    )
 
 
 def test_locator_prefers_exact_pattern_over_wildcard(catalog):

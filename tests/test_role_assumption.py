@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from cloudtrail_factory import (
@@ -25,6 +24,7 @@ from cloudtrail_factory import (
 )
 
 from ctlint.cli import main
+from ctlint.options import CheckOptions, InputOptions
 from ctlint.pipeline import analyse, run_check
 
 A, B = "111111111111", "222222222222"
@@ -211,7 +211,7 @@ def config_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def analysis(config_path):
-    return analyse(SimpleNamespace(config=str(config_path), start=None, end=None))
+    return analyse(InputOptions(config=str(config_path)))
 
 
 def _assumed(analysis):
@@ -256,7 +256,7 @@ def test_saml_and_web_identity_sources_are_the_providers(analysis):
 
 
 def test_findings_unused_assume_role_and_unused_actor(config_path):
-    result = run_check(SimpleNamespace(config=str(config_path), start=None, end=None))
+    result = run_check(CheckOptions(InputOptions(config=str(config_path))))
     pairs = {(f.principal, f.role) for f in result.findings if f.rule == "unused-assume-role"}
     # dave may assume ops (his policy names it, ops trusts the account root) but never did;
     # alice may assume idle (role/* and a root trust) and never did. Nothing else:

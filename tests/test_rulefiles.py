@@ -7,7 +7,7 @@ import pytest
 from ctlint.errors import ConfigError
 from ctlint.model import Level
 from ctlint.ruledocs import render_rule_docs
-from ctlint.rulefiles import KINDS, builtin_rules, load_rules
+from ctlint.rulefiles import KINDS, builtin_rules, load_rules, parse_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,3 +100,24 @@ def test_a_rule_file_alias_bomb_is_refused_quickly(tmp_path):
         ConfigError, match="rule file .*bomb.yaml: the rule file expands to more than 100,000 values"
     ):
         load_rules({}, [path])
+
+
+def test_every_registered_kind_has_a_builtin_rule_and_no_rule_names_an_unregistered_kind():
+    from ctlint.rulekinds import KINDS
+
+    kinds = {rule.kind for rule in builtin_rules()}
+    assert kinds == set(KINDS)
+
+
+def test_a_rule_file_without_a_level_takes_its_kinds_default():
+    from ctlint.rulekinds import KINDS
+
+    raw = {"id": "mine", "kind": "new-grant-unused", "title": "t", "description": "d", "help": "h"}
+    assert parse_rule(raw, "mine.yaml").level == KINDS["new-grant-unused"].default_level
+    assert parse_rule({**raw, "level": "note"}, "mine.yaml").level.value == "note"
+
+
+def test_a_kind_that_is_not_a_string_is_refused_with_the_list_of_kinds():
+    raw = {"id": "mine", "kind": ["granted-unused"], "title": "t", "description": "d", "help": "h"}
+    with pytest.raises(ConfigError, match="is not one of granted-unused"):
+        parse_rule(raw, "mine.yaml")

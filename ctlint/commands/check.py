@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.atomic import write_all_atomic
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import Level, RunResult
+from ctlint.options import CheckOptions, InputOptions, ReportOptions
 from ctlint.pipeline import config_or_error, run_check
-from ctlint.report import FORMATS, renderer
+from ctlint.report import FORMATS, RENDERERS, RenderOptions
 
 FAIL_ON = ("error", "warning", "note", "never")
+FILE_RENDERERS = tuple(r for r in RENDERERS.values() if r.file_flag)
 
 
 def add_window_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,8 +67,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--output", "-o", metavar="PATH", help="write the --format report to PATH instead of stdout"
     )
-    for fmt in ("json", "sarif", "junit", "markdown"):
-        parser.add_argument(f"--{fmt}", metavar="PATH", help=f"also write a {fmt.upper()} report to PATH")
+    for entry in FILE_RENDERERS:
+        parser.add_argument(f"--{entry.name}", metavar="PATH", help=f"also write {entry.description} to PATH")
     parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
@@ -89,32 +92,26 @@ def exit_code(result: RunResult, fail_on: str) -> int:
     return 1 if any(f.level.rank >= threshold for f in gating) else 0
 
 
-def write_reports(args: argparse.Namespace, result: RunResult) -> None:
+def write_reports(options: ReportOptions, result: RunResult) -> None:
     """Stage every report, then rename them all: an interrupt while producing any leaves no file behind."""
-    from ctlint.report.json_report import iter_json
-
-    def chunks(fmt: str):
-        return iter_json(result) if fmt == "json" else renderer(fmt)(result)
-
-    files = [
-        (Path(path), chunks(fmt))
-        for fmt in ("json", "sarif", "junit", "markdown")
-        if (path := getattr(args, fmt, None))
+    plain = RenderOptions()
+    files: list[tuple[Path, str | Iterable[str]]] = [
+        (Path(path), RENDERERS[fmt].render(result, plain)) for fmt, path in options.files
     ]
-    if args.format == "text":
-        colour = not args.no_color and args.output is None and sys.stdout.isatty()
-        from ctlint.report.text import render_text
-
-        rendered = render_text(result, colour=colour)
-    elif args.output:
-        rendered = chunks(args.format)
-    else:
-        rendered = renderer(args.format)(result)
-    if args.output:
-        files.append((Path(args.output), rendered))
+    if options.output:
+        files.append((Path(options.output), RENDERERS[options.format].render(result, plain)))
+        write_all_atomic(files)
+        return
+    colour = options.format == "text" and not options.no_color and sys.stdout.isatty()
+    # Rendered whole before any file is renamed into place: a failing renderer leaves no report.
+    rendered = "".join(RENDERERS[options.format].render(result, RenderOptions(colour=colour)))
     write_all_atomic(files)
-    if not args.output:
-        sys.stdout.write(rendered)
+    sys.stdout.write(rendered)
+
+
+def print_warnings(result: RunResult) -> None:
+    for warning in result.warnings:
+        print(f"ctlint: warning: {warning}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,19 +121,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    args.config = config_or_error(args.config)
-    result = run_check(args)
-    if args.baseline and args.update_baseline:
+    inputs = InputOptions.from_namespace(args, config=config_or_error(args.config))
+    options = CheckOptions.from_namespace(args, inputs=inputs)
+    reports = ReportOptions.from_namespace(args, tuple(r.name for r in FILE_RENDERERS))
+    result = run_check(options)
+    print_warnings(result)
+    if options.baseline and options.update_baseline:
         from ctlint.baseline import load_baseline, write_baseline
 
-        baseline_path = Path(args.baseline)
+        baseline_path = Path(options.baseline)
         previous = load_baseline(baseline_path) if baseline_path.exists() else None
         write_baseline(
             baseline_path, result.findings, previous, datetime.now(timezone.utc).date().isoformat()
         )
         print(f"ctlint: wrote {len(result.findings)} finding(s) to baseline {baseline_path}", file=sys.stderr)
-    write_reports(args, result)
-    if args.soft_fail:
+    write_reports(reports, result)
+    if reports.soft_fail:
         return 0
-    fail_on = args.fail_on or result.fail_on or "warning"
-    return exit_code(result, fail_on)
+    return exit_code(result, reports.fail_on or result.fail_on or "warning")

@@ -20,6 +20,7 @@ from ctlint.config import Config, load_config
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
 from ctlint.model import Principal
+from ctlint.options import InputOptions
 from ctlint.pipeline import Analysis, analyse, config_or_error
 from ctlint.policy import may_assume, trust_admits
 from ctlint.show import DiffLine, ShowFilter, actor_lines, diff_actions, filter_lines, render, session_actions
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     args.config = config_or_error(args.config)
     config = load_config(args.config)
     _check_arguments(args, config)
-    analysis = analyse(args, config=config)
+    analysis = analyse(InputOptions.from_namespace(args), config=config)
     for warning in analysis.warnings:
         _info(f"ctlint: warning: {warning}")
     lines = _lines(args, analysis, config)

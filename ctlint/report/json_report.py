@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses for every str
 from typing import Any
 
 from ctlint.model import Finding, Level, RunResult
+from ctlint.report import RenderOptions
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -125,6 +126,10 @@ def iter_json(result: RunResult) -> Iterator[str]:
         else:
             yield f'  "{key}": {_compact(sections[key])}{end}'
     yield "}\n"
+
+
+def json_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
+    return iter_json(result)
 
 
 def render_json(result: RunResult) -> str:

@@ -13,9 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ctlint.model import Finding, RunResult
+from ctlint.report import RenderOptions
 
 # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def junit_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
+    return (render_junit(result),)
 
 
 def render_junit(result: RunResult) -> str:

