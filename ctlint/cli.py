@@ -14,6 +14,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ctlint import __version__
 from ctlint.errors import CtlintError
@@ -29,7 +30,7 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 as well; keep its one-line message
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 as well; keep its one-line message
         self.print_usage(sys.stderr)
         self.exit(2, f"ctlint: error: {message}\n")
 

@@ -30,7 +30,6 @@ class AccountConfig:
     name: str
     id: str
     iam: Path | None = None
-    iam_display: str | None = None  # the path as written in the config, for messages and reports
     iac: tuple[Mapping[str, str], ...] = ()
 
 
@@ -250,9 +249,7 @@ def _accounts(raw: Sequence[Mapping[str, Any]], base_dir: Path, path: Path) -> t
         iac = tuple(dict(entry) for entry in item.get("iac", ()))
         if iam is None and not iac:
             raise ConfigError(f"{where}: account '{name}' needs an 'iam' snapshot or an 'iac' source.")
-        accounts.append(
-            AccountConfig(name=name, id=account_id, iam=iam, iam_display=item.get("iam"), iac=iac)
-        )
+        accounts.append(AccountConfig(name=name, id=account_id, iam=iam, iac=iac))
     return tuple(accounts)
 
 

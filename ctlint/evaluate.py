@@ -184,7 +184,7 @@ class RuleContext:
         )
         filtered = bool(rule.filters.actions or rule.filters.access_levels)
         before, after = message
-        found = []
+        found: list[Finding] = []
         add = found.append
         for action in actions:
             if filtered and not passes(rule, action):

@@ -45,12 +45,6 @@ class Observability(str, Enum):
     UNKNOWN = "unknown"  # the data does not say
 
 
-class Verdict(str, Enum):
-    USED = "used"
-    UNUSED = "unused"
-    UNKNOWN = "unknown"  # not observable: never call it unused
-
-
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
     """Where something is defined: a file (as given or relative to the repo root) and a 1-based line."""

@@ -6,7 +6,7 @@ This module does the I/O; `ctlint.evaluate` does the judging. `ctlint check`, `c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -94,6 +94,8 @@ def _load_account(
         snapshot = read.inventory
         warnings.extend(read.warnings)
     if not account.iac:
+        if snapshot is None:  # the config schema requires iam or iac; never evaluate an empty account
+            raise ConfigError(f"accounts: {account.name} has neither iam nor iac.")
         return snapshot, snapshot, None
     from ctlint.iac.loader import load_iac
 
@@ -240,7 +242,8 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
     locate = _locator(analysis)
     findings = evaluate(data, analysis.catalog, locate)  # sorted
     outcome = apply_allowlist(findings, config.allowlist, now.date())
-    kept, fixed = list(outcome.findings), ()
+    kept = list(outcome.findings)
+    fixed: tuple[Mapping[str, object], ...] = ()
     baseline_path = options.baseline
     if baseline_path and not options.update_baseline:
         from ctlint.baseline import apply_baseline, load_baseline

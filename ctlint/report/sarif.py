@@ -169,7 +169,7 @@ def _merge(items: Sequence[tuple[Finding, str | None]], *, per_service: bool) ->
         if kind is None and not per_service and finding.rule == "unused-assume-role" and finding.role:
             kind = "unused-assume-role"  # one result per principal, the roles in its properties
         if kind and (finding.action or kind == "unused-assume-role"):
-            service = finding.action.split(":", 1)[0].lower() if per_service else "*"
+            service = finding.action.split(":", 1)[0].lower() if per_service and finding.action else "*"
             key = (
                 reason is not None,
                 reason or "",
@@ -435,9 +435,3 @@ def to_sarif_dict(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [to_sarif_dict(v) for v in obj]
     return obj
-
-
-def iter_results(log: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    """All results of a SARIF dict (a helper for tests and tooling)."""
-    for run in log.get("runs", []):
-        yield from run.get("results", [])

@@ -55,8 +55,8 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     for account, account_findings in groupby(result.findings, key=lambda f: f.account):
         lines.append("")
         lines.append(f"account {names.get(account, account)} ({account})")
-        for principal, items in groupby(account_findings, key=lambda f: f.principal):
-            items = list(items)
+        for principal, group in groupby(account_findings, key=lambda f: f.principal):
+            items = list(group)
             # One location for the principal (a snapshot), or one per line (IaC: the granting statement).
             locations = {f.location for f in items}
             shared = locations.pop() if len(locations) == 1 else None
