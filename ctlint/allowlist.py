@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from ctlint.config import AllowlistEntry
-from ctlint.model import Finding
+from ctlint.model import AllowlistEntry, Finding
 from ctlint.wildcard import matches
 
 

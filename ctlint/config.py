@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from ctlint.errors import ConfigError
-from ctlint.model import EMPTY_MAPPING, Window, is_account_id
+from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 DEFAULT_LOOKBACK_DAYS = 90
@@ -31,19 +31,6 @@ class AccountConfig:
     id: str
     iam: Path | None = None
     iac: tuple[Mapping[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class AllowlistEntry:
-    index: int  # position in the config's allowlist, for messages
-    principal: str  # glob on the principal ARN
-    reason: str
-    rules: tuple[str, ...] = ()  # empty: every rule
-    actions: tuple[str, ...] = ()  # empty: every action (and principal-level findings)
-    expires: date | None = None
-
-    def describe(self) -> str:
-        return f"allowlist[{self.index}] ({self.principal})"
 
 
 @dataclass(frozen=True)

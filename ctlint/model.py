@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -241,6 +241,19 @@ class Usage:
 
 
 # ---------------------------------------------------------------- rules and findings
+
+
+@dataclass(frozen=True)
+class AllowlistEntry:
+    index: int  # position in the config's allowlist, for messages
+    principal: str  # glob on the principal ARN
+    reason: str
+    rules: tuple[str, ...] = ()  # empty: every rule
+    actions: tuple[str, ...] = ()  # empty: every action (and principal-level findings)
+    expires: date | None = None
+
+    def describe(self) -> str:
+        return f"allowlist[{self.index}] ({self.principal})"
 
 
 @dataclass(frozen=True)

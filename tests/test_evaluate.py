@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from ctlint.allowlist import apply_allowlist
-from ctlint.config import AllowlistEntry
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
 from ctlint.model import (
     ActionUse,
+    AllowlistEntry,
     AssumeRoleRow,
     Grants,
     Inventory,
