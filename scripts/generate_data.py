@@ -86,19 +86,23 @@ def check_installed(pins: dict[str, str]) -> None:
             )
 
 
-def upgrade(sources: Path) -> list[str]:
+def install(pins: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", *(f"{n}=={v}" for n, v in pins.items())], check=True
+    )
+
+
+def upgrade(sources: Path, pyproject: Path = PYPROJECT) -> list[str]:
     """Bump every pin to the newest release; return one line per pin that moved."""
     lines = []
-    old = pinned_versions()
+    old = pinned_versions(pyproject)
     new = {name: newest_on_pypi(name) for name in PYTHON_PINS}
     moved = {name: v for name, v in new.items() if v != old[name]}
     for name, version in moved.items():
         lines.append(f"pin {name}: {old[name]} -> {version}")
     if moved:
-        rewrite_pins(moved)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", *(f"{n}=={v}" for n, v in new.items())], check=True
-        )
+        rewrite_pins(moved, pyproject)
+        install(new)
     pin_path = sources / PIN_FILE
     current = managed.load_pin(pin_path)
     latest = managed.latest_pin(current.package)

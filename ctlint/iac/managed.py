@@ -74,13 +74,15 @@ def shipped_policy(arn: str) -> ShippedPolicy | None:
     entry = _payload()["policies"].get(arn)
     if entry is None:
         return None
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("default_version"), str):
+    if (
+        not isinstance(entry, Mapping)
+        or not isinstance(entry.get("default_version"), str)
+        or not isinstance(entry.get("document"), Mapping)
+    ):
         raise InputError(f"{FILENAME}: the entry for {arn} is malformed; reinstall ctlint.")
     # The parser the generator checked every document with; no location: a line inside the shipped
     # data means nothing to a user, so findings point at the attachment instead.
-    document = parse_policy_document(
-        entry.get("document"), name=arn, kind="managed", where=f"{FILENAME}: {arn}"
-    )
+    document = parse_policy_document(entry["document"], name=arn, kind="managed", where=f"{FILENAME}: {arn}")
     return ShippedPolicy(
         arn=arn,
         default_version=entry["default_version"],
