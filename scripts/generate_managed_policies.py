@@ -122,7 +122,15 @@ def fetch_tarball(pin: Pin, cache_dir: Path = DEFAULT_CACHE) -> Path:
     tarball = cache_dir / f"{pin.package}-{pin.version}.tgz"
     if not tarball.is_file() or integrity_of(tarball) != pin.integrity:
         print(f"npm pack {pin.spec} ...", file=sys.stderr)
-        _npm("pack", pin.spec, "--pack-destination", str(cache_dir), "--silent", cwd=cache_dir)
+        _npm(
+            "pack",
+            pin.spec,
+            "--pack-destination",
+            str(cache_dir),
+            "--ignore-scripts",
+            "--silent",
+            cwd=cache_dir,
+        )
         if not tarball.is_file():
             raise InputError(f"npm pack {pin.spec} did not write {tarball}.")
     actual = integrity_of(tarball)

@@ -344,7 +344,7 @@ def test_a_tarball_that_does_not_match_the_pinned_integrity_is_refused(tmp_path,
     other = gen.Pin(PIN.package, PIN.version, "sha512-AAAA", PIN.published)
     with pytest.raises(InputError, match="differs from the pinned sha512-AAAA; refusing to use it"):
         gen.fetch_tarball(other, tmp_path)
-    assert calls == [("pack", PIN.spec, "--pack-destination", str(tmp_path), "--silent")]
+    assert calls == [("pack", PIN.spec, "--pack-destination", str(tmp_path), "--ignore-scripts", "--silent")]
 
 
 def test_the_generator_with_npm_reproduces_the_shipped_file_byte_for_byte(tmp_path):
