@@ -278,6 +278,11 @@ class _Reader:
                     f"({managed_data_version()}), but the snapshot names {listed} as the default version, "
                     "so the grants counted may differ from the account's"
                 )
+            elif listed:
+                outcome = (
+                    f"ctlint used its shipped copy of version {shipped.default_version} "
+                    f"({managed_data_version()}), the default version the snapshot names too"
+                )
             else:
                 outcome = (
                     f"ctlint used its shipped copy of version {shipped.default_version} "

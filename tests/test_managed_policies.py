@@ -204,6 +204,10 @@ def test_a_listed_policy_without_documents_whose_default_version_differs_is_name
     assert shipped != "v1"
     assert f"version {shipped}" in warning and "names v1 as the default version" in warning
 
+    listed["DefaultVersionId"] = shipped
+    (warning,) = read(snapshot(tmp_path, ["ReadOnlyAccess"], [listed])).warnings
+    assert f"version {shipped} ({data_version()}), the default version the snapshot names too" in warning
+
 
 # ---------------------------------------------------------------- reports
 
