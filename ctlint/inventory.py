@@ -14,8 +14,13 @@ Input tolerance, decided case by case (each choice is deliberate; see the tests)
   not an error: exports made with `--filter` without AWSManagedPolicy, and single pages of a paginated
   answer (the aws-cli documentation example, `IsTruncated: true`), legitimately lack them, and every
   account sees the same AWS managed policies. The document is taken from ctlint's shipped copy
-  (ctlint.iac.managed) when it has one; otherwise its grants are not counted (granted-unused then
-  under-reports for those principals). Either way one warning per policy names it and its holders.
+  (ctlint.iac.managed, every AWS managed policy of the pinned data); one warning per policy names it,
+  its holders and the shipped version. A `Policies` entry for an AWS managed policy without a
+  `PolicyVersionList` counts as absent, and when its `DefaultVersionId` differs from the shipped one the
+  warning says so. The snapshot's own document, when it has one, always wins.
+- An AWS managed policy that neither the snapshot nor the shipped data has (a deprecated policy still
+  attached in an old account, or a name AWS never had) is an error naming the policy and the file:
+  counting no grants for it would be a silent pass.
 - A principal ARN whose account field is a 12-digit id other than the configured account is an error;
   one whose account field is not an account id at all (sanitised exports write "aws") is a warning.
 """
@@ -30,8 +35,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.errors import InputError
-from ctlint.iac.managed import aws_managed_policy
 from ctlint.iac.managed import data_version as managed_data_version
+from ctlint.iac.managed import shipped_policy
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
 
@@ -159,6 +164,8 @@ class _Reader:
         self.warnings: list[str] = []
         # AWS managed policies attached but absent from Policies: ARN -> the principals and groups holding them.
         self.missing_aws: dict[str, list[str]] = {}
+        # AWS managed policies listed in Policies without versions: ARN -> the snapshot's DefaultVersionId.
+        self.aws_default_versions: dict[str, str] = {}
         self.managed = self._managed_policies()
         self._docs: dict[tuple[str, str, str | None], PolicyDocument] = {}
 
@@ -171,6 +178,10 @@ class _Reader:
             where = f"{self.shown}: Policies[{i}]"
             arn = _str(pol, "Arn", where)
             where = f"{self.shown}: managed policy {arn}"
+            if arn.startswith(_AWS_MANAGED_PREFIX) and not pol.get("PolicyVersionList"):
+                # Listed without its documents: resolved like an absent one, its version compared.
+                self.aws_default_versions[arn] = str(pol.get("DefaultVersionId") or "")
+                continue
             defaults = [
                 v
                 for v in _list(pol, "PolicyVersionList", where)
@@ -214,10 +225,15 @@ class _Reader:
                     f"{self.shown}: {owner} has managed policy {arn} attached, but the snapshot's Policies list "
                     "does not include it (a broken or filtered snapshot)."
                 )
+            shipped = shipped_policy(arn)
+            if shipped is None:
+                raise InputError(
+                    f"{self.shown}: {owner} has AWS managed policy {arn} attached, but neither the snapshot's "
+                    f"Policies list nor ctlint's data ({managed_data_version()}) has its document (a deprecated "
+                    "or unknown policy); export the snapshot without --filter, or with AWSManagedPolicy, to include it."
+                )
             self.missing_aws.setdefault(arn, []).append(owner)
-            base = aws_managed_policy(arn)
-            if base is None:
-                return None
+            base = shipped.document
         key = (arn, kind, via_group)
         doc = self._docs.get(key)
         if doc is None:
@@ -253,12 +269,27 @@ class _Reader:
         out = []
         for arn, owners in sorted(self.missing_aws.items()):
             held = ", ".join(owners[:3]) + (f" and {len(owners) - 3} more" if len(owners) > 3 else "")
-            if aws_managed_policy(arn) is not None:
-                outcome = f"ctlint used its shipped copy ({managed_data_version()}), which may lag AWS"
+            shipped = shipped_policy(arn)
+            assert shipped is not None  # managed_doc raised otherwise
+            listed = self.aws_default_versions.get(arn)
+            if listed and listed != shipped.default_version:
+                outcome = (
+                    f"ctlint used its shipped copy of version {shipped.default_version} "
+                    f"({managed_data_version()}), but the snapshot names {listed} as the default version, "
+                    "so the grants counted may differ from the account's"
+                )
+            elif listed:
+                outcome = (
+                    f"ctlint used its shipped copy of version {shipped.default_version} "
+                    f"({managed_data_version()}), the default version the snapshot names too"
+                )
             else:
-                outcome = "ctlint has no copy, so its grants are not counted"
+                outcome = (
+                    f"ctlint used its shipped copy of version {shipped.default_version} "
+                    f"({managed_data_version()}), which may lag AWS"
+                )
             out.append(
-                f"{self.shown}: AWS managed policy {arn} is attached to {held} but missing from the snapshot's "
+                f"{self.shown}: AWS managed policy {arn} is attached to {held} but its document is missing from the snapshot's "
                 f"Policies list; {outcome}."
             )
         return tuple(out)
@@ -270,7 +301,7 @@ class _Reader:
         if not isinstance(pb, Mapping):
             raise InputError(f"{self.shown}: {owner}: PermissionsBoundary must be an object.")
         arn = _str(pb, "PermissionsBoundaryArn", f"{self.shown}: {owner}: PermissionsBoundary")
-        # A missing AWS managed boundary is ignored with a warning: grants are then over-, not under-stated.
+        # Resolved like any attachment: the snapshot's document, else the shipped one, else an error.
         return self.managed_doc(arn, owner=owner, kind="boundary", via_group=None)
 
     def check_account(self, arn: str, owner: str) -> None:

@@ -217,12 +217,10 @@ def _locator(analysis: Analysis):
 
 
 def _data_versions(analysis: Analysis) -> dict[str, str]:
-    versions = dict(analysis.catalog.versions)
-    if any(analysis.iac):
-        from ctlint.iac.managed import data_version
+    from ctlint.iac.managed import data_version
 
-        versions["aws_managed_policies"] = data_version()
-    return versions
+    # Always: snapshots taken without AWSManagedPolicy are resolved from the shipped documents too.
+    return {**analysis.catalog.versions, "aws_managed_policies": data_version()}
 
 
 def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResult:

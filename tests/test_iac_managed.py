@@ -1,67 +1,86 @@
-import gzip
+"""Every AWS managed policy the examples and fixtures attach resolves from the shipped data."""
+
 import json
-import subprocess
-import sys
+import re
 from pathlib import Path
 
-from ctlint.iac.managed import aws_managed_policy, data_version
-from ctlint.resources import data_path
+import pytest
+
+from ctlint.iac.loader import load_iac
+from ctlint.iac.managed import aws_managed_policy
+from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, Statement
 
 ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT = "111111111111"
+_ARN = re.compile(r"arn:aws:iam::aws:policy/[A-Za-z0-9_+=,.@/-]+")
 
 
-def test_shipped_data_resolves_known_policies():
-    admin = aws_managed_policy("arn:aws:iam::aws:policy/AdministratorAccess")
-    assert admin is not None and admin.statements[0].actions == ("*",)
-    power = aws_managed_policy("arn:aws:iam::aws:policy/PowerUserAccess")
-    assert power.statements[0].not_actions == ("iam:*", "organizations:*", "account:*")
+def _attached_in(folder: Path) -> set[str]:
+    return {
+        m
+        for path in folder.rglob("*")
+        if path.is_file()
+        for m in _ARN.findall(path.read_text(errors="ignore"))
+    }
+
+
+@pytest.mark.parametrize("example", ["terraform", "cloudformation", "demo"])
+def test_every_aws_managed_policy_an_example_attaches_resolves(example):
+    arns = _attached_in(ROOT / "examples" / example)
+    if example != "demo":
+        assert arns, f"examples/{example} attaches no AWS managed policy"
+    assert [arn for arn in sorted(arns) if aws_managed_policy(arn) is None] == []
+
+
+def test_an_unknown_arn_resolves_to_nothing():
     assert aws_managed_policy("arn:aws:iam::aws:policy/NoSuchPolicy") is None
-    assert data_version().startswith("curated:")
 
 
-def test_generator_is_deterministic_and_matches_shipped(tmp_path):
-    out = tmp_path / "m.json.gz"
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "generate_managed_policies.py"), "--out", str(out)],
-        check=True,
-        capture_output=True,
-    )
-    assert out.read_bytes() == data_path("aws_managed_policies.json.gz").read_bytes()
-
-
-def test_generator_reads_authorization_details(tmp_path):
-    details = {
-        "Policies": [
-            {
-                "Arn": "arn:aws:iam::aws:policy/X",
-                "PolicyVersionList": [
-                    {"VersionId": "v1", "IsDefaultVersion": False, "Document": {"Statement": []}},
-                    {
-                        "VersionId": "v2",
-                        "IsDefaultVersion": True,
-                        "Document": "%7B%22Statement%22%3A%5B%5D%2C%22Version%22%3A%222012-10-17%22%7D",
-                    },
-                ],
-            },
-            {"Arn": "arn:aws:iam::123456789012:policy/mine", "PolicyVersionList": []},
-        ]
+def _template(tmp_path: Path, *arns: str) -> Path:
+    template = {
+        "Resources": {
+            "R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r", "ManagedPolicyArns": list(arns)}}
+        }
     }
-    (tmp_path / "d.json").write_text(json.dumps(details))
-    out = tmp_path / "m.json.gz"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "generate_managed_policies.py"),
-            "--from",
-            str(tmp_path / "d.json"),
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
+    (tmp_path / "t.json").write_text(json.dumps(template, indent=2))
+    return tmp_path
+
+
+def _load(base: Path, snapshot=None):
+    return load_iac(
+        [{"cloudformation": "t.json"}], base_dir=base, account_id=ACCOUNT, account_name="t", snapshot=snapshot
     )
-    payload = json.loads(gzip.decompress(out.read_bytes()))
-    assert payload["provenance"] == "authorization-details"
-    assert payload["policies"] == {
-        "arn:aws:iam::aws:policy/X": {"version": "v2", "document": {"Statement": [], "Version": "2012-10-17"}}
-    }
+
+
+def test_a_template_attaching_any_aws_managed_policy_resolves_from_the_shipped_data(tmp_path):
+    view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+    ecs = "arn:aws:iam::aws:policy/AmazonECS_FullAccess"
+    result = _load(_template(tmp_path, view_only, ecs))
+    (role,) = result.inventory.principals
+    assert [d.name for d in role.policies] == [view_only, ecs]
+    assert role.policies[0].statements == aws_managed_policy(view_only).statements
+    assert result.unresolved == ()
+    # findings on these actions point at the line attaching the policy, not into the shipped data
+    line = (tmp_path / "t.json").read_text().splitlines().index(f'          "{ecs}"') + 1
+    assert result.action_locations[(role.arn, "ecs:*")] == SourceLocation("t.json", line)
+
+
+def test_a_deprecated_aws_managed_policy_is_unresolved_unless_the_snapshot_has_it(tmp_path):
+    deprecated = "arn:aws:iam::aws:policy/AWSLambdaFullAccess"
+    result = _load(_template(tmp_path, deprecated))
+    (role,) = result.inventory.principals
+    assert role.policies == ()
+    ((text, where),) = result.unresolved
+    assert deprecated in text and "ctlint's data" in text and where.path == "t.json"
+
+    own = PolicyDocument(
+        name=deprecated, kind="managed", statements=(Statement(effect="Allow", actions=("lambda:*",)),)
+    )
+    snapshot_role = Principal(
+        arn=f"arn:aws:iam::{ACCOUNT}:role/r", name="r", type="role", account_id=ACCOUNT, policies=(own,)
+    )
+    snapshot = Inventory(
+        account_id=ACCOUNT, account_name="t", principals=(snapshot_role,), source="snap.json"
+    )
+    (role,) = _load(tmp_path, snapshot).inventory.principals
+    assert [s.actions for d in role.policies for s in d.statements] == [("lambda:*",)]

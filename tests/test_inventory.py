@@ -100,20 +100,22 @@ def test_missing_aws_managed_policy_is_a_warning_not_an_error():
     snap = read_snapshot(FIXTURES / "missing-aws-managed.json", account_id=ACCOUNT, account_name="demo")
     (user,) = snap.inventory.principals
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
-    # Resolved from ctlint's shipped copy (own attachment and the group's); DynamoDB has no copy: left out.
+    dynamo = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
+    # Resolved from ctlint's shipped copy (own attachments and the group's).
     assert [(d.name, d.kind, d.via_group) for d in user.policies] == [
         ("p", "inline", None),
         (admin, "managed", None),
+        (dynamo, "managed", None),
         (admin, "group-managed", "g"),
     ]
-    assert user.policies[1].statements is user.policies[2].statements
+    assert user.policies[1].statements is user.policies[3].statements
     assert user.policies[1].statements[0].actions == ("*",)
     assert any("IsTruncated" in w for w in snap.warnings)
     (admin_warning,) = [w for w in snap.warnings if admin in w]
     assert "group g, user u" in admin_warning or "user u, group g" in admin_warning
     assert "shipped copy" in admin_warning
     (dynamo_warning,) = [w for w in snap.warnings if "AmazonDynamoDBFullAccess" in w]
-    assert "not counted" in dynamo_warning and "user u" in dynamo_warning
+    assert "shipped copy" in dynamo_warning and "user u" in dynamo_warning
 
 
 @pytest.mark.parametrize(

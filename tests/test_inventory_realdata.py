@@ -17,7 +17,7 @@ pytestmark = pytest.mark.realdata
 # file -> (account id, users + roles, warnings expected)
 EXPECTED = {
     # Doc example: one truncated page; two groups have AttachedManagedPolicies as an object (read as one
-    # item); four attached AWS managed policies absent from Policies (three resolved from ctlint's copy).
+    # item); four attached AWS managed policies absent from Policies, all resolved from ctlint's copy.
     "aws__aws-cli/get-account-authorization-details.example.json": ("123456789012", 4, 5),
     "bridgecrewio__AirIAM/iam_data.authz.json": ("000000000000", 13, 0),
     # Sanitised: users and group carry account "aws" in their ARNs.

@@ -42,7 +42,8 @@ def test_wheel_ships_rules_data_and_schema_and_they_load_from_it(tmp_path):
         "import ctlint.resources as r, ctlint.rulefiles as f, ctlint.catalog as c;"
         "assert '_shipped' in str(r.shipped_dir('rules')), r.shipped_dir('rules');"
         "assert '_shipped' in str(r.shipped_dir('data'));"
-        "print(len(f.builtin_rules()), len(c.Catalog.load().all_actions))"
+        "import ctlint.iac.managed as m;"
+        "print(len(f.builtin_rules()), len(c.Catalog.load().all_actions), m.policy_count())"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -52,6 +53,7 @@ def test_wheel_ships_rules_data_and_schema_and_they_load_from_it(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    rules, actions = map(int, result.stdout.split())
+    rules, actions, managed_policies = map(int, result.stdout.split())
     assert rules >= 6
     assert actions > 20000
+    assert managed_policies >= 1500

