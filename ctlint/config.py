@@ -20,6 +20,7 @@ import yaml
 
 from ctlint.errors import ConfigError
 from ctlint.model import EMPTY_MAPPING, Window, is_account_id
+from ctlint.trailscope import TrailScope, load_event_selectors, management_selector
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 DEFAULT_LOOKBACK_DAYS = 90
@@ -68,6 +69,7 @@ class Config:
     athena: Mapping[str, Any] | None = None
     fail_on: str | None = None
     raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAPPING, compare=False, repr=False)
+    trail: TrailScope | None = None  # usage.trail: the trail's real scope; None: every region, all management
 
     @property
     def name(self) -> str:
@@ -325,7 +327,32 @@ def load_config(path: Path | str) -> Config:
         athena=document.get("athena"),
         fail_on=document.get("fail_on"),
         raw=document,
+        trail=_trail(usage, base_dir, path),
     )
+
+
+def _trail(usage: Mapping[str, Any], base_dir: Path, path: Path) -> TrailScope | None:
+    """The `usage.trail` block: regions, management events and the get-event-selectors output."""
+    block = usage.get("trail")
+    if block is None:
+        return None
+    data_events = frozenset(s.lower() for s in usage.get("data_events", ()))
+    regions = frozenset(block["regions"]) if "regions" in block else None
+    include_global = bool(block.get("include_global_service_events", True))
+    if "event_selectors" in block and "management_events" in block:
+        raise ConfigError(
+            f"{path}: usage.trail has both 'event_selectors' and 'management_events'; the selectors file "
+            "already says which management events the trail logs."
+        )
+    if "event_selectors" in block:
+        shown = f"{path}: usage.trail.event_selectors ({block['event_selectors']})"
+        selectors = load_event_selectors(_resolve(base_dir, block["event_selectors"]), shown)
+    else:
+        management = block.get("management_events", {})
+        selectors = management_selector(
+            management.get("read_write", "All"), management.get("exclude_sources", ())
+        )
+    return TrailScope(selectors, regions, include_global, data_events)
 
 
 def _midnight(day: date) -> datetime:

@@ -21,6 +21,7 @@ from ctlint.model import (
     Window,
     new_finding,
 )
+from ctlint.observability import Visibility
 from ctlint.policy import may_assume, trust_admits
 from ctlint.wildcard import matches
 
@@ -49,6 +50,9 @@ class EvaluationInput:
     active: frozenset[str]  # principal ARNs with any counted CloudTrail activity in the window
     rules: tuple[RuleSpec, ...]
     data_events: frozenset[str] = frozenset()
+    # The observability verdicts for the configured trail (ctlint.observability.visibility); None: decide
+    # from `data_events` alone, as before trail scopes existed.
+    visibility: Visibility | None = None
 
 
 def fingerprint(account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
@@ -79,9 +83,14 @@ class _Evaluator:
         self.locate = locate
         self.window = data.usage.window
         self.between = _between(self.window)  # formatted once: it ends every per-action message
-        self._observable = frozenset(
-            a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
-        )
+        if data.visibility is None:
+            self._observable = frozenset(
+                a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
+            )
+        else:
+            self._observable = data.visibility.observable
+        self._partial = data.visibility.partial if data.visibility else EMPTY_MAPPING
+        self._uncontrolled = data.visibility.uncontrolled if data.visibility else frozenset()
         self._levels: dict[str, str | None] = {}
         self._prefixes: dict[tuple[str, str, str], Any] = {}
 
@@ -175,17 +184,37 @@ class _Evaluator:
     def granted_unknown(self, rule, account, principal, grants) -> list[Finding]:
         if not self.principal_passes(rule, principal):
             return []
-        actions = sorted(grants.actions - self._observable - self.used_actions(principal).keys())
+        actions = sorted(
+            grants.actions - self._observable - self._uncontrolled - self.used_actions(principal).keys()
+        )
         label = f"{principal.name} ({principal.type})"
-        return self.per_action(
+        found = self.per_action(
             rule,
             account,
             principal,
-            actions,
+            [a for a in actions if a not in self._partial],
             (
                 f"{label} is granted ",
                 ", whose use CloudTrail does not record with the configured trail, "
                 "so ctlint cannot tell whether it is used.",
+            ),
+        )
+        for action in (a for a in actions if a in self._partial):
+            found.extend(self.partially_recorded(rule, account, principal, label, action))
+        return found
+
+    def partially_recorded(self, rule, account, principal, label: str, action: str) -> list[Finding]:
+        """granted-unknown for an action the trail records only for some uses: the log alone cannot
+        prove it unused, so say what was watched."""
+        return self.per_action(
+            rule,
+            account,
+            principal,
+            [action],
+            (
+                f"{label} is granted ",
+                f", whose use the configured trail records only {self._partial[action]}; it was not used "
+                f"there {self.between}, but ctlint cannot tell whether it is used elsewhere.",
             ),
         )
 
@@ -242,6 +271,8 @@ class _Evaluator:
             return
         label = f"{principal.name} ({principal.type})"
         for action, use in sorted(self.used_actions(principal).items()):
+            if action in self._uncontrolled:
+                continue
             if action not in grants.actions and self.action_passes(rule, action):
                 yield self.finding(
                     rule,

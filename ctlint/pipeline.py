@@ -33,6 +33,7 @@ from ctlint.model import (
     Usage,
     Window,
 )
+from ctlint.observability import visibility
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 
@@ -278,6 +279,7 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         active=analysis.active,
         rules=rules,
         data_events=config.data_events,
+        visibility=visibility(analysis.catalog, config.data_events, config.trail),
     )
     locate = _locator(analysis)
     findings = evaluate(data, analysis.catalog, locate)  # sorted
