@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from ctlint.catalog import Catalog
@@ -86,8 +87,10 @@ class _Facts:
         )
 
 
+@lru_cache(maxsize=8)  # check, show and the IaC rules of one run ask for the same verdicts
 def visibility(catalog: Catalog, data_events: frozenset[str], trail: TrailScope | None = None) -> Visibility:
-    """The evaluator's observability verdicts for every catalog action."""
+    """The observability verdicts for every catalog action. With a trail, `trail.data_events` (the
+    config's `usage.data_events`, which `ctlint.config` puts there) counts and `data_events` is unused."""
     tables = load_tables()
     uncontrolled = tables.uncontrolled_actions
     if trail is None:

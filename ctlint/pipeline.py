@@ -252,6 +252,9 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list
             locate=locate,
             data_events=analysis.config.data_events,
             levels={kind: rule.level for kind, rule in pr_rules.items()},
+            observable=visibility(
+                analysis.catalog, analysis.config.data_events, analysis.config.trail
+            ).observable,
         ):
             if finding.rule in pr_rules:
                 findings.append(finding)

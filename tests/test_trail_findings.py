@@ -178,3 +178,21 @@ def test_event_selectors_file_in_the_config(tmp_path, capsys):
 def test_bad_trail_blocks_fail_closed(tmp_path, trail_yaml, message):
     with pytest.raises(ConfigError, match=message):
         load_config(_demo(tmp_path, trail_yaml))
+
+
+def test_show_and_the_pr_rules_use_the_trail_verdicts():
+    from ctlint.show import UNKNOWN, UNUSED, diff_actions
+
+    catalog = Catalog.load()
+    seen = visibility(catalog, frozenset(), TrailScope(load_event_selectors(CLASSIC)))
+    lines = diff_actions(
+        {"iam:CreateUser", "kms:Decrypt", "sts:GetCallerIdentity"}, (), catalog, (), seen.observable
+    )
+    assert {line.name: line.symbol for line in lines} == {
+        "iam:CreateUser": UNUSED,
+        "kms:Decrypt": UNKNOWN,  # excluded from the trail
+        "sts:GetCallerIdentity": UNKNOWN,  # uncontrolled: never "granted but unused"
+    }
+    # Without a trail the catalog decides, as before.
+    before = diff_actions({"kms:Decrypt"}, (), catalog, ())
+    assert before[0].symbol == UNUSED

@@ -60,6 +60,7 @@ def pr_findings(
     locate: Locator,
     data_events: Collection[str] = (),
     levels: Mapping[str, Level] | None = None,
+    observable: Collection[str] | None = None,
 ) -> list[Finding]:
     """Findings of both PR rules for one account, sorted. `universe` is the action catalog
     (ctlint.policy.ActionUniverse; its `is_observable` and `info` are used when present)."""
@@ -98,6 +99,8 @@ def pr_findings(
         for action in sorted(new - old):
             if action.casefold() in used:
                 continue
+            if observable is not None and action not in observable:
+                continue  # the configured trail does not record every use (ctlint.observability)
             if callable(is_observable) and not is_observable(action, data_events):
                 continue  # not recorded by CloudTrail: never call it unused
             findings.append(
