@@ -57,6 +57,7 @@ class EventTables:
     uncontrolled_actions: frozenset[str]  # no policy grants or denies them
     global_services: Mapping[str, str]  # IAM prefix -> region of its events
     data_resource_types: Mapping[str, tuple[str, ...]]  # data action -> types
+    read_only_unreliable: frozenset[str]  # IAM prefixes logging some Write-level actions as readOnly
 
 
 @cache
@@ -98,6 +99,7 @@ def load_tables() -> EventTables:
             data_resource_types=MappingProxyType(
                 {action: tuple(types) for action, types in doc["data_resource_types"].items()}
             ),
+            read_only_unreliable=frozenset(doc["read_only_unreliable"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(

