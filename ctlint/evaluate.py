@@ -199,22 +199,26 @@ class _Evaluator:
                 "so ctlint cannot tell whether it is used.",
             ),
         )
-        for action in (a for a in actions if a in self._partial):
-            found.extend(self.partially_recorded(rule, account, principal, label, action))
+        by_scope: dict[str, list[str]] = {}  # one per_action call per distinct scope, not per action
+        for action in actions:
+            if action in self._partial:
+                by_scope.setdefault(self._partial[action], []).append(action)
+        for scope, group in by_scope.items():
+            found.extend(self.partially_recorded(rule, account, principal, label, scope, group))
         return found
 
-    def partially_recorded(self, rule, account, principal, label: str, action: str) -> list[Finding]:
-        """granted-unknown for an action the trail records only for some uses: the log alone cannot
-        prove it unused, so say what was watched."""
+    def partially_recorded(self, rule, account, principal, label, scope, actions) -> list[Finding]:
+        """granted-unknown for actions the trail records only for some uses: the log alone cannot prove
+        them unused, so say what was watched."""
         return self.per_action(
             rule,
             account,
             principal,
-            [action],
+            actions,
             (
                 f"{label} is granted ",
-                f", whose use the configured trail records only {self._partial[action]}; it was not used "
-                f"there {self.between}, but ctlint cannot tell whether it is used elsewhere.",
+                f", whose use the configured trail records only {scope}; it was not used there "
+                f"{self.between}, but ctlint cannot tell whether it is used elsewhere.",
             ),
         )
 

@@ -101,7 +101,7 @@ def visibility(catalog: Catalog, data_events: frozenset[str], trail: TrailScope 
         )
         return Visibility(observable, uncontrolled=uncontrolled)
     facts = _Facts(catalog, tables)
-    observable: set[str] = set()
+    recorded: set[str] = set()
     partial: dict[str, str] = {}
     for action in catalog.all_actions:
         info = catalog.info(action)
@@ -112,7 +112,7 @@ def visibility(catalog: Catalog, data_events: frozenset[str], trail: TrailScope 
             continue
         coverage = trail.coverage(described)
         if coverage.recorded is Recorded.ALL:
-            observable.add(action)
+            recorded.add(action)
         elif coverage.recorded is Recorded.SOME:
             partial[action] = coverage.describe()
-    return Visibility(frozenset(observable), MappingProxyType(partial), uncontrolled)
+    return Visibility(frozenset(recorded), MappingProxyType(partial), uncontrolled)

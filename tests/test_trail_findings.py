@@ -196,3 +196,40 @@ def test_show_and_the_pr_rules_use_the_trail_verdicts():
     # Without a trail the catalog decides, as before.
     before = diff_actions({"kms:Decrypt"}, (), catalog, ())
     assert before[0].symbol == UNUSED
+
+
+def test_the_pr_rule_new_grant_unused_takes_the_trail_verdicts():
+    from ctlint.iac.compare import NEW_GRANT_UNUSED, make_locator, pr_findings
+    from ctlint.iac.loader import load_iac
+    from ctlint.inventory import load_snapshot
+
+    fixtures = REPO / "tests" / "fixtures" / "iac"
+    snapshot = load_snapshot(
+        fixtures / "snapshot.json", account_id=ACCOUNT, account_name="test", display_path="snapshot.json"
+    )
+    result = load_iac(
+        [{"terraform_plan": "plan.json"}],
+        base_dir=fixtures,
+        account_id=ACCOUNT,
+        account_name="test",
+        snapshot=snapshot,
+    )
+    catalog = Catalog.load()
+    usage = Usage(window=WINDOW, principals={})
+
+    def new_unused(trail):
+        seen = visibility(catalog, frozenset(), trail)
+        found = pr_findings(
+            result.inventory,
+            snapshot,
+            usage,
+            catalog,
+            account_name="test",
+            locate=make_locator(result),
+            observable=seen.observable,
+        )
+        return [f.action for f in found if f.rule == NEW_GRANT_UNUSED]
+
+    assert new_unused(None) == ["s3:PutBucketPolicy"]
+    # A trail in eu-west-1 records S3 bucket calls only there: the new grant is not proven unused.
+    assert new_unused(TrailScope(regions=frozenset({"eu-west-1"}))) == []
