@@ -49,6 +49,7 @@ CASELESS_FIELDS = frozenset({"eventName", "eventSource"})
 READ_WRITE_TYPES = ("All", "ReadOnly", "WriteOnly")
 # A classic DataResources value that selects every resource of its type: "arn:aws:s3", "arn:aws:s3:::",
 # "arn:aws:lambda", "arn:aws-cn:dynamodb" (CloudTrail API Reference, DataResource.Values).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EVERY_RESOURCE = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:*")
 
 
@@ -305,6 +306,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     items = _list(value, where)
     if not all(isinstance(v, str) and v for v in items):
         raise ConfigError(f"{where} must be a list of non-empty strings.")
+    # The values reach finding messages (what the trail watched): no control characters in reports.
+    if any(_CONTROL.search(v) for v in items):
+        raise ConfigError(f"{where} has a value with a control character.")
     return tuple(items)
 
 

@@ -242,6 +242,14 @@ def test_uncontrolled_actions_are_never_observable(catalog):
         ({"AdvancedEventSelectors": [{"Name": "x", "FieldSelectors": []}]}, "FieldSelectors is empty"),
         (
             {
+                "EventSelectors": [
+                    {"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::b/\n## x"]}]}
+                ]
+            },
+            "control character",
+        ),
+        (
+            {
                 "AdvancedEventSelectors": [
                     {"FieldSelectors": [{"Field": "eventcategory", "Equals": ["Data"]}]}
                 ]
