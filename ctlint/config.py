@@ -349,9 +349,7 @@ def _trail(usage: Mapping[str, Any], base_dir: Path, path: Path) -> TrailScope |
         selectors = load_event_selectors(_resolve(base_dir, block["event_selectors"]), shown)
     else:
         management = block.get("management_events", {})
-        selectors = management_selector(
-            management.get("read_write", "All"), management.get("exclude_sources", ())
-        )
+        selectors = management_selector(management.get("log", "All"), management.get("exclude_sources", ()))
     return TrailScope(selectors, regions, include_global, data_events)
 
 

@@ -420,7 +420,7 @@ def load_event_selectors(path: Path, shown: str | None = None) -> tuple[Selector
 
 
 def management_selector(read_write: str, exclude_sources: Iterable[str]) -> tuple[Selector, ...]:
-    """The inline `usage.trail.management_events` block: `read_write` All/ReadOnly/WriteOnly/None."""
+    """The inline `usage.trail.management_events` block: `log` All/ReadOnly/WriteOnly/None."""
     if read_write == "None":
         return ()
     return (_management(read_write, exclude_sources),)

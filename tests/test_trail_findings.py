@@ -126,7 +126,7 @@ def test_a_trail_block_that_changes_nothing_keeps_the_report_byte_identical(tmp_
     _, without = _check(capsys, _demo(tmp_path / "a", None))
     _, default = _check(
         capsys,
-        _demo(tmp_path / "b", "  trail:\n    management_events: {read_write: All}\n"),
+        _demo(tmp_path / "b", "  trail:\n    management_events: {log: All}\n"),
     )
     assert default.replace(str(tmp_path / "b"), "") == without.replace(str(tmp_path / "a"), "")
 
@@ -166,12 +166,12 @@ def test_event_selectors_file_in_the_config(tmp_path, capsys):
             r"usage.trail.event_selectors \(absent.json\).*cannot read",
         ),
         (
-            "  trail:\n    event_selectors: s.json\n    management_events: {read_write: All}\n",
+            "  trail:\n    event_selectors: s.json\n    management_events: {log: All}\n",
             "both 'event_selectors' and 'management_events'",
         ),
         ("  trail:\n    regions: [Europe]\n", "usage.trail.regions"),
         ("  trail:\n    management_events: {exclude_sources: [s3.amazonaws.com]}\n", "exclude_sources"),
-        ("  trail:\n    management_events: {read_write: Writes}\n", "read_write"),
+        ("  trail:\n    management_events: {log: Writes}\n", "usage.trail.management_events.log"),
         ("  trail:\n    region: eu-west-1\n", "region"),
     ],
 )
