@@ -339,6 +339,11 @@ def _trail(usage: Mapping[str, Any], base_dir: Path, path: Path) -> TrailScope |
     data_events = frozenset(s.lower() for s in usage.get("data_events", ()))
     regions = frozenset(block["regions"]) if "regions" in block else None
     include_global = bool(block.get("include_global_service_events", True))
+    if regions is None and not include_global:
+        raise ConfigError(
+            f"{path}: usage.trail.include_global_service_events is false without 'regions'; a multi-region "
+            "trail always logs global service events, so list the regions of the single-region trail."
+        )
     if "event_selectors" in block and "management_events" in block:
         raise ConfigError(
             f"{path}: usage.trail has both 'event_selectors' and 'management_events'; the selectors file "

@@ -173,6 +173,7 @@ def test_event_selectors_file_in_the_config(tmp_path, capsys):
         ("  trail:\n    management_events: {exclude_sources: [s3.amazonaws.com]}\n", "exclude_sources"),
         ("  trail:\n    management_events: {log: Writes}\n", "usage.trail.management_events.log"),
         ("  trail:\n    region: eu-west-1\n", "region"),
+        ("  trail:\n    include_global_service_events: false\n", "always logs global service events"),
     ],
 )
 def test_bad_trail_blocks_fail_closed(tmp_path, trail_yaml, message):
