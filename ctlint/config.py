@@ -20,7 +20,12 @@ import yaml
 
 from ctlint.errors import ConfigError
 from ctlint.model import EMPTY_MAPPING, Window, is_account_id
-from ctlint.trailscope import TrailScope, load_event_selectors, management_selector
+from ctlint.trailscope import (
+    TrailScope,
+    load_event_selectors,
+    load_trail_description,
+    management_selector,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 DEFAULT_LOOKBACK_DAYS = 90
@@ -339,6 +344,15 @@ def _trail(usage: Mapping[str, Any], base_dir: Path, path: Path) -> TrailScope |
     data_events = frozenset(s.lower() for s in usage.get("data_events", ()))
     regions = frozenset(block["regions"]) if "regions" in block else None
     include_global = bool(block.get("include_global_service_events", True))
+    if "trail_description" in block:
+        if "regions" in block or "include_global_service_events" in block:
+            raise ConfigError(
+                f"{path}: usage.trail has 'trail_description' and 'regions' or "
+                "'include_global_service_events'; the description already says which regions it covers."
+            )
+        shown = f"{path}: usage.trail.trail_description ({block['trail_description']})"
+        described = load_trail_description(_resolve(base_dir, block["trail_description"]), shown)
+        regions, include_global = described.regions, described.include_global_service_events
     if regions is None and not include_global:
         raise ConfigError(
             f"{path}: usage.trail.include_global_service_events is false without 'regions'; a multi-region "

@@ -49,6 +49,7 @@ CASELESS_FIELDS = frozenset({"eventName", "eventSource"})
 READ_WRITE_TYPES = ("All", "ReadOnly", "WriteOnly")
 # A classic DataResources value that selects every resource of its type: "arn:aws:s3", "arn:aws:s3:::",
 # "arn:aws:lambda", "arn:aws-cn:dynamodb" (CloudTrail API Reference, DataResource.Values).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EVERY_RESOURCE = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:*")
 
@@ -400,23 +401,66 @@ def _advanced(raw: Any, where: str) -> Selector:
     return Selector(name, tuple(conditions))
 
 
-def load_event_selectors(path: Path, shown: str | None = None) -> tuple[Selector, ...]:
-    """Read the JSON printed by `aws cloudtrail get-event-selectors --trail-name NAME`."""
-    where = shown or str(path)
+def _read_json(path: Path, where: str, what: str) -> Any:
     try:
         with path.open("rb") as handle:
             content = handle.read(MAX_SELECTOR_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{where}: cannot read the event selectors ({exc.strerror or exc}).") from exc
+        raise ConfigError(f"{where}: cannot read the {what} ({exc.strerror or exc}).") from exc
     if len(content) > MAX_SELECTOR_FILE_BYTES:
-        raise ConfigError(
-            f"{where}: larger than {MAX_SELECTOR_FILE_BYTES:,} bytes; not a get-event-selectors output."
-        )
+        raise ConfigError(f"{where}: larger than {MAX_SELECTOR_FILE_BYTES:,} bytes; not a {what} output.")
     try:
-        document = json.loads(content.decode("utf-8"))
+        return json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{where}: not valid JSON ({exc}).") from exc
-    return parse_event_selectors(document, where)
+
+
+def load_event_selectors(path: Path, shown: str | None = None) -> tuple[Selector, ...]:
+    """Read the JSON printed by `aws cloudtrail get-event-selectors --trail-name NAME`."""
+    where = shown or str(path)
+    return parse_event_selectors(_read_json(path, where, "get-event-selectors"), where)
+
+
+@dataclass(frozen=True)
+class TrailRegions:
+    regions: frozenset[str] | None  # None: a multi-region trail
+    include_global_service_events: bool
+
+
+def parse_trail_description(document: Any, where: str) -> TrailRegions:
+    """Regions from `aws cloudtrail get-trail --name T` ({"Trail": {...}}) or `describe-trails
+    --trail-name-list T` ({"trailList": [one trail]}): IsMultiRegionTrail, HomeRegion,
+    IncludeGlobalServiceEvents."""
+    if isinstance(document, Mapping) and isinstance(document.get("trailList"), list):
+        if len(document["trailList"]) != 1:
+            raise ConfigError(f"{where}: trailList has {len(document['trailList'])} trails; give one trail.")
+        trail = document["trailList"][0]
+    elif isinstance(document, Mapping) and "Trail" in document:
+        trail = document["Trail"]
+    else:
+        raise ConfigError(
+            f"{where}: expected the JSON printed by `aws cloudtrail get-trail` (a 'Trail' object)."
+        )
+    if not isinstance(trail, Mapping):
+        raise ConfigError(f"{where}: the trail must be an object.")
+    multi, include = trail.get("IsMultiRegionTrail"), trail.get("IncludeGlobalServiceEvents", True)
+    if not isinstance(multi, bool) or not isinstance(include, bool):
+        raise ConfigError(
+            f"{where}: IsMultiRegionTrail and IncludeGlobalServiceEvents must be true or false."
+        )
+    if multi:
+        return TrailRegions(None, True)
+    home = trail.get("HomeRegion")
+    if not isinstance(home, str) or not _REGION.fullmatch(home):
+        raise ConfigError(
+            f"{where}: a single-region trail needs its HomeRegion (e.g. eu-west-1); got {home!r}."
+        )
+    return TrailRegions(frozenset({home}), include)
+
+
+def load_trail_description(path: Path, shown: str | None = None) -> TrailRegions:
+    where = shown or str(path)
+    return parse_trail_description(_read_json(path, where, "get-trail"), where)
 
 
 def management_selector(read_write: str, exclude_sources: Iterable[str]) -> tuple[Selector, ...]:

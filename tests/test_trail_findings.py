@@ -158,6 +158,17 @@ def test_event_selectors_file_in_the_config(tmp_path, capsys):
     assert json.loads(out)["findings"]
 
 
+def test_trail_description_file_in_the_config(tmp_path):
+    config = _demo(
+        tmp_path, "  trail:\n    trail_description: trail.json\n    event_selectors: selectors.json\n"
+    )
+    shutil.copy(REPO / "tests" / "fixtures" / "trail" / "get-trail.json", config.parent / "trail.json")
+    shutil.copy(CLASSIC, config.parent / "selectors.json")
+    trail = load_config(config).trail
+    assert trail is not None and trail.regions == frozenset({"eu-west-1"})
+    assert trail.include_global_service_events
+
+
 @pytest.mark.parametrize(
     ("trail_yaml", "message"),
     [
@@ -174,6 +185,11 @@ def test_event_selectors_file_in_the_config(tmp_path, capsys):
         ("  trail:\n    management_events: {log: Writes}\n", "usage.trail.management_events.log"),
         ("  trail:\n    region: eu-west-1\n", "region"),
         ("  trail:\n    include_global_service_events: false\n", "always logs global service events"),
+        ("  trail:\n    trail_description: t.json\n    regions: [eu-west-1]\n", "already says which regions"),
+        (
+            "  trail:\n    trail_description: t.json\n",
+            r"trail_description \(t.json\).*cannot read the get-trail",
+        ),
     ],
 )
 def test_bad_trail_blocks_fail_closed(tmp_path, trail_yaml, message):

@@ -291,3 +291,22 @@ def test_unreadable_selector_files(tmp_path):
     huge.write_text(json.dumps({"EventSelectors": [], "pad": "x" * 1_100_000}))
     with pytest.raises(ConfigError, match="larger than"):
         load_event_selectors(huge)
+
+
+def test_trail_description_from_get_trail_and_describe_trails():
+    from ctlint.trailscope import load_trail_description, parse_trail_description
+
+    single = load_trail_description(FIXTURES / "get-trail.json")
+    assert single.regions == frozenset({"eu-west-1"}) and single.include_global_service_events
+    multi = parse_trail_description(
+        {"trailList": [{"Name": "org", "IsMultiRegionTrail": True, "HomeRegion": "us-east-1"}]}, "t.json"
+    )
+    assert multi.regions is None
+    for document, message in [
+        ({"trailList": []}, "trailList has 0 trails"),
+        ({"Trails": {}}, "expected the JSON printed by `aws cloudtrail get-trail`"),
+        ({"Trail": {"IsMultiRegionTrail": "no"}}, "must be true or false"),
+        ({"Trail": {"IsMultiRegionTrail": False, "HomeRegion": "mars"}}, "needs its HomeRegion"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_trail_description(document, "t.json")
