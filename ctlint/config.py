@@ -20,6 +20,12 @@ import yaml
 
 from ctlint.errors import ConfigError
 from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
+from ctlint.trailscope import (
+    TrailScope,
+    load_event_selectors,
+    load_trail_description,
+    management_selector,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 DEFAULT_LOOKBACK_DAYS = 90
@@ -54,6 +60,7 @@ class Config:
     athena: Mapping[str, Any] | None = None
     fail_on: str | None = None
     raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAPPING, compare=False, repr=False)
+    trail: TrailScope | None = None  # usage.trail: the trail's real scope; None: every region, all management
 
     @property
     def name(self) -> str:
@@ -309,7 +316,44 @@ def load_config(path: Path | str) -> Config:
         athena=document.get("athena"),
         fail_on=document.get("fail_on"),
         raw=document,
+        trail=_trail(usage, base_dir, path),
     )
+
+
+def _trail(usage: Mapping[str, Any], base_dir: Path, path: Path) -> TrailScope | None:
+    """The `usage.trail` block: regions, management events and the get-event-selectors output."""
+    block = usage.get("trail")
+    if block is None:
+        return None
+    data_events = frozenset(s.lower() for s in usage.get("data_events", ()))
+    regions = frozenset(block["regions"]) if "regions" in block else None
+    include_global = bool(block.get("include_global_service_events", True))
+    if "trail_description" in block:
+        if "regions" in block or "include_global_service_events" in block:
+            raise ConfigError(
+                f"{path}: usage.trail has 'trail_description' and 'regions' or "
+                "'include_global_service_events'; the description already says which regions it covers."
+            )
+        shown = f"{path}: usage.trail.trail_description ({block['trail_description']})"
+        described = load_trail_description(_resolve(base_dir, block["trail_description"]), shown)
+        regions, include_global = described.regions, described.include_global_service_events
+    if regions is None and not include_global:
+        raise ConfigError(
+            f"{path}: usage.trail.include_global_service_events is false without 'regions'; a multi-region "
+            "trail always logs global service events, so list the regions of the single-region trail."
+        )
+    if "event_selectors" in block and "management_events" in block:
+        raise ConfigError(
+            f"{path}: usage.trail has both 'event_selectors' and 'management_events'; the selectors file "
+            "already says which management events the trail logs."
+        )
+    if "event_selectors" in block:
+        shown = f"{path}: usage.trail.event_selectors ({block['event_selectors']})"
+        selectors = load_event_selectors(_resolve(base_dir, block["event_selectors"]), shown)
+    else:
+        management = block.get("management_events", {})
+        selectors = management_selector(management.get("log", "All"), management.get("exclude_sources", ()))
+    return TrailScope(selectors, regions, include_global, data_events)
 
 
 def _midnight(day: date) -> datetime:

@@ -22,6 +22,7 @@ from ctlint.model import (
     Window,
     new_finding,
 )
+from ctlint.observability import Visibility
 from ctlint.rulekinds import KINDS
 from ctlint.wildcard import matches
 
@@ -54,6 +55,9 @@ class EvaluationInput:
     active: frozenset[str]  # principal ARNs with any counted CloudTrail activity in the window
     rules: tuple[RuleSpec, ...]
     data_events: frozenset[str] = frozenset()
+    # The observability verdicts for the configured trail (ctlint.observability.visibility); None: decide
+    # from `data_events` alone, as before trail scopes existed.
+    visibility: Visibility | None = None
 
 
 def fingerprint(account: str, principal: str, rule: str, action: str | None, role: str | None) -> str:
@@ -86,9 +90,16 @@ class RuleContext:
         self.locate = locate
         self.window = data.usage.window
         self.between = _between(self.window)  # formatted once: it ends every per-action message
-        self.observable = frozenset(
-            a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
-        )
+        if data.visibility is None:
+            self.observable = frozenset(
+                a for a in catalog.all_actions if catalog.is_observable(a, data.data_events)
+            )
+        else:
+            self.observable = data.visibility.observable
+        # Actions the trail records for some uses only (action -> what it watches), and actions no
+        # policy controls (sts:GetCallerIdentity): neither is ever called unused or missing.
+        self.partial: Mapping[str, str] = data.visibility.partial if data.visibility else EMPTY_MAPPING
+        self.uncontrolled: frozenset[str] = data.visibility.uncontrolled if data.visibility else frozenset()
         self._levels: dict[str, str | None] = {}
         self._prefixes: dict[tuple[str, str, str], Any] = {}
 

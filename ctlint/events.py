@@ -1,8 +1,9 @@
 """CloudTrail (eventSource, eventName) -> IAM action(s), and raw engine rows -> usage per principal.
 
 The tables come from the generated `data/cloudtrail_events.json` (see scripts/datagen.py, docs/data.md).
-Lookup order for one event: no-IAM list, name override, verb rule (API Gateway), `prefix:name` in the
-catalog, then the same after stripping an anchored version suffix (`CreateFunction20150331`,
+Lookup order for one event: no-IAM list, name override, `prefix:name` in the catalog, the HTTP verb
+of the operation in botocore's model (API Gateway), a verb rule by name prefix (names botocore does not
+know), then the same after stripping an anchored version suffix (`CreateFunction20150331`,
 `UpdateFunctionCode20150331v2`, `CreateDistribution2016_11_25`). The real name is always tried first, so
 names that genuinely end in digits or `V2` (`kafka:CreateClusterV2`) are never mangled.
 """
@@ -52,6 +53,11 @@ class EventTables:
     ]  # eventSource -> (prefix, action), longest first
     no_iam_action: Mapping[str, frozenset[str]]  # eventSource -> event names
     versions: Mapping[str, str]
+    verb_actions: Mapping[str, Mapping[str, tuple[str, ...]]]  # from http.method
+    uncontrolled_actions: frozenset[str]  # no policy grants or denies them
+    global_services: Mapping[str, str]  # IAM prefix -> region of its events
+    data_resource_types: Mapping[str, tuple[str, ...]]  # data action -> types
+    read_only_unreliable: frozenset[str]  # IAM prefixes logging some Write-level actions as readOnly
 
 
 @cache
@@ -80,11 +86,30 @@ def load_tables() -> EventTables:
                 }
             ),
             versions=MappingProxyType(doc["versions"]),
+            verb_actions=MappingProxyType(
+                {
+                    src.lower(): {name.lower(): tuple(actions) for name, actions in events.items()}
+                    for src, events in doc["http_verb_actions"].items()
+                }
+            ),
+            uncontrolled_actions=frozenset(doc["uncontrolled_actions"]),
+            global_services=MappingProxyType(
+                {str(prefix): str(region) for prefix, region in doc["global_services"].items()}
+            ),
+            data_resource_types=MappingProxyType(
+                {action: tuple(types) for action, types in doc["data_resource_types"].items()}
+            ),
+            read_only_unreliable=frozenset(doc["read_only_unreliable"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
             f"The CloudTrail mapping table {path} is corrupt ({exc}); reinstall ctlint."
         ) from exc
+
+
+def uncontrolled_actions() -> frozenset[str]:
+    """Catalog actions that no policy grants or denies (`sts:GetCallerIdentity`, `sts:GetSessionToken`)."""
+    return load_tables().uncontrolled_actions
 
 
 def iam_prefix(event_source: str) -> str:
@@ -109,6 +134,9 @@ def _lookup(
     if canonical is not None:
         return EventMapping(MAPPED, (canonical,))
     # After the exact name: API Gateway's newer APIs (apigateway:GetPortal) are real named actions.
+    verb = tables.verb_actions.get(source, {}).get(lower)
+    if verb is not None:
+        return EventMapping(MAPPED, verb)
     for rule_prefix, action in tables.name_prefix_rules.get(source, ()):
         if name.startswith(rule_prefix):
             return EventMapping(MAPPED, (action,))

@@ -30,6 +30,7 @@ from ctlint.model import (
     Usage,
     Window,
 )
+from ctlint.observability import visibility
 from ctlint.options import CheckOptions, InputOptions
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
@@ -236,6 +237,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         active=analysis.active,
         rules=rules,
         data_events=config.data_events,
+        visibility=visibility(analysis.catalog, config.data_events, config.trail),
     )
     locate = _locator(analysis)
     findings = evaluate(data, analysis.catalog, locate)  # sorted

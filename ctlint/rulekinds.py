@@ -61,13 +61,33 @@ def granted_unknown(
 ):
     if not ctx.principal_passes(rule, principal):
         return []
-    actions = sorted(grants.actions - ctx.observable - ctx.used_actions(principal).keys())
-    message = (
-        f"{_label(principal)} is granted ",
-        ", whose use CloudTrail does not record with the configured trail, "
-        "so ctlint cannot tell whether it is used.",
+    actions = sorted(grants.actions - ctx.observable - ctx.uncontrolled - ctx.used_actions(principal).keys())
+    label = _label(principal)
+    found = ctx.per_action(
+        rule,
+        state.inventory,
+        principal,
+        [a for a in actions if a not in ctx.partial],
+        (
+            f"{label} is granted ",
+            ", whose use CloudTrail does not record with the configured trail, "
+            "so ctlint cannot tell whether it is used.",
+        ),
     )
-    return ctx.per_action(rule, state.inventory, principal, actions, message)
+    # Actions the trail records only for some uses: the log alone cannot prove them unused, so say what
+    # was watched; one per_action call per distinct scope, not per action.
+    by_scope: dict[str, list[str]] = {}
+    for action in actions:
+        if action in ctx.partial:
+            by_scope.setdefault(ctx.partial[action], []).append(action)
+    for scope, group in by_scope.items():
+        message = (
+            f"{label} is granted ",
+            f", whose use the configured trail records only {scope}; it was not used there "
+            f"{ctx.between}, but ctlint cannot tell whether it is used elsewhere.",
+        )
+        found.extend(ctx.per_action(rule, state.inventory, principal, group, message))
+    return found
 
 
 def used_not_granted(
@@ -76,6 +96,8 @@ def used_not_granted(
     if not ctx.principal_passes(rule, principal):
         return
     for action, use in sorted(ctx.used_actions(principal).items()):
+        if action in ctx.uncontrolled:
+            continue  # needs no permission, and no policy can deny it
         if action not in grants.actions and ctx.action_passes(rule, action):
             yield ctx.finding(
                 rule,

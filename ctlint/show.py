@@ -70,14 +70,16 @@ def diff_actions(
     used: Collection[str],
     catalog: ShowCatalog,
     data_events: Collection[str] = (),
+    observable: Collection[str] | None = None,
 ) -> tuple[DiffLine, ...]:
-    """One line per action in granted ∪ used, sorted by action (case-insensitively)."""
+    """One line per action in granted ∪ used, sorted by action (case-insensitively). `observable`: the
+    actions the configured trail records for every use (ctlint.observability); None: ask the catalog."""
     granted_set, used_set = frozenset(granted), frozenset(used)
     lines = []
     for action in granted_set | used_set:
         if action in used_set:
             symbol = USED if action in granted_set else NOT_GRANTED
-        elif catalog.is_observable(action, data_events):
+        elif action in observable if observable is not None else catalog.is_observable(action, data_events):
             symbol = UNUSED
         else:
             symbol = UNKNOWN

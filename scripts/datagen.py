@@ -84,6 +84,35 @@ def _botocore_services() -> tuple[list[tuple[str, str, str, tuple[str, ...]]], s
     return out, botocore.__version__
 
 
+@cache
+def _botocore_http_methods(service: str) -> dict[str, str]:
+    """{operation: http.method} of one botocore service model (for services authorised by HTTP verb)."""
+    import botocore.session
+
+    loader = botocore.session.get_session().get_component("data_loader")
+    model = loader.load_service_model(service, "service-2")
+    return {op: str(spec["http"]["method"]).upper() for op, spec in model["operations"].items()}
+
+
+@cache
+def _botocore_global_endpoints() -> dict[str, str]:
+    """endpointPrefix -> signing region of the services botocore marks not regionalized (IAM, Route 53,
+    CloudFront, Organizations, ...): their CloudTrail events are recorded in that one region."""
+    import botocore.session
+
+    endpoints = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    found = {}
+    for prefix, service in aws["services"].items():
+        if service.get("isRegionalized") is not False:
+            continue
+        endpoint = service.get("endpoints", {}).get(service.get("partitionEndpoint", ""), {})
+        region = endpoint.get("credentialScope", {}).get("region")
+        if region:
+            found[prefix] = region
+    return found
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -193,6 +222,27 @@ def _classify(
     return obs, data_service
 
 
+def _data_resource_types(
+    index: _Index,
+    actions: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    rules: Mapping[str, Any],
+    data_service: Mapping[str, str],
+) -> dict[str, list[str]]:
+    """{data action: CloudTrail resource types whose data-event selectors log it} (for trail scope)."""
+    where = "data/sources/observability.yaml"
+    types: dict[str, set[str]] = {}
+    for entry in rules.get("data", []):
+        resource_types = entry.get("cloudtrail_resource_types")
+        if not resource_types or not all(str(t).startswith("AWS::") for t in resource_types):
+            raise InputError(f"{where}: data entry {entry!r} needs `cloudtrail_resource_types` (AWS::...).")
+        # The same selection `_classify` makes for this one entry; a higher precedence (never) still wins.
+        _obs, selected = _classify(index, actions, {"data": [entry]}, {}, set())
+        for action in selected:
+            if action in data_service:
+                types.setdefault(action, set()).update(resource_types)
+    return {action: sorted(t) for action, t in sorted(types.items())}
+
+
 # ---------------------------------------------------------------- event tables
 
 
@@ -251,7 +301,9 @@ def _event_tables(
             for prefix, action in sorted(entry["rules"].items())
         }
 
-    # 4. Events that need no IAM permission.
+    verb_actions = _http_verb_actions(index, names.get("http_verb_actions", {}), prefix_rules, where)
+
+    # 4. Events that need no IAM permission, and actions no policy controls.
     no_iam = _load_yaml(sources_dir / "no_iam_action.yaml")
     where = "data/sources/no_iam_action.yaml"
     none: dict[str, list[str]] = {}
@@ -259,12 +311,87 @@ def _event_tables(
         if not entry.get("source"):
             raise InputError(f"{where}: {source} needs a `source`.")
         none[source] = sorted(entry["names"])
+    uncontrolled: set[str] = set()
+    for entry in no_iam.get("uncontrolled_actions", []):
+        if not entry.get("source"):
+            raise InputError(f"{where}: uncontrolled_actions entry {entry!r} needs a `source`.")
+        uncontrolled.update(index.require(a, f"{where} (uncontrolled_actions)") for a in entry["actions"])
+
+    # 5. Services whose readOnly flag the access levels do not predict.
+    read_only = _load_yaml(sources_dir / "read_only.yaml")
+    where = "data/sources/read_only.yaml"
+    unreliable = []
+    for service, entry in sorted(read_only["services"].items()):
+        if service not in iam_services:
+            raise InputError(f"{where}: {service!r} is not an IAM prefix.")
+        if not entry.get("source"):
+            raise InputError(f"{where}: {service} needs a `source`.")
+        unreliable.append(service)
+
+    # 6. Services whose events CloudTrail records in one region whatever the caller's region.
+    global_services: dict[str, str] = {}
+    for name, endpoint, _signing, _ops in botocore_services:
+        region = _botocore_global_endpoints().get(endpoint)
+        if region is not None and iam_of[name] is not None:
+            global_services[str(iam_of[name])] = region
     return {
         "sources": dict(sorted(prefixes.items())),
         "overrides": overrides,
         "name_prefix_rules": prefix_rules,
+        "http_verb_actions": verb_actions,
         "no_iam_action": none,
+        "uncontrolled_actions": sorted(uncontrolled),
+        "global_services": dict(sorted(global_services.items())),
+        "read_only_unreliable": unreliable,
     }
+
+
+def _http_verb_actions(
+    index: _Index,
+    table: Mapping[str, Any],
+    prefix_rules: Mapping[str, Mapping[str, str]],
+    where: str,
+) -> dict[str, dict[str, list[str]]]:
+    """eventSource -> operation -> `prefix:<http.method>` from botocore, for services authorised by verb.
+
+    An operation whose own name is a catalog action is left out (the named action wins at lookup). Two
+    models disagreeing on an operation's method, or a name-prefix rule contradicting a method the models
+    give, fail the generation: the same class of error as ImportRestApi -> PUT must not come back."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for source, entry in sorted(table.items()):
+        if not entry.get("source"):
+            raise InputError(f"{where}: http_verb_actions for {source} need a `source`.")
+        prefix = entry["iam_prefix"]
+        methods: dict[str, set[str]] = {}
+        for service in entry["botocore_services"]:
+            for op, method in _botocore_http_methods(service).items():
+                methods.setdefault(op, set()).add(method)
+        resolved = entry.get("resolved", {})
+        ops: dict[str, list[str]] = {}
+        for op, verbs in sorted(methods.items()):
+            if index.canonical.get(f"{prefix}:{op}".lower()):
+                continue
+            if op in resolved:
+                hand = resolved[op]
+                if not hand.get("source"):
+                    raise InputError(f"{where}: http_verb_actions {source} resolved {op} needs a `source`.")
+                ops[op] = sorted(index.require(a, f"{where} ({source} {op})") for a in hand["actions"])
+                continue
+            if len(verbs) > 1:
+                raise InputError(
+                    f"{where}: {source} {op} has the methods {sorted(verbs)} in the botocore models "
+                    f"{entry['botocore_services']}; name its actions under `resolved`."
+                )
+            ops[op] = [index.require(f"{prefix}:{next(iter(verbs))}", f"{where} ({source} {op})")]
+        for rule_prefix, action in prefix_rules.get(source, {}).items():
+            wrong = sorted(op for op, acts in ops.items() if op.startswith(rule_prefix) and acts != [action])
+            if wrong:
+                raise InputError(
+                    f"{where}: the name_prefix_rules entry {rule_prefix}* -> {action} for {source} "
+                    f"contradicts botocore's http.method for {', '.join(wrong[:5])}."
+                )
+        result[source] = ops
+    return result
 
 
 # ---------------------------------------------------------------- build
@@ -305,9 +432,19 @@ def build(sources_dir: Path = DEFAULT_SOURCES) -> Generated:
             botocore_ops.setdefault(prefix, set()).update(op.lower() for op in ops)
 
     events = _event_tables(index, sources_dir, botocore_services, iam_of)
-    logged_targets = {a for evs in events["overrides"].values() for targets in evs.values() for a in targets}
+    logged_targets = {
+        a
+        for table in ("overrides", "http_verb_actions")
+        for evs in events[table].values()
+        for targets in evs.values()
+        for a in targets
+    }
     obs, data_service = _classify(
         index, raw, _load_yaml(sources_dir / "observability.yaml"), botocore_ops, logged_targets
+    )
+
+    events["data_resource_types"] = _data_resource_types(
+        index, raw, _load_yaml(sources_dir / "observability.yaml"), data_service
     )
 
     catalog = {

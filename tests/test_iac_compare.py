@@ -45,6 +45,7 @@ def pr_findings(
     locate,
     data_events=(),
     rules: tuple[RuleSpec, ...] | None = None,
+    visibility=None,
 ):
     """The pull-request rules' findings for one account, through the evaluator like every other rule."""
     rules = tuple(r for r in (rules or load_rules()) if r.kind in PR_KINDS)
@@ -58,7 +59,7 @@ def pr_findings(
             p.arn: compute_grants(p, catalog) for p in deployed.principals if p.arn in redefined
         },
     )
-    data = EvaluationInput((state,), usage, frozenset(), rules, frozenset(data_events))
+    data = EvaluationInput((state,), usage, frozenset(), rules, frozenset(data_events), visibility)
     return evaluate(data, catalog, locate)
 
 

@@ -20,6 +20,7 @@ from ctlint.config import Config, load_config
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
 from ctlint.model import Principal
+from ctlint.observability import visibility
 from ctlint.options import InputOptions
 from ctlint.pipeline import Analysis, analyse, config_or_error
 from ctlint.policy import may_assume, trust_admits
@@ -188,7 +189,8 @@ def _lines(args: argparse.Namespace, analysis: Analysis, config: Config) -> tupl
         diff = _dest_diff(analysis, state, principal, dest, dest_role)
     else:
         diff = _own_diff(analysis, state, principal)
-    lines = diff_actions(diff.granted, diff.used, analysis.catalog, config.data_events)
+    seen = visibility(analysis.catalog, config.data_events, config.trail)
+    lines = diff_actions(diff.granted, diff.used, analysis.catalog, config.data_events, seen.observable)
     return filter_lines(lines, _filter(args))
 
 
