@@ -35,6 +35,7 @@ from ctlint.model import (
 )
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
+from ctlint.usage.filekind import not_event_logs_note
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,9 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
         | frozenset(a.role_arn for a in raw.assumptions if a.last_seen >= window.start)
     )
     warnings.extend(f"skipped unreadable file {path}" for path in raw.skipped_files)
+    not_event_logs = not_event_logs_note(getattr(engine, "not_event_logs", {}))
+    if not_event_logs:
+        warnings.append(not_event_logs)
     for result in iac_results:
         warnings.extend(
             f"{where.path}:{where.line}: {text} could not be resolved offline"

@@ -36,6 +36,7 @@ import numpy as np
 from ctlint.errors import EngineError, InputError
 from ctlint.model import RawUsage, Window
 from ctlint.usage import cache as cache_mod
+from ctlint.usage import filekind
 from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.files import discover
 from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
@@ -71,6 +72,15 @@ class FileInfo:
     records: int = 0
     time_min: str | None = None
     time_max: str | None = None
+    kind: str = filekind.EVENTS
+
+
+def _count_kinds(infos: Sequence[FileInfo]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for info in infos:
+        if info.kind != filekind.EVENTS:
+            counts[info.kind] = counts.get(info.kind, 0) + 1
+    return counts
 
 
 def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
@@ -133,6 +143,9 @@ class LocalEngine:
         self.records_loaded = 0  # records counted in the table (every file, every time)
         self.records_skipped = 0  # bad records dropped under skip_bad_records
         self.skip_messages: tuple[str, ...] = ()  # one sentence per skipped file
+        self.not_event_logs: dict[
+            str, int
+        ] = {}  # digest/Insights files passed over, per kind (never an error)
         self.stats: dict[str, float] = {}  # what the last run did: files read/cached/raw, seconds
         self._con: duckdb.DuckDBPyConnection | None = None
         self._infos: list[FileInfo] = []
@@ -164,7 +177,13 @@ class LocalEngine:
                 file_set,
                 bounds,
                 answer_key(window, bounds, accounts, self._options()),
-                Answer(usage, self.skip_messages, self.records_loaded, self.records_skipped),
+                Answer(
+                    usage,
+                    self.skip_messages,
+                    self.records_loaded,
+                    self.records_skipped,
+                    tuple(sorted(self.not_event_logs.items())),
+                ),
             )
         return usage
 
@@ -190,6 +209,7 @@ class LocalEngine:
             hit.records_loaded,
             hit.records_skipped,
         )
+        self.not_event_logs = dict(hit.not_event_logs)
         self.stats = {
             "files": len(infos),
             "cached": len(infos),
@@ -398,7 +418,7 @@ class LocalEngine:
                 result.problem,
                 result.records,
             )
-            info.time_min, info.time_max = result.time_min, result.time_max
+            info.time_min, info.time_max, info.kind = result.time_min, result.time_max, result.kind
             rows.extend(result.rows)
             row_files.extend([info.file_id] * len(result.rows))
             keys = np.frombuffer(result.ids, dtype=np.uint64)
@@ -413,6 +433,7 @@ class LocalEngine:
 
     def _validate(self, con: duckdb.DuckDBPyConnection, infos: list[FileInfo]) -> None:
         bad: dict[str, str] = {}
+        self.not_event_logs = _count_kinds(infos)
         for info in infos:
             if info.error is not None:
                 bad[info.path] = f"CloudTrail file {info.path} {info.error}"
@@ -420,7 +441,15 @@ class LocalEngine:
                 if self.skip_bad_records:
                     self.records_skipped += info.bad
                 else:
-                    bad[info.path] = f"CloudTrail file {info.path}: {info.problem}"
+                    problem = (info.problem or "").rstrip(".")
+                    bad[info.path] = (
+                        f"CloudTrail file {info.path}: {problem}; --skip-bad-records (skip_bad_records: true) "
+                        "drops such records and reads the rest."
+                    )
+        if self.not_event_logs and sum(self.not_event_logs.values()) == len(infos):
+            listed = ", ".join(str(p) for p in self.paths)
+            note = filekind.not_event_logs_note(self.not_event_logs)
+            raise InputError(f"no CloudTrail event logs found under {listed}; {note}")
         if bad:
             first = bad[min(bad)]
             if not self.skip_bad_files:
