@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from ctlint import __version__
+from ctlint.compat import route_cloudtracker
 from ctlint.errors import CtlintError
 
 # Each module defines register(subparsers); the parser it adds sets `func(args) -> int`.
@@ -66,7 +67,7 @@ def _internal_error(error: Exception) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(route_cloudtracker(sys.argv[1:] if argv is None else argv))
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)

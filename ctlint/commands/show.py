@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from ctlint.commands.check import add_window_arguments
+from ctlint.compat import add_cloudtracker_flags, cloudtracker_notes
 from ctlint.config import Config, load_config
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
@@ -81,6 +82,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="drop single records without eventSource, eventName or a readable eventTime",
     )
+    add_cloudtracker_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -192,6 +194,8 @@ def _lines(args: argparse.Namespace, analysis: Analysis, config: Config) -> tupl
 
 
 def run(args: argparse.Namespace) -> int:
+    for note in cloudtracker_notes(args):
+        _info(f"ctlint: note: {note}")
     args.config = config_or_error(args.config)
     config = load_config(args.config)
     _check_arguments(args, config)
