@@ -343,3 +343,6 @@ class RunResult:
     fixed: tuple[Mapping[str, object], ...] = ()  # baseline entries that no longer occur
     config_path: str | None = None
     fail_on: str | None = None  # the config's default for --fail-on
+    effective_fail_on: str | None = (
+        None  # the level this run gates on (--fail-on, else fail_on, else warning)
+    )

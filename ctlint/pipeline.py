@@ -20,6 +20,7 @@ from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.errors import ConfigError, InputError
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
 from ctlint.events import map_usage
+from ctlint.gating import effective_fail_on
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
@@ -313,6 +314,7 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         fixed=fixed,
         config_path=display_path(config.path),
         fail_on=config.fail_on,
+        effective_fail_on=effective_fail_on(_opt(args, "fail_on"), config.fail_on),
     )
 
 

@@ -70,7 +70,9 @@ def test_action_inputs_outputs_and_install():
         assert output["value"].startswith("${{ steps.check.outputs.")
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
-    assert "pip install" in steps[1]["run"] and '"${{ github.action_path }}"' in steps[1]["run"]
+    install = steps[1]["run"]
+    assert "pip install" in install and '"$GITHUB_ACTION_PATH"' in install
+    assert '--constraint "$GITHUB_ACTION_PATH/action-constraints.txt"' in install
     check = next(s for s in steps if s.get("id") == "check")
     assert "${{" not in check["run"], "inputs must reach the script through env, not be pasted into it"
     assert all(s.get("shell") == "bash" for s in steps if "run" in s)
@@ -124,9 +126,9 @@ FAKE_CTLINT = textwrap.dedent(
         return args[args.index(name) + 1] if name in args else None
     code = int(os.environ["FAKE_CODE"])
     if code != 2:
-        findings = [{{"rule": "granted-unused", "baseline": "new"}}, {{"rule": "unused-actor", "baseline": "unchanged"}}]
-        findings = findings[: int(os.environ["FAKE_FINDINGS"])]
-        open(opt("--json"), "w").write(json.dumps({{"findings": findings}}))
+        findings = ["new", "unchanged"][: int(os.environ["FAKE_FINDINGS"])]
+        counts = {{"findings": len(findings), "unchanged": findings.count("unchanged"), "gating": findings.count("new")}}
+        open(opt("--summary"), "w").write(json.dumps(counts))
         open(opt("--markdown"), "w").write("## ctlint summary\\n")
         for name in ("--sarif", "--junit"):
             if opt(name):

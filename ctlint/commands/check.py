@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.atomic import write_all_atomic
+from ctlint.errors import ConfigError
+from ctlint.gating import gating_findings, summary_counts
 from ctlint.gcpause import cyclic_gc_paused
-from ctlint.model import Level, RunResult
+from ctlint.model import RunResult
 from ctlint.pipeline import config_or_error, run_check
 from ctlint.report import FORMATS, renderer
 
@@ -78,15 +81,16 @@ def register(subparsers) -> None:
         "--update-baseline", action="store_true", help="rewrite --baseline with today's findings"
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text report")
+    parser.add_argument(
+        "--summary",
+        metavar="PATH",
+        help="also write a small JSON file with the counts the gate decided on (for CI steps)",
+    )
     parser.set_defaults(func=run)
 
 
 def exit_code(result: RunResult, fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    threshold = Level(fail_on).rank
-    gating = (f for f in result.findings if f.baseline in (None, "new"))
-    return 1 if any(f.level.rank >= threshold for f in gating) else 0
+    return 1 if gating_findings(result.findings, fail_on) else 0
 
 
 def write_reports(args: argparse.Namespace, result: RunResult) -> None:
@@ -101,6 +105,8 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
         for fmt in ("json", "sarif", "junit", "markdown")
         if (path := getattr(args, fmt, None))
     ]
+    if getattr(args, "summary", None):
+        files.append((Path(args.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if args.format == "text":
         colour = not args.no_color and args.output is None and sys.stdout.isatty()
         from ctlint.report.text import render_text
@@ -124,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.update_baseline and not args.baseline:
+        raise ConfigError("--update-baseline needs --baseline FILE: the baseline to write.")
     args.config = config_or_error(args.config)
     result = run_check(args)
     if args.baseline and args.update_baseline:
@@ -135,6 +143,8 @@ def _run(args: argparse.Namespace) -> int:
             baseline_path, result.findings, previous, datetime.now(timezone.utc).date().isoformat()
         )
         print(f"ctlint: wrote {len(result.findings)} finding(s) to baseline {baseline_path}", file=sys.stderr)
+        write_reports(args, result)
+        return 0  # like checkov and trivy: writing the baseline is the job, not gating on it
     write_reports(args, result)
     if args.soft_fail:
         return 0
