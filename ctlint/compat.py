@@ -26,6 +26,8 @@ def route_cloudtracker(argv: Sequence[str]) -> list[str]:
         return args
     if not any(arg.split("=", 1)[0] in _CLOUDTRACKER_OPTIONS for arg in args):
         return args
+    if "--quiet" in args or "-q" in args:
+        return ["show", *args]
     print(
         "ctlint: hint: CloudTracker's command line is `ctlint show ...` here; running "
         f"`ctlint show {' '.join(args)}`.",

@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ctlint import __version__
+from ctlint import __version__, progress
 from ctlint.allowlist import apply_allowlist
 from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
+from ctlint.conventions import discover_config
 from ctlint.errors import ConfigError, InputError
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
 from ctlint.events import map_usage
@@ -75,7 +76,9 @@ def make_engine(config: Config, args: Any = None):
         settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
         if _opt(args, "keep_results"):
             settings = replace(settings, keep_results=True)
-        return AthenaEngine(settings, [a.id for a in config.accounts])
+        return AthenaEngine(
+            settings, [a.id for a in config.accounts], progress=None if progress.current().enabled else False
+        )
     from ctlint.usage.local import LocalEngine
 
     skip = _opt(args, "skip_bad_files") or config.skip_bad_files
@@ -85,6 +88,7 @@ def make_engine(config: Config, args: Any = None):
         skip_bad_records=bool(_opt(args, "skip_bad_records") or config.skip_bad_records),
         max_skipped_share=config.max_skipped_share,
         cache=config.cache and not _opt(args, "no_cache"),
+        progress=progress.current(),
     )
 
 
@@ -285,7 +289,8 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         data_events=config.data_events,
     )
     locate = _locator(analysis)
-    findings = evaluate(data, analysis.catalog, locate)  # sorted
+    with progress.current().stage(f"evaluating {sum(len(s.grants) for s in analysis.accounts):,} principals"):
+        findings = evaluate(data, analysis.catalog, locate)  # sorted
     iac_findings = _iac_findings(analysis, rules, locate)
     if iac_findings:
         findings = sorted([*findings, *iac_findings], key=Finding.sort_key)
@@ -322,9 +327,10 @@ def config_or_error(path: str | None, candidates: Sequence[str] = ("ctlint.yaml"
     """The config path to use: the given one, else ctlint.yaml, else CloudTracker's config.yaml."""
     if path:
         return path
-    for candidate in candidates:
-        if Path(candidate).is_file():
-            return candidate
+    found = discover_config(candidates)
+    if found:
+        return found
     raise ConfigError(
-        "no config file given and neither ctlint.yaml nor config.yaml exists here; use --config."
+        "no config file given and neither ctlint.yaml nor config.yaml exists here or in a parent folder up "
+        "to the repository root; use --config or set CTLINT_CONFIG."
     )

@@ -8,7 +8,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ctlint import progress
 from ctlint.atomic import write_all_atomic
+from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.gating import gating_findings, summary_counts
 from ctlint.gcpause import cyclic_gc_paused
@@ -108,7 +110,7 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
     if getattr(args, "summary", None):
         files.append((Path(args.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if args.format == "text":
-        colour = not args.no_color and args.output is None and sys.stdout.isatty()
+        colour = use_colour(args.no_color, sys.stdout) and args.output is None
         from ctlint.report.text import render_text
 
         rendered = render_text(result, colour=colour)
@@ -118,7 +120,8 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
         rendered = renderer(args.format)(result)
     if args.output:
         files.append((Path(args.output), rendered))
-    write_all_atomic(files)
+    with progress.current().stage("writing the reports"):
+        write_all_atomic(files)
     if not args.output:
         sys.stdout.write(rendered)
 

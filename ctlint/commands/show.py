@@ -11,13 +11,13 @@ created ..." and warnings go to stderr. The loading is `ctlint.pipeline.analyse`
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 
 from ctlint.commands.check import add_window_arguments
 from ctlint.compat import add_cloudtracker_flags, cloudtracker_notes
 from ctlint.config import Config, load_config
+from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
 from ctlint.model import Principal
@@ -203,6 +203,6 @@ def run(args: argparse.Namespace) -> int:
     for warning in analysis.warnings:
         _info(f"ctlint: warning: {warning}")
     lines = _lines(args, analysis, config)
-    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    colour = use_colour(args.no_color, sys.stdout)
     sys.stdout.write(render(lines, colour=colour))
     return 0

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ctlint import progress
 from ctlint.atomic import write_text_atomic
 from ctlint.config import parse_date
 from ctlint.errors import ConfigError
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         skip_bad_files=args.skip_bad_files,
         max_skipped_share=args.max_skipped_share,
         skip_bad_records=args.skip_bad_records,
+        progress=progress.current(),
     )
     try:
         raw = engine.collect(window, None)

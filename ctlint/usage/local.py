@@ -35,6 +35,7 @@ import numpy as np
 
 from ctlint.errors import EngineError, InputError
 from ctlint.model import RawUsage, Window
+from ctlint.progress import Progress
 from ctlint.usage import cache as cache_mod
 from ctlint.usage import filekind
 from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
@@ -118,7 +119,7 @@ class LocalEngine:
         *,
         skip_bad_files: bool = False,
         max_skipped_share: float = 0.0,
-        progress: bool | None = None,
+        progress: bool | Progress | None = None,
         skip_bad_records: bool = False,
         cache: bool = True,
         cache_dir: Path | None = None,
@@ -130,7 +131,13 @@ class LocalEngine:
         self.paths = tuple(paths)
         self.skip_bad_files = skip_bad_files
         self.max_skipped_share = max_skipped_share
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        # None: live on a terminal, periodic lines elsewhere; True/False: always/never; or the run's reporter.
+        self.reporter = (
+            progress
+            if isinstance(progress, Progress)
+            else Progress({None: "auto", True: "always", False: "never"}[progress])
+        )
+        self.progress = self.reporter.enabled
         self.skip_bad_records = skip_bad_records  # drop single bad records instead of the file
         self.cache = cache
         self.cache_dir = cache_dir
@@ -163,7 +170,8 @@ class LocalEngine:
             return stored
         con = self._load()
         try:
-            usage = self._collect(con, window, accounts)
+            with self.reporter.stage("querying the usage"):
+                usage = self._collect(con, window, accounts)
         except duckdb.OutOfMemoryException:
             # What cannot spill within the limit may still fit in the machine: a fresh database without
             # it (not the same one: a statement that failed half-way can leave its cursors' state behind).
@@ -271,6 +279,20 @@ class LocalEngine:
         """
         total = sum(size for _, size, _, _ in items)
         began = time.monotonic()
+        self.reporter.start()
+        try:
+            self._read_all(items, label, consume, total, began)
+        finally:
+            self.reporter.clear()
+
+    def _read_all(
+        self,
+        items: list[tuple[str, int, int, str]],
+        label: str,
+        consume: Callable[[list[int], list[FileResult]], None],
+        total: int,
+        began: float,
+    ) -> None:
         if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(items) < 4:
             events = 0
             for start in range(0, len(items), 64):
@@ -312,15 +334,11 @@ class LocalEngine:
                     pending.cancel()
                 raise
 
-    @staticmethod
-    def _report(label: str, files: int, total: int, events: int, began: float) -> None:
+    def _report(self, label: str, files: int, total: int, events: int, began: float) -> None:
         spent = max(time.monotonic() - began, 1e-6)
-        end = "\n" if files == total else ""
-        print(
-            f"\rctlint: {label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
-            end=end,
-            file=sys.stderr,
-            flush=True,
+        self.reporter.update(
+            f"{label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
+            force=files == total,
         )
 
     def _load(self) -> duckdb.DuckDBPyConnection:
