@@ -57,6 +57,9 @@ class SourceLocation:
 
     path: str
     line: int = 1
+    column: int | None = (
+        None  # 1-based, in code points; set where one line holds many things (a one-line snapshot)
+    )
 
 
 # ---------------------------------------------------------------- IAM documents and principals

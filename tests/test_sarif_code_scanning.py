@@ -72,3 +72,39 @@ def test_valid_against_the_sarif_schema(sarif):
     import jsonschema
 
     jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+
+
+def test_a_one_line_snapshot_still_points_at_each_principal(tmp_path):
+    """`jq -c` output: every principal on line 1, told apart by the column of its Arn."""
+    snapshot = json.loads((REPO / "examples" / "demo" / "iam" / "demo.json").read_text())
+    one_line = tmp_path / "iam.json"
+    text = json.dumps(snapshot, separators=(",", ":"))
+    one_line.write_text(text)
+    (tmp_path / ".git").mkdir()
+    config = tmp_path / "ctlint.yaml"
+    config.write_text(
+        DEMO.read_text()
+        .replace("iam/demo.json", str(one_line))
+        .replace("iam/backup.json", str(DEMO.parent / "iam" / "backup.json"))
+        .replace("paths: [logs]", f"paths: [{DEMO.parent / 'logs'}]")
+    )
+    out = tmp_path / "r.sarif"
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["check", "--config", str(config), "--sarif", str(out), "-o", os.devnull]) == 1
+    finally:
+        os.chdir(cwd)
+    regions = {}
+    for result in json.loads(out.read_text())["runs"][0]["results"]:
+        location = result["locations"][0]["physicalLocation"]
+        if location["artifactLocation"]["uri"] == "iam.json":
+            regions[result["properties"]["principal"]] = location["region"]
+    assert len(regions) >= 3
+    assert {r["startLine"] for r in regions.values()} == {1}
+    assert len({r["startColumn"] for r in regions.values()}) == len(regions)
+    for arn, region in regions.items():
+        at = region["startColumn"] - 1
+        assert text[at:].startswith('"Arn":') and text[at:].split('"')[3] == arn

@@ -344,15 +344,16 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
 
 
 def _location(finding: Finding, repo_root: Path, fallback: str) -> om.Location:
-    uri, line = fallback, 1
+    uri, line, column = fallback, 1, None
     if finding.location is not None:
         relative = _repo_relative(finding.location.path, repo_root)
         if relative is not None:
             uri, line = relative, max(1, int(finding.location.line))
+            column = max(1, int(finding.location.column)) if finding.location.column else None
     return om.Location(
         physical_location=om.PhysicalLocation(
             artifact_location=om.ArtifactLocation(uri=uri),
-            region=om.Region(start_line=line),
+            region=om.Region(start_line=line, start_column=column),
         )
     )
 
