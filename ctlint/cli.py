@@ -16,7 +16,9 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ctlint import __version__
+from ctlint import __version__, progress
+from ctlint.compat import route_cloudtracker
+from ctlint.conventions import add_common_arguments
 from ctlint.errors import CtlintError
 
 # Each module defines register(subparsers); the parser it adds sets `func(args) -> int`.
@@ -26,6 +28,7 @@ COMMAND_MODULES = (
     "ctlint.commands.usage",
     "ctlint.commands.baseline",
     "ctlint.commands.athena",
+    "ctlint.commands.completion",
 )
 
 
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    add_common_arguments(parser)
     return parser
 
 
@@ -67,7 +71,10 @@ def _internal_error(error: Exception) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(route_cloudtracker(sys.argv[1:] if argv is None else argv))
+    progress.configure(
+        progress.mode_from(getattr(args, "progress", None), quiet=getattr(args, "quiet", False))
+    )
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)

@@ -106,14 +106,18 @@ def _loads(text: str, shown: str) -> object:
         ) from exc
 
 
-def _arn_lines(text: str) -> dict[str, int]:
-    """Line of the first `"Arn": "..."` of every ARN, in one pass over the text."""
-    lines: dict[str, int] = {}
+def _arn_lines(text: str) -> dict[str, tuple[int, int]]:
+    """Line and column of the first `"Arn": "..."` of every ARN, in one pass over the text.
+
+    The column matters for snapshots written on one line (`aws ... --output json | jq -c`): without it
+    every principal would point at line 1 alone."""
+    lines: dict[str, tuple[int, int]] = {}
     line, last = 1, 0
     for m in _ARN_LINE.finditer(text):
         line += text.count("\n", last, m.start())
         last = m.start()
-        lines.setdefault(m.group(1), line)
+        if m.group(1) not in lines:
+            lines[m.group(1)] = (line, m.start() - text.rfind("\n", 0, m.start()))
     return lines
 
 
@@ -170,7 +174,8 @@ class _Reader:
         self._docs: dict[tuple[str, str, str | None], PolicyDocument] = {}
 
     def loc(self, arn: str) -> SourceLocation:
-        return SourceLocation(self.shown, self.lines.get(arn, 1))
+        line, column = self.lines.get(arn, (1, None))
+        return SourceLocation(self.shown, line, column)
 
     def _managed_policies(self) -> dict[str, PolicyDocument]:
         out: dict[str, PolicyDocument] = {}

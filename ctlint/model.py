@@ -51,6 +51,9 @@ class SourceLocation:
 
     path: str
     line: int = 1
+    column: int | None = (
+        None  # 1-based, in code points; set where one line holds many things (a one-line snapshot)
+    )
 
 
 # ---------------------------------------------------------------- IAM documents and principals
@@ -350,3 +353,6 @@ class RunResult:
     fixed: tuple[Mapping[str, object], ...] = ()  # baseline entries that no longer occur
     config_path: str | None = None
     fail_on: str | None = None  # the config's default for --fail-on
+    effective_fail_on: str | None = (
+        None  # the level this run gates on (--fail-on, else fail_on, else warning)
+    )

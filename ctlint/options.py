@@ -44,6 +44,8 @@ class CheckOptions:
     inputs: InputOptions
     baseline: str | None = None
     update_baseline: bool = False
+    fail_on: str | None = None  # None: the config's fail_on, else "warning"
+    soft_fail: bool = False
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace | Any, **overrides: Any) -> CheckOptions:
@@ -53,14 +55,13 @@ class CheckOptions:
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """Which reports `ctlint check` writes where, and how the exit code is decided."""
+    """Which reports `ctlint check` writes where."""
 
     format: str = "text"  # the report on stdout (or in `output`)
     output: str | None = None
     files: tuple[tuple[str, str], ...] = ()  # (format, path) from the --NAME PATH flags
     no_color: bool = False
-    fail_on: str | None = None  # None: the config's fail_on, else "warning"
-    soft_fail: bool = False
+    summary: str | None = None  # --summary PATH: the gating counts as a small JSON file
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace | Any, formats: tuple[str, ...]) -> ReportOptions:

@@ -12,13 +12,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ctlint import __version__
+from ctlint import __version__, progress
 from ctlint.allowlist import apply_allowlist
 from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
+from ctlint.conventions import discover_config
 from ctlint.errors import ConfigError, InputError
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate
 from ctlint.events import map_usage
+from ctlint.gating import effective_fail_on
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
@@ -34,6 +36,7 @@ from ctlint.observability import visibility
 from ctlint.options import CheckOptions, InputOptions
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
+from ctlint.usage.filekind import not_event_logs_note
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ def make_engine(config: Config, options: InputOptions | None = None):
         settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
         if options.keep_results:
             settings = replace(settings, keep_results=True)
-        return AthenaEngine(settings, [a.id for a in config.accounts])
+        return AthenaEngine(
+            settings, [a.id for a in config.accounts], progress=None if progress.current().enabled else False
+        )
     from ctlint.usage.local import LocalEngine
 
     return LocalEngine(
@@ -78,6 +83,7 @@ def make_engine(config: Config, options: InputOptions | None = None):
         skip_bad_records=options.skip_bad_records or config.skip_bad_records,
         max_skipped_share=config.max_skipped_share,
         cache=config.cache and not options.no_cache,
+        progress=progress.current(),
     )
 
 
@@ -176,6 +182,9 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
         | frozenset(a.role_arn for a in raw.assumptions if a.last_seen >= window.start)
     )
     warnings.extend(f"skipped unreadable file {path}" for path in raw.skipped_files)
+    not_event_logs = not_event_logs_note(getattr(engine, "not_event_logs", {}))
+    if not_event_logs:
+        warnings.append(not_event_logs)
     for result in iac_results:
         warnings.extend(
             f"{where.path}:{where.line}: {text} could not be resolved offline"
@@ -240,7 +249,8 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         visibility=visibility(analysis.catalog, config.data_events, config.trail),
     )
     locate = _locator(analysis)
-    findings = evaluate(data, analysis.catalog, locate)  # sorted
+    with progress.current().stage(f"evaluating {sum(len(s.grants) for s in analysis.accounts):,} principals"):
+        findings = evaluate(data, analysis.catalog, locate)  # sorted
     outcome = apply_allowlist(findings, config.allowlist, now.date())
     kept = list(outcome.findings)
     fixed: tuple[Mapping[str, object], ...] = ()
@@ -265,6 +275,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         fixed=fixed,
         config_path=display_path(config.path),
         fail_on=config.fail_on,
+        effective_fail_on=effective_fail_on(options.fail_on, config.fail_on),
     )
 
 
@@ -272,9 +283,10 @@ def config_or_error(path: str | None, candidates: Sequence[str] = ("ctlint.yaml"
     """The config path to use: the given one, else ctlint.yaml, else CloudTracker's config.yaml."""
     if path:
         return path
-    for candidate in candidates:
-        if Path(candidate).is_file():
-            return candidate
+    found = discover_config(candidates)
+    if found:
+        return found
     raise ConfigError(
-        "no config file given and neither ctlint.yaml nor config.yaml exists here; use --config."
+        "no config file given and neither ctlint.yaml nor config.yaml exists here or in a parent folder up "
+        "to the repository root; use --config or set CTLINT_CONFIG."
     )

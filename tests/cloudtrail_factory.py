@@ -256,3 +256,96 @@ def write_s3_layout(root_dir: Path, records: Iterable[Record], *, org_id: str | 
         first = min(str(r.get("eventTime") or "1970-01-01T00:00:00Z") for r in recs)
         paths.append(write_records(root_dir / s3_key(account, region, first, org_id=org_id), recs, gz=True))
     return paths
+
+
+# ---------------------------------------------------------------- the neighbours of event logs in a bucket
+
+
+def digest_document(
+    account: str, region: str, end: str, log_keys: Iterable[str], *, bucket: str = "trail-bucket"
+) -> Record:
+    """An hourly log file validation digest (the keys of AWS's "CloudTrail digest file structure")."""
+    stamp = end.replace("-", "").replace(":", "")
+    return {
+        "awsAccountId": account,
+        "digestStartTime": end[:11] + f"{int(end[11:13]) - 1:02d}" + end[13:],
+        "digestEndTime": end,
+        "digestS3Bucket": bucket,
+        "digestS3Object": f"AWSLogs/{account}/CloudTrail-Digest/{region}/{end[0:4]}/{end[5:7]}/{end[8:10]}/"
+        f"{account}_CloudTrail-Digest_{region}_trail_{region}_{stamp}.json.gz",
+        "digestPublicKeyFingerprint": _rand(32, "0123456789abcdef"),
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": end,
+        "oldestEventTime": end,
+        "previousDigestS3Bucket": bucket,
+        "previousDigestS3Object": None,
+        "previousDigestHashValue": None,
+        "previousDigestHashAlgorithm": None,
+        "previousDigestSignature": None,
+        "logFiles": [
+            {
+                "s3Bucket": bucket,
+                "s3Object": key,
+                "hashValue": _rand(64, "0123456789abcdef"),
+                "hashAlgorithm": "SHA-256",
+                "newestEventTime": end,
+                "oldestEventTime": end,
+            }
+            for key in log_keys
+        ],
+    }
+
+
+def insight_record(account: str, region: str, time: str, *, state: str = "Start") -> Record:
+    """A CloudTrail Insights record: the API it is about lies inside insightDetails, not at the top."""
+    return {
+        "eventVersion": "1.08",
+        "eventTime": time,
+        "awsRegion": region,
+        "eventID": str(uuid.UUID(int=_RNG.getrandbits(128))),
+        "eventType": "AwsCloudTrailInsight",
+        "recipientAccountId": account,
+        "sharedEventID": str(uuid.UUID(int=_RNG.getrandbits(128))),
+        "insightDetails": {
+            "state": state,
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "RunInstances",
+            "insightType": "ApiCallRateInsight",
+            "insightContext": {"statistics": {"baseline": {"average": 0.1}, "insight": {"average": 5.0}}},
+        },
+        "eventCategory": "Insight",
+    }
+
+
+def write_s3_sync_tree(
+    root_dir: Path, records: Iterable[Record], *, org_id: str | None = None, insights: bool = True
+) -> dict[str, list[Path]]:
+    """What `aws s3 sync s3://bucket .` leaves of a trail with log file validation (and Insights) on:
+    the event logs, one digest per account, region and day listing them, and Insights files."""
+    logs = write_s3_layout(root_dir, records, org_id=org_id)
+    org = f"{org_id}/" if org_id else ""
+    digests: list[Path] = []
+    insight_files: list[Path] = []
+    for path in logs:
+        relative = path.relative_to(root_dir).as_posix()
+        parts = relative.split("/")
+        at = parts.index("CloudTrail")
+        account, region, y, m, d = parts[at - 1], parts[at + 1], parts[at + 2], parts[at + 3], parts[at + 4]
+        end = f"{y}-{m}-{d}T23:00:00Z"
+        folder = root_dir / f"AWSLogs/{org}{account}/CloudTrail-Digest/{region}/{y}/{m}/{d}"
+        name = f"{account}_CloudTrail-Digest_{region}_trail_{region}_{y}{m}{d}T230000Z.json.gz"
+        digest = folder / name
+        digest.parent.mkdir(parents=True, exist_ok=True)
+        digest.write_bytes(
+            gzip.compress(json.dumps(digest_document(account, region, end, [relative])).encode(), mtime=0)
+        )
+        digests.append(digest)
+        if insights:
+            folder = root_dir / f"AWSLogs/{org}{account}/CloudTrail-Insight/{region}/{y}/{m}/{d}"
+            name = f"{account}_CloudTrail-Insight_{region}_{y}{m}{d}T2300Z_{_rand(16)}.json.gz"
+            records_ = [
+                insight_record(account, region, end),
+                insight_record(account, region, end, state="End"),
+            ]
+            insight_files.append(write_records(folder / name, records_, gz=True))
+    return {"logs": logs, "digests": digests, "insights": insight_files}

@@ -49,7 +49,7 @@ def test_counts_per_rule_and_new_findings_before_the_rest():
         warnings=("allowlist entry 3 expired",),
     )
     text = render_markdown(result)
-    assert "3 findings (2 new, 1 unchanged, 1 fixed)" in text
+    assert "❌ 2 findings fail the gate (2 new, 1 unchanged, 1 fixed)" in text  # unchanged ones do not gate
     assert "| `granted-unused` | 🟠 warning | 2 | 1 | 1 |" in text
     assert "| `unused-actor` | 🔴 error | 1 | 1 | 0 |" in text
     new_at = text.index("### New findings (2)")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ctlint import progress
 from ctlint.atomic import write_all_atomic
+from ctlint.conventions import use_colour
+from ctlint.errors import ConfigError
+from ctlint.gating import exit_code_for, summary_counts
 from ctlint.gcpause import cyclic_gc_paused
-from ctlint.model import Level, RunResult
+from ctlint.model import RunResult
 from ctlint.options import CheckOptions, InputOptions, ReportOptions
 from ctlint.pipeline import config_or_error, run_check
 from ctlint.report import FORMATS, RENDERERS, RenderOptions
@@ -81,15 +86,12 @@ def register(subparsers) -> None:
         "--update-baseline", action="store_true", help="rewrite --baseline with today's findings"
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text report")
+    parser.add_argument(
+        "--summary",
+        metavar="PATH",
+        help="also write a small JSON file with the counts the gate decided on (for CI steps)",
+    )
     parser.set_defaults(func=run)
-
-
-def exit_code(result: RunResult, fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    threshold = Level(fail_on).rank
-    gating = (f for f in result.findings if f.baseline in (None, "new"))
-    return 1 if any(f.level.rank >= threshold for f in gating) else 0
 
 
 def write_reports(options: ReportOptions, result: RunResult) -> None:
@@ -98,14 +100,18 @@ def write_reports(options: ReportOptions, result: RunResult) -> None:
     files: list[tuple[Path, str | Iterable[str]]] = [
         (Path(path), RENDERERS[fmt].render(result, plain)) for fmt, path in options.files
     ]
+    if options.summary:
+        files.append((Path(options.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if options.output:
         files.append((Path(options.output), RENDERERS[options.format].render(result, plain)))
-        write_all_atomic(files)
+        with progress.current().stage("writing the reports"):
+            write_all_atomic(files)
         return
-    colour = options.format == "text" and not options.no_color and sys.stdout.isatty()
+    colour = options.format == "text" and use_colour(options.no_color, sys.stdout)
     # Rendered whole before any file is renamed into place: a failing renderer leaves no report.
     rendered = "".join(RENDERERS[options.format].render(result, RenderOptions(colour=colour)))
-    write_all_atomic(files)
+    with progress.current().stage("writing the reports"):
+        write_all_atomic(files)
     sys.stdout.write(rendered)
 
 
@@ -121,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.update_baseline and not args.baseline:
+        raise ConfigError("--update-baseline needs --baseline FILE: the baseline to write.")
     inputs = InputOptions.from_namespace(args, config=config_or_error(args.config))
     options = CheckOptions.from_namespace(args, inputs=inputs)
     reports = ReportOptions.from_namespace(args, tuple(r.name for r in FILE_RENDERERS))
@@ -135,7 +143,9 @@ def _run(args: argparse.Namespace) -> int:
             baseline_path, result.findings, previous, datetime.now(timezone.utc).date().isoformat()
         )
         print(f"ctlint: wrote {len(result.findings)} finding(s) to baseline {baseline_path}", file=sys.stderr)
+        write_reports(reports, result)
+        return 0  # like checkov and trivy: writing the baseline is the job, not gating on it
     write_reports(reports, result)
-    if reports.soft_fail:
+    if options.soft_fail:
         return 0
-    return exit_code(result, reports.fail_on or result.fail_on or "warning")
+    return exit_code_for(result)

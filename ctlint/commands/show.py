@@ -11,12 +11,13 @@ created ..." and warnings go to stderr. The loading is `ctlint.pipeline.analyse`
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 
 from ctlint.commands.check import add_window_arguments
+from ctlint.compat import add_cloudtracker_flags, cloudtracker_notes
 from ctlint.config import Config, load_config
+from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
 from ctlint.model import Principal
@@ -83,6 +84,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="drop single records without eventSource, eventName or a readable eventTime",
     )
+    add_cloudtracker_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -195,6 +197,8 @@ def _lines(args: argparse.Namespace, analysis: Analysis, config: Config) -> tupl
 
 
 def run(args: argparse.Namespace) -> int:
+    for note in cloudtracker_notes(args):
+        _info(f"ctlint: note: {note}")
     args.config = config_or_error(args.config)
     config = load_config(args.config)
     _check_arguments(args, config)
@@ -202,6 +206,6 @@ def run(args: argparse.Namespace) -> int:
     for warning in analysis.warnings:
         _info(f"ctlint: warning: {warning}")
     lines = _lines(args, analysis, config)
-    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    colour = use_colour(args.no_color, sys.stdout)
     sys.stdout.write(render(lines, colour=colour))
     return 0

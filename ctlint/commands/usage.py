@@ -13,11 +13,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ctlint import progress
 from ctlint.atomic import write_text_atomic
 from ctlint.config import parse_date
 from ctlint.errors import ConfigError
 from ctlint.events import map_usage
 from ctlint.model import Usage, Window
+from ctlint.usage.filekind import not_event_logs_note
 from ctlint.usage.local import LocalEngine
 
 ALL_TIME_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -131,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         skip_bad_files=args.skip_bad_files,
         max_skipped_share=args.max_skipped_share,
         skip_bad_records=args.skip_bad_records,
+        progress=progress.current(),
     )
     try:
         raw = engine.collect(window, None)
@@ -143,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
     if engine.records_skipped:
         note += f"; dropped {engine.records_skipped} without eventSource, eventName or a readable eventTime"
     print(note + ".", file=sys.stderr)
+    not_event_logs = not_event_logs_note(engine.not_event_logs)
+    if not_event_logs:
+        print(f"ctlint: {not_event_logs}", file=sys.stderr)
     usage = map_usage(raw)
     if args.json:
         write_text_atomic(

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses for every str
 from typing import Any
 
+from ctlint.gating import gating_count, result_fail_on
 from ctlint.model import Finding, Level, RunResult
 from ctlint.report import RenderOptions
 
@@ -49,6 +50,11 @@ def summary(result: RunResult) -> dict[str, Any]:
         "by_rule": {rule.id: by_rule.get(rule.id, 0) for rule in result.rules},
         "new": sum(1 for f in result.findings if f.baseline == "new"),
         "fixed": len(result.fixed),
+        "unchanged": sum(1 for f in result.findings if f.baseline == "unchanged"),
+        "gating": {
+            "fail_on": result_fail_on(result),
+            "findings": gating_count(result),
+        },  # what decided the exit
     }
 
 

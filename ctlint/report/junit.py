@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 
+from ctlint.gating import is_gating, result_fail_on
 from ctlint.model import Finding, RunResult
 from ctlint.report import RenderOptions
 
@@ -53,12 +54,19 @@ def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: Ru
     ):
         ET.SubElement(properties, "property", name=_clean(name), value=_clean(str(value)))
     failures = skipped = 0
+    fail_on = result_fail_on(result)
     if not cases:
         ET.SubElement(suite, "testcase", classname="ctlint", name=f"{_clean(rule_id)}: no findings", time="0")
     for (account, principal), findings in sorted(cases.items()):
         case = ET.SubElement(suite, "testcase", classname=_clean(account), name=_clean(principal), time="0")
-        active = sorted((f for f in findings if not f.suppressed), key=Finding.sort_key)
+        unsuppressed = sorted((f for f in findings if not f.suppressed), key=Finding.sort_key)
         quiet = sorted((f for f in findings if f.suppressed), key=Finding.sort_key)
+        # Only what fails the gate is a <failure>; the rest (below --fail-on, in the baseline) is output.
+        active = [f for f in unsuppressed if is_gating(f, fail_on)]
+        passing = [f for f in unsuppressed if not is_gating(f, fail_on)]
+        if passing:
+            below = ET.SubElement(case, "system-out")
+            below.text = _clean(f"Not failing the gate (--fail-on {fail_on}, baseline):\n" + _lines(passing))
         if active:
             failures += 1
             level = max((f.level for f in active), key=lambda lv: lv.rank).value
@@ -69,6 +77,8 @@ def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: Ru
             if quiet:
                 out = ET.SubElement(case, "system-out")
                 out.text = _clean("Suppressed:\n" + _lines(quiet, with_reason=True))
+        elif passing:
+            pass  # a passing case: its findings are notes of the run, listed in system-out
         else:
             skipped += 1
             reasons = sorted({f.suppressed_reason or "" for f in quiet})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from ctlint.gating import gate_line, gating_count
 from ctlint.model import Finding, Level, RunResult
 from ctlint.report import RenderOptions
 
@@ -66,7 +67,13 @@ def render_markdown(result: RunResult, *, max_bytes: int = MAX_BYTES) -> str:
 
 def _header(result: RunResult, new: list[Finding], unchanged: list[Finding], baseline_in_use: bool) -> str:
     total = len(result.findings)
-    verdict = "✅ no findings" if total == 0 else f"❌ {total} finding{'s' if total != 1 else ''}"
+    gating = gating_count(result)
+    if total == 0:
+        verdict = "✅ no findings"
+    elif gating:
+        verdict = f"❌ {gating} finding{'s' if gating != 1 else ''} fail{'' if gating != 1 else 's'} the gate"
+    else:
+        verdict = f"✅ passes: {total} finding{'s' if total != 1 else ''}, none failing the gate"
     if baseline_in_use:
         verdict += f" ({len(new)} new, {len(unchanged)} unchanged, {len(result.fixed)} fixed)"
     accounts = ", ".join(f"{_inline(name)} ({account_id})" for name, account_id in result.accounts) or "none"
@@ -77,6 +84,7 @@ def _header(result: RunResult, new: list[Finding], unchanged: list[Finding], bas
         f"## ctlint: {verdict}\n\n"
         f"Window {result.window.start.date().isoformat()} to {result.window.end.date().isoformat()} (end exclusive)"
         f" · accounts: {accounts} · data: {data} · ctlint {_inline(result.tool_version)}\n\n"
+        f"{gate_line(result)}\n\n"
     )
 
 

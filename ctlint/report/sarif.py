@@ -24,6 +24,14 @@ import sarif_om as om
 from ctlint import INFORMATION_URI, __version__
 from ctlint.model import Finding, Level, RuleSpec, RunResult
 from ctlint.report import RenderOptions
+from ctlint.report.sarif_rules import (
+    access_level_severity,
+    help_uri,
+    slug,
+    split_rule_id,
+    strongest_access_level,
+)
+from ctlint.rulefiles import builtin_rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -100,6 +108,8 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
     items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
     groups = _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
     groups, omitted = _within_limit(groups)
+    split = _split_descriptors(rules, groups)
+    index.update({rule_id: len(rules) + i for i, rule_id in enumerate(split)})
     results = [_result(group, index, repo_root, fallback) for group in groups]
     run = om.Run(
         tool=om.Tool(
@@ -108,7 +118,7 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
                 semantic_version=result.tool_version or __version__,
                 version=result.tool_version or __version__,
                 information_uri=INFORMATION_URI,
-                rules=[_descriptor(rule) for rule in rules],
+                rules=[_descriptor(rule) for rule in rules] + list(split.values()),
             )
         ),
         automation_details=om.RunAutomationDetails(id=f"ctlint/{_category(result)}/"),
@@ -224,7 +234,7 @@ def _descriptor(rule: RuleSpec) -> om.ReportingDescriptor:
         short_description=om.MultiformatMessageString(text=_sentence(rule.title)),
         full_description=om.MultiformatMessageString(text=_sentence(rule.description)),
         help=om.MultiformatMessageString(text=rule.help.strip() or _sentence(rule.title), markdown=markdown),
-        help_uri=INFORMATION_URI,
+        help_uri=help_uri(rule.id, rule.id in _BUILTIN_IDS),
         default_configuration=om.ReportingConfiguration(
             level=rule.level.value, enabled=None if rule.enabled else False
         ),
@@ -235,6 +245,40 @@ def _descriptor(rule: RuleSpec) -> om.ReportingDescriptor:
             "security-severity": _severity_text(rule_security_severity(rule)),
         },
     )
+
+
+_BUILTIN_IDS = frozenset(rule.id for rule in builtin_rules())
+
+
+def _split_descriptors(
+    rules: Sequence[RuleSpec], groups: Sequence[_Group]
+) -> dict[str, om.ReportingDescriptor]:
+    """A descriptor per (rule, access level) that a single-finding result uses (sarif_rules explains why)."""
+    by_id = {rule.id: rule for rule in rules}
+    used: dict[str, tuple[RuleSpec, str]] = {}
+    for group in groups:
+        first = group.findings[0]
+        rule_id = split_rule_id(first)
+        if group.service is None and rule_id != first.rule:
+            used.setdefault(rule_id, (by_id[first.rule], strongest_access_level(first) or ""))
+    split = {}
+    for rule_id in sorted(used):
+        rule, access_level = used[rule_id]
+        base = _descriptor(rule)
+        split[rule_id] = attr.evolve(
+            base,
+            id=rule_id,
+            name=f"{base.name}{_pascal(slug(access_level))}",
+            short_description=om.MultiformatMessageString(
+                text=f"{_sentence(rule.title)[:-1]} ({access_level} access level)."
+            ),
+            properties={
+                **base.properties,
+                "accessLevel": access_level,
+                "security-severity": _severity_text(access_level_severity(access_level, rule.level)),
+            },
+        )
+    return split
 
 
 def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: str) -> om.Result:
@@ -286,9 +330,10 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
         )
         fingerprint = _stable_hash(first.account, first.principal, first.rule, f"{group.service}:*")
     baseline_states = {f.baseline for f in group.findings if f.baseline}
+    rule_id = split_rule_id(first) if group.service is None else first.rule
     return om.Result(
-        rule_id=first.rule,
-        rule_index=index[first.rule],
+        rule_id=rule_id,
+        rule_index=index[rule_id],
         level=level.value,
         message=om.Message(text=message),
         locations=[_location(first, repo_root, fallback)],
@@ -304,15 +349,16 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
 
 
 def _location(finding: Finding, repo_root: Path, fallback: str) -> om.Location:
-    uri, line = fallback, 1
+    uri, line, column = fallback, 1, None
     if finding.location is not None:
         relative = _repo_relative(finding.location.path, repo_root)
         if relative is not None:
             uri, line = relative, max(1, int(finding.location.line))
+            column = max(1, int(finding.location.column)) if finding.location.column else None
     return om.Location(
         physical_location=om.PhysicalLocation(
             artifact_location=om.ArtifactLocation(uri=uri),
-            region=om.Region(start_line=line),
+            region=om.Region(start_line=line, start_column=column),
         )
     )
 

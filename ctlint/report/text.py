@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import groupby
 
+from ctlint.gating import gate_line
 from ctlint.model import Finding, RunResult
 from ctlint.report import RenderOptions
 
@@ -69,7 +70,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
             lines.append(f"  {items[0].principal_type} {principal}{_where(shared)}")
             # Principal-level findings first, then the action diff in catalog order.
             for finding in sorted(items, key=lambda f: (f.action is not None, f.action or "", f.rule)):
-                marker = "  (new)" if finding.baseline == "new" else ""
+                marker = f"  ({finding.baseline})" if finding.baseline else ""
                 own = "" if shared is not None else _where(finding.location)
                 lines.append(f"    {_line(finding, colour, kinds)}{marker}{own}")
     counts: dict[str, int] = defaultdict(int)
@@ -87,4 +88,5 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{len(result.findings)} finding(s): {counts['error']} error, {counts['warning']} warning, "
         f"{counts['note']} note."
     )
+    lines.append(gate_line(result))
     return "\n".join(lines) + "\n"

@@ -59,6 +59,9 @@ class Answer:
     skip_messages: tuple[str, ...]
     records_loaded: int
     records_skipped: int
+    not_event_logs: tuple[
+        tuple[str, int], ...
+    ] = ()  # (file kind, count): digest and Insights files passed over
 
 
 def _source_digest() -> str:
@@ -143,6 +146,7 @@ def _encode(answer: Answer) -> dict[str, Any]:
         "skipped_files": list(usage.skipped_files),
         "skip_messages": list(answer.skip_messages),
         "records": [answer.records_loaded, answer.records_skipped],
+        "not_event_logs": dict(answer.not_event_logs),
     }
 
 
@@ -212,7 +216,8 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
         skipped_files=tuple(_str(p) for p in data["skipped_files"]),
         engine="local",
     )
-    return Answer(usage, tuple(_str(m) for m in data["skip_messages"]), loaded, skipped)
+    not_events = tuple((_str(k), _int(v)) for k, v in sorted(data.get("not_event_logs", {}).items()))
+    return Answer(usage, tuple(_str(m) for m in data["skip_messages"]), loaded, skipped, not_events)
 
 
 # ---------------------------------------------------------------- the store

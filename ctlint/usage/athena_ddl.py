@@ -70,8 +70,12 @@ PROJECTION_START = "2013/01/01"  # CloudTrail's first year
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
 _REGION = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# Buckets made in us-east-1 before March 2018 may have upper case and underscores, up to 255 characters
+# (CloudTracker's README uses `my_log_bucket`); the charset stays one that needs no quoting in a LOCATION.
+_LEGACY_BUCKET = re.compile(r"^[A-Za-z0-9._\-]{3,255}\Z")
 _PREFIX = re.compile(r"^[A-Za-z0-9._\-=+,@!*()]+(/[A-Za-z0-9._\-=+,@!*()]+)*$")
-_ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
+# AWS issues 10 to 32 characters after `o-`; shorter ones are accepted for CloudTracker's README example.
+_ORG = re.compile(r"^o-[a-z0-9]{1,32}$")
 
 
 def check_identifier(name: str, *, key: str) -> str:
@@ -102,7 +106,7 @@ def normalize_bucket(bucket: str, *, key: str = "athena.s3_bucket") -> str:
     if name.startswith("s3://"):
         name = name[len("s3://") :]
     name = name.rstrip("/")
-    if not _BUCKET.match(name) or ".." in name:
+    if not (_BUCKET.match(name) or _LEGACY_BUCKET.match(name)) or ".." in name:
         raise ConfigError(f"{key} {bucket!r} is not a valid S3 bucket name.")
     return name
 

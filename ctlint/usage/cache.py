@@ -28,8 +28,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-FORMAT = 1
-_FIELDS = ("error", "bad", "problem", "records", "time_min", "time_max")
+from ctlint.usage import filekind
+
+FORMAT = 2  # 2: the file kind (events, digest, insight)
+_FIELDS = ("error", "bad", "problem", "records", "time_min", "time_max", "kind")
 
 
 def default_dir() -> Path:
@@ -63,7 +65,7 @@ class Cache:
             if con.execute("SELECT format FROM ctlint_cache.meta").fetchall() != [(FORMAT,)]:
                 raise ValueError("format")
             cached = con.execute(
-                "SELECT file_id, key, size, mtime_ns, error, bad, problem, records, time_min, time_max "
+                "SELECT file_id, key, size, mtime_ns, error, bad, problem, records, time_min, time_max, kind "
                 "FROM ctlint_cache.files"
             ).fetchall()
             by_key = {row[1]: row for row in cached}
@@ -75,6 +77,8 @@ class Cache:
                     continue
                 for name, value in zip(_FIELDS, row[4:], strict=True):
                     setattr(info, name, value)
+                if info.kind not in filekind.KINDS:
+                    raise ValueError("kind")
                 old.append(row[0])
                 new.append(info.file_id)
                 hits.add(info.file_id)
@@ -126,7 +130,7 @@ class Cache:
                 "records": np.array([i.records for i in listed], dtype=np.int64),
                 **{
                     f: np.array([getattr(i, f) for i in listed], dtype=object)
-                    for f in ("time_min", "time_max")
+                    for f in ("time_min", "time_max", "kind")
                 },
             }
             con.execute(f"ATTACH '{_quote(tmp)}' AS ctlint_new")
@@ -135,7 +139,7 @@ class Cache:
             con.execute(
                 "CREATE TABLE ctlint_new.files AS SELECT file_id, key, size, mtime_ns, error::VARCHAR AS error, "
                 "bad, problem::VARCHAR AS problem, records, time_min::VARCHAR AS time_min, "
-                "time_max::VARCHAR AS time_max FROM files"
+                "time_max::VARCHAR AS time_max, kind::VARCHAR AS kind FROM files"
             )
             con.execute("CREATE TABLE ctlint_new.rows AS SELECT * FROM rows")
             con.execute("CREATE TABLE ctlint_new.ids AS SELECT * FROM ids")

@@ -35,7 +35,9 @@ import numpy as np
 
 from ctlint.errors import EngineError, InputError
 from ctlint.model import RawUsage, Window
+from ctlint.progress import Progress
 from ctlint.usage import cache as cache_mod
+from ctlint.usage import filekind
 from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.files import discover
 from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
@@ -71,6 +73,15 @@ class FileInfo:
     records: int = 0
     time_min: str | None = None
     time_max: str | None = None
+    kind: str = filekind.EVENTS
+
+
+def _count_kinds(infos: Sequence[FileInfo]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for info in infos:
+        if info.kind != filekind.EVENTS:
+            counts[info.kind] = counts.get(info.kind, 0) + 1
+    return counts
 
 
 def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
@@ -108,7 +119,7 @@ class LocalEngine:
         *,
         skip_bad_files: bool = False,
         max_skipped_share: float = 0.0,
-        progress: bool | None = None,
+        progress: bool | Progress | None = None,
         skip_bad_records: bool = False,
         cache: bool = True,
         cache_dir: Path | None = None,
@@ -120,7 +131,13 @@ class LocalEngine:
         self.paths = tuple(paths)
         self.skip_bad_files = skip_bad_files
         self.max_skipped_share = max_skipped_share
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        # None: live on a terminal, periodic lines elsewhere; True/False: always/never; or the run's reporter.
+        self.reporter = (
+            progress
+            if isinstance(progress, Progress)
+            else Progress({None: "auto", True: "always", False: "never"}[progress])
+        )
+        self.progress = self.reporter.enabled
         self.skip_bad_records = skip_bad_records  # drop single bad records instead of the file
         self.cache = cache
         self.cache_dir = cache_dir
@@ -133,6 +150,9 @@ class LocalEngine:
         self.records_loaded = 0  # records counted in the table (every file, every time)
         self.records_skipped = 0  # bad records dropped under skip_bad_records
         self.skip_messages: tuple[str, ...] = ()  # one sentence per skipped file
+        self.not_event_logs: dict[
+            str, int
+        ] = {}  # digest/Insights files passed over, per kind (never an error)
         self.stats: dict[str, float] = {}  # what the last run did: files read/cached/raw, seconds
         self._con: duckdb.DuckDBPyConnection | None = None
         self._infos: list[FileInfo] = []
@@ -150,7 +170,8 @@ class LocalEngine:
             return stored
         con = self._load()
         try:
-            usage = self._collect(con, window, accounts)
+            with self.reporter.stage("querying the usage"):
+                usage = self._collect(con, window, accounts)
         except duckdb.OutOfMemoryException:
             # What cannot spill within the limit may still fit in the machine: a fresh database without
             # it (not the same one: a statement that failed half-way can leave its cursors' state behind).
@@ -164,7 +185,13 @@ class LocalEngine:
                 file_set,
                 bounds,
                 answer_key(window, bounds, accounts, self._options()),
-                Answer(usage, self.skip_messages, self.records_loaded, self.records_skipped),
+                Answer(
+                    usage,
+                    self.skip_messages,
+                    self.records_loaded,
+                    self.records_skipped,
+                    tuple(sorted(self.not_event_logs.items())),
+                ),
             )
         return usage
 
@@ -190,6 +217,7 @@ class LocalEngine:
             hit.records_loaded,
             hit.records_skipped,
         )
+        self.not_event_logs = dict(hit.not_event_logs)
         self.stats = {
             "files": len(infos),
             "cached": len(infos),
@@ -251,6 +279,20 @@ class LocalEngine:
         """
         total = sum(size for _, size, _, _ in items)
         began = time.monotonic()
+        self.reporter.start()
+        try:
+            self._read_all(items, label, consume, total, began)
+        finally:
+            self.reporter.clear()
+
+    def _read_all(
+        self,
+        items: list[tuple[str, int, int, str]],
+        label: str,
+        consume: Callable[[list[int], list[FileResult]], None],
+        total: int,
+        began: float,
+    ) -> None:
         if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(items) < 4:
             events = 0
             for start in range(0, len(items), 64):
@@ -292,15 +334,11 @@ class LocalEngine:
                     pending.cancel()
                 raise
 
-    @staticmethod
-    def _report(label: str, files: int, total: int, events: int, began: float) -> None:
+    def _report(self, label: str, files: int, total: int, events: int, began: float) -> None:
         spent = max(time.monotonic() - began, 1e-6)
-        end = "\n" if files == total else ""
-        print(
-            f"\rctlint: {label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
-            end=end,
-            file=sys.stderr,
-            flush=True,
+        self.reporter.update(
+            f"{label} {files}/{total} files, {events:,} events, {events / spent:,.0f} events/s",
+            force=files == total,
         )
 
     def _load(self) -> duckdb.DuckDBPyConnection:
@@ -398,7 +436,7 @@ class LocalEngine:
                 result.problem,
                 result.records,
             )
-            info.time_min, info.time_max = result.time_min, result.time_max
+            info.time_min, info.time_max, info.kind = result.time_min, result.time_max, result.kind
             rows.extend(result.rows)
             row_files.extend([info.file_id] * len(result.rows))
             keys = np.frombuffer(result.ids, dtype=np.uint64)
@@ -413,6 +451,7 @@ class LocalEngine:
 
     def _validate(self, con: duckdb.DuckDBPyConnection, infos: list[FileInfo]) -> None:
         bad: dict[str, str] = {}
+        self.not_event_logs = _count_kinds(infos)
         for info in infos:
             if info.error is not None:
                 bad[info.path] = f"CloudTrail file {info.path} {info.error}"
@@ -420,7 +459,15 @@ class LocalEngine:
                 if self.skip_bad_records:
                     self.records_skipped += info.bad
                 else:
-                    bad[info.path] = f"CloudTrail file {info.path}: {info.problem}"
+                    problem = (info.problem or "").rstrip(".")
+                    bad[info.path] = (
+                        f"CloudTrail file {info.path}: {problem}; --skip-bad-records (skip_bad_records: true) "
+                        "drops such records and reads the rest."
+                    )
+        if self.not_event_logs and sum(self.not_event_logs.values()) == len(infos):
+            listed = ", ".join(str(p) for p in self.paths)
+            note = filekind.not_event_logs_note(self.not_event_logs)
+            raise InputError(f"no CloudTrail event logs found under {listed}; {note}")
         if bad:
             first = bad[min(bad)]
             if not self.skip_bad_files:

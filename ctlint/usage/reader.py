@@ -36,6 +36,7 @@ try:  # ISA-L's inflater is 2-3x faster than zlib; gzip is the fallback
 except ImportError:  # pragma: no cover
     import gzip as _gzip
 
+from ctlint.usage import filekind
 from ctlint.usage.sql import ASSUME_EVENTS
 
 ROW_COLUMNS = (
@@ -81,10 +82,22 @@ class FileResult:
     ids: bytes = b""  # array('Q') of identity keys of records with an eventID
     time_min: str | None = None
     time_max: str | None = None
+    kind: str = filekind.EVENTS  # or a neighbour holding no events (filekind.DIGEST, filekind.INSIGHT)
 
 
 class _Unreadable(Exception):
     pass
+
+
+class _NotEvents(Exception):
+    """The file is a digest or Insights file: no events to read, and nothing wrong with it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _text(value):
@@ -147,7 +160,7 @@ def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        if path.endswith(".gz"):
+        if path.endswith(".gz") or data.startswith(_GZIP_MAGIC):  # a .json that is gzip all the same
             data = _gzip.decompress(data)
     except Exception as error:  # OSError, EOFError, zlib/isal errors
         raise _Unreadable(f"cannot be read: {error}.") from error
@@ -155,7 +168,44 @@ def _read_bytes(path: str) -> bytes:
         data = data[3:]
     if not data.strip():
         raise _Unreadable("is empty.")
+    other = filekind.describe_bytes(data[:8])
+    if other is not None:
+        raise _Unreadable(f"is not a CloudTrail log file: it is {other}.")
     return data
+
+
+def _not_json(data: bytes, error: Exception) -> _Unreadable:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Unreadable("is not a CloudTrail log file: it is binary data, not UTF-8 JSON text.")
+    return _Unreadable(f"is not readable CloudTrail JSON: {error}")
+
+
+def _lookup_events(events: object) -> list:
+    """The records inside `aws cloudtrail lookup-events` output: each item's CloudTrailEvent is JSON text."""
+    if type(events) is not list:
+        raise _Unreadable("is not readable lookup-events output: Events is not a list")
+    records = []
+    for number, item in enumerate(events, 1):
+        text = item.get("CloudTrailEvent") if type(item) is dict else None
+        if type(text) is not str:
+            raise _Unreadable(
+                f"is not readable lookup-events output: event {number} has no CloudTrailEvent text"
+            )
+        try:
+            records.append(orjson.loads(text))
+        except orjson.JSONDecodeError as error:
+            raise _Unreadable(
+                f"is not readable lookup-events output: the CloudTrailEvent of event {number} is not JSON: {error}"
+            ) from error
+    return records
+
+
+def _not_cloudtrail(obj: object) -> _Unreadable:
+    return _Unreadable(
+        f"is not a CloudTrail log file: it is {filekind.describe_json(obj)}; {filekind.EXPECTED}"
+    )
 
 
 def _parse(data: bytes) -> tuple[list, bool]:
@@ -164,11 +214,13 @@ def _parse(data: bytes) -> tuple[list, bool]:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         if _WRAPPED.match(data[:64]):
-            raise _Unreadable(f"is not readable CloudTrail JSON: {error}") from error
+            raise _not_json(data, error) from error
         try:  # NDJSON
             obj = [orjson.loads(line) for line in data.splitlines() if line.strip()]
         except orjson.JSONDecodeError as error2:
-            raise _Unreadable(f"is not readable CloudTrail JSON: {error2}") from error2
+            raise _not_json(data, error2) from error2
+        if obj and not any(filekind.looks_like_event(record) for record in obj):
+            raise _not_cloudtrail(obj) from None
         return obj, False
     if type(obj) is dict and "Records" in obj:
         records = obj["Records"]
@@ -177,9 +229,17 @@ def _parse(data: bytes) -> tuple[list, bool]:
         if type(records) is not list:
             raise _Unreadable("is not readable CloudTrail JSON: Records is not a list")
         return records, True
+    if type(obj) is dict and "Events" in obj:
+        return _lookup_events(obj["Events"]), False
+    if filekind.is_digest(obj):
+        raise _NotEvents(filekind.DIGEST)
     if type(obj) is dict:
+        if not filekind.looks_like_event(obj):
+            raise _not_cloudtrail(obj)
         return [obj], False
     if type(obj) is list:
+        if obj and not any(filekind.looks_like_event(record) for record in obj):
+            raise _not_cloudtrail(obj)
         return obj, False
     raise _Unreadable(
         'is not readable CloudTrail JSON: neither a record, a list of records nor {"Records": [...]}'
@@ -217,6 +277,8 @@ class Record(msgspec.Struct, gc=False):
     userIdentity: Identity | None = None
     requestParameters: msgspec.Raw = _NULL
     responseElements: msgspec.Raw = _NULL
+    eventType: str | None = None
+    eventCategory: str | None = None
 
 
 class Wrapped(msgspec.Struct, gc=False):
@@ -254,6 +316,8 @@ def _from_dict(record: dict) -> Record:
         userIdentity=identity,
         requestParameters=msgspec.Raw(orjson.dumps(record.get("requestParameters"))),
         responseElements=msgspec.Raw(orjson.dumps(record.get("responseElements"))),
+        eventType=_text(record.get("eventType")),
+        eventCategory=_text(record.get("eventCategory")),
     )
 
 
@@ -335,8 +399,15 @@ def identity_keys(event_ids: list[str]) -> np.ndarray:
 
 def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregate") -> FileResult:
     result = FileResult(path, size, mtime_ns, mode)
+    by_layout = filekind.kind_by_layout(path)
+    if by_layout is not None:
+        result.kind = by_layout
+        return result
     try:
         records, wrapped = _records(_read_bytes(path))
+    except _NotEvents as found:
+        result.kind = found.kind
+        return result
     except _Unreadable as error:
         text = str(error)
         result.error = text if text.endswith(".") else f"{text}."  # one clear sentence, like every error
@@ -347,11 +418,15 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     add_id = event_ids.append
     raw = mode == "raw"
     bad = 0
+    insights = 0
     tmin = tmax = None
     times = _TIMES
     if len(times) > 1_000_000:
         times.clear()
     for number, record in enumerate(records, 1):
+        if record.eventCategory == "Insight" or record.eventType == "AwsCloudTrailInsight":
+            insights += 1  # not an API call: nothing anyone used
+            continue
         moment = record.eventTime
         ok = times.get(moment)
         if ok is None:
@@ -438,7 +513,9 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     for key, (count, first, last) in groups.items():
         rows.append((key[0], first, last, count, *key[2:], None, None, None, None))
     result.bad = bad
-    result.records = len(records) - bad
+    result.records = len(records) - bad - insights
+    if insights and insights == len(records):
+        result.kind = filekind.INSIGHT
     result.ids = identity_keys(event_ids).tobytes()
     result.time_min, result.time_max = tmin, tmax
     return result
