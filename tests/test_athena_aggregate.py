@@ -191,7 +191,7 @@ def duck_engine(
     made = AthenaEngine(s, ACCOUNTS, progress=False, stderr=err)
     made._state.ready = True
     made.run_query = lambda name, text, literals=(): run_on_duckdb(con, text, list(literals))  # type: ignore[method-assign]
-    made._valid_days = lambda days, accounts, quiet_for=(): {d for d in days if d in aggregated}  # type: ignore[method-assign]
+    made.valid_days = lambda days, accounts, quiet_for=(): {d for d in days if d in aggregated}  # type: ignore[method-assign]
     return made, err
 
 
