@@ -3,38 +3,65 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
+from ctlint.config import SCHEMA_PATH
 from ctlint.errors import ConfigError
 from ctlint.usage import athena_ddl as ddl
 
-# Config keys of the `athena:` block, CloudTracker's included (output_s3_bucket).
-_KEYS = (
-    "s3_bucket",
-    "path",
-    "org_id",
-    "region",
-    "workgroup",
-    "output_location",
-    "output_s3_bucket",
-    "database",
-    "table",
-    "query_timeout",
-    "query_timeout_s",
-    "keep_results",
-    "aggregate_location",
-    "aggregate_table",
-)
+# The `athena:` block's keys, types and defaults live in the config schema, and only there: the
+# settings below take their key list and defaults from it. A key's setting is the field of the same
+# name, or the one its "x-ctlint-setting" names (CloudTracker's output_s3_bucket is output_location;
+# query_timeout, in seconds, is query_timeout_s). The canonical key wins over an alias.
+SETTING_ANNOTATION = "x-ctlint-setting"
+_SCHEMA_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "boolean": (bool,)}
+_TYPE_WORDS = {"string": "a string", "number": "a number", "boolean": "true or false"}
 
 
-def _text(block: Mapping[str, object], key: str, where: str) -> str | None:
-    value = block.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}.{key} must be a string, not {type(value).__name__}.")
-    return value
+def _athena_schema() -> Mapping[str, Any]:
+    document = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return document["properties"]["athena"]
+
+
+_SCHEMA = _athena_schema()
+PROPERTIES: Mapping[str, Mapping[str, Any]] = _SCHEMA["properties"]
+REQUIRED: tuple[str, ...] = tuple(_SCHEMA.get("required", ()))
+# Settings of the engine that are not config keys: tests and benchmarks set them, users do not.
+INTERNAL_SETTINGS = frozenset({"poll_interval_s", "max_attempts"})
+
+
+def setting_of(key: str) -> str:
+    """The AthenaSettings field a config key sets."""
+    return str(PROPERTIES[key].get(SETTING_ANNOTATION, key))
+
+
+def schema_default(setting: str) -> Any:
+    """A setting's default: the schema's, on the key that sets it (None when the schema gives none)."""
+    defaults = [
+        spec["default"]
+        for key, spec in PROPERTIES.items()
+        if setting_of(key) == setting and "default" in spec
+    ]
+    return defaults[0] if defaults else None
+
+
+def _type_names(spec: Mapping[str, Any]) -> list[str]:
+    kinds = spec.get("type", [])
+    return [kinds] if isinstance(kinds, str) else list(kinds)
+
+
+def _check_type(key: str, value: object, where: str) -> None:
+    kinds = [k for k in _type_names(PROPERTIES[key]) if k != "null"]
+    ok = any(
+        isinstance(value, _SCHEMA_TYPES[kind]) and not (kind == "number" and isinstance(value, bool))
+        for kind in kinds
+    )
+    if not ok:
+        wanted = " or ".join(_TYPE_WORDS[kind] for kind in kinds)
+        raise ConfigError(f"{where}.{key} must be {wanted}, not {type(value).__name__}.")
 
 
 def normalize_output_location(value: str, *, key: str) -> str:
@@ -50,15 +77,15 @@ def normalize_output_location(value: str, *, key: str) -> str:
 @dataclass(frozen=True)
 class AthenaSettings:
     s3_bucket: str
-    path: str = ""
+    path: str = schema_default("path")
     org_id: str | None = None
     region: str | None = None
-    workgroup: str = "primary"
+    workgroup: str = schema_default("workgroup")
     output_location: str | None = None
-    database: str = "ctlint"
+    database: str = schema_default("database")
     table: str | None = None
-    query_timeout_s: float = 600.0
-    keep_results: bool = False
+    query_timeout_s: float = float(schema_default("query_timeout_s"))
+    keep_results: bool = schema_default("keep_results")
     aggregate_location: str | None = None  # s3://bucket/prefix/ of the daily aggregate table
     aggregate_table: str | None = None  # default: <table>_daily
     poll_interval_s: float = 1.0
@@ -122,38 +149,38 @@ class AthenaSettings:
 
     @classmethod
     def from_mapping(cls, block: Mapping[str, object], *, where: str) -> AthenaSettings:
-        """Settings from a config's `athena:` block; `where` prefixes messages (e.g. 'ctlint.yaml: athena')."""
+        """Settings from a config's `athena:` block; `where` prefixes messages (e.g. 'ctlint.yaml: athena').
+
+        Keys, types and defaults are the schema's; a key set to null (or an empty string where the
+        schema has a default) takes the default.
+        """
         if not isinstance(block, Mapping):
             raise ConfigError(f"{where} must be a mapping of settings.")
-        for key in block:
-            if key not in _KEYS:
-                close = difflib.get_close_matches(str(key), _KEYS, n=1)
+        values: dict[str, object] = {}
+        for key, value in block.items():
+            if key not in PROPERTIES:
+                close = difflib.get_close_matches(str(key), list(PROPERTIES), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else "."
                 raise ConfigError(f"{where}: unknown key {key!r}{hint}")
-        bucket = _text(block, "s3_bucket", where)
-        if not bucket:
-            raise ConfigError(f"{where}.s3_bucket is required: the bucket CloudTrail delivers to.")
-        output = _text(block, "output_location", where) or _text(block, "output_s3_bucket", where)
-        timeout = block.get("query_timeout_s", block.get("query_timeout"))
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-            raise ConfigError(f"{where}.query_timeout must be a number of seconds.")
-        keep = block.get("keep_results")
-        if keep is not None and not isinstance(keep, bool):
-            raise ConfigError(f"{where}.keep_results must be true or false.")
+            if value is None or (value == "" and "default" in PROPERTIES[key]):
+                continue
+            _check_type(key, value, where)
+            setting = setting_of(key)
+            if setting in values and (value == "" or (key != setting and values[setting] != "")):
+                continue  # the canonical key wins over an alias; an empty value wins over nothing
+            values[setting] = value
+        for key in REQUIRED:
+            if not values.get(setting_of(key)):
+                why = PROPERTIES[key].get("description")
+                raise ConfigError(f"{where}.{key} is required" + (f": {why}." if why else "."))
+        if "query_timeout_s" in values:
+            values["query_timeout_s"] = float(values["query_timeout_s"])  # type: ignore[arg-type]
         try:
-            return cls(
-                s3_bucket=bucket,
-                path=_text(block, "path", where) or "",
-                org_id=_text(block, "org_id", where),
-                region=_text(block, "region", where),
-                workgroup=_text(block, "workgroup", where) or "primary",
-                output_location=output,
-                database=_text(block, "database", where) or "ctlint",
-                table=_text(block, "table", where),
-                query_timeout_s=float(timeout) if timeout is not None else 600.0,
-                keep_results=bool(keep),
-                aggregate_location=_text(block, "aggregate_location", where),
-                aggregate_table=_text(block, "aggregate_table", where),
-            )
+            return cls(**values)  # type: ignore[arg-type]
         except ConfigError as error:
             raise ConfigError(f"{where}: {error}") from None
+
+
+def config_settings() -> frozenset[str]:
+    """The AthenaSettings fields a config file can set (every field but the internal ones)."""
+    return frozenset(f.name for f in fields(AthenaSettings)) - INTERNAL_SETTINGS
