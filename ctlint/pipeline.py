@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from ctlint.model import (
 )
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
+from ctlint.usage.base import UsageEngine
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,16 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def make_engine(config: Config, args: Any = None):
-    """The usage engine the config asks for; both return the same RawUsage shape."""
-    if config.usage_source == "athena":
-        from ctlint.usage.athena import AthenaEngine, AthenaSettings
+def make_engine(config: Config, args: Any = None) -> UsageEngine:
+    """The usage engine the config asks for (ctlint.usage.factory.make_engine, with the CLI's flags)."""
+    from ctlint.usage.factory import make_engine as engine_for
 
-        settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
-        if _opt(args, "keep_results"):
-            settings = replace(settings, keep_results=True)
-        return AthenaEngine(settings, [a.id for a in config.accounts])
-    from ctlint.usage.local import LocalEngine
-
-    skip = _opt(args, "skip_bad_files") or config.skip_bad_files
-    return LocalEngine(
-        list(config.local_paths),
-        skip_bad_files=bool(skip),
-        skip_bad_records=bool(_opt(args, "skip_bad_records") or config.skip_bad_records),
-        max_skipped_share=config.max_skipped_share,
-        cache=config.cache and not _opt(args, "no_cache"),
+    return engine_for(
+        config,
+        keep_results=bool(_opt(args, "keep_results")),
+        skip_bad_files=bool(_opt(args, "skip_bad_files")),
+        skip_bad_records=bool(_opt(args, "skip_bad_records")),
+        no_cache=bool(_opt(args, "no_cache")),
     )
 
 
@@ -152,7 +145,7 @@ def analyse(args: Any, *, config: Config | None = None, now: datetime | None = N
     engine = make_engine(config, args)
     raw = engine.collect(window, [a.id for a in config.accounts])
     _require_events(config, raw, window)
-    dropped = getattr(engine, "records_skipped", 0)
+    dropped = engine.records_skipped
     if dropped:
         warnings.append(
             f"dropped {dropped} CloudTrail record(s) without eventSource, eventName or a readable eventTime "

@@ -83,6 +83,9 @@ class _State:
 class AthenaEngine:
     """Runs ctlint's usage SQL on Athena. One instance per run; not thread-safe."""
 
+    # The trail's records are read by Athena's SerDe, not by ctlint: none is dropped here to count.
+    records_skipped = 0
+
     def __init__(
         self,
         settings: AthenaSettings,
@@ -433,7 +436,10 @@ class AthenaEngine:
         results, tail = agg.split_range_rows(rows, query.days)
         parts = [sql.rows_to_raw_usage(span, results, engine="athena")]
         if tail:
-            empty = {n: [] for n in sql.QUERY_NAMES} | {"event_stats": [(0, 0, 0)], "assume_role": tail}
+            empty: dict[str, list[tuple]] = {n: [] for n in sql.QUERY_NAMES} | {
+                "event_stats": [(0, 0, 0)],
+                "assume_role": tail,
+            }
             parts.append(sql.rows_to_raw_usage(span, empty, engine="athena"))
         return parts
 

@@ -1,0 +1,45 @@
+"""The one place a usage engine is built from a config: `ctlint check`, `ctlint athena` and benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ctlint.config import Config
+from ctlint.usage.base import UsageEngine
+
+if TYPE_CHECKING:
+    from ctlint.usage.athena import AthenaEngine
+
+
+def make_athena_engine(config: Config, *, keep_results: bool = False) -> AthenaEngine:
+    """The Athena engine of the config's `athena:` block; `keep_results` overrides the block's."""
+    from ctlint.usage.athena import AthenaEngine, AthenaSettings  # boto3 and pyathena load only for Athena
+
+    settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
+    if keep_results:
+        settings = replace(settings, keep_results=True)
+    return AthenaEngine(settings, [account.id for account in config.accounts])
+
+
+def make_engine(
+    config: Config,
+    *,
+    keep_results: bool = False,
+    skip_bad_files: bool = False,
+    skip_bad_records: bool = False,
+    no_cache: bool = False,
+) -> UsageEngine:
+    """The usage engine the config asks for; the flags only ever loosen or add to the config's choices
+    (the command line's --skip-bad-files, --skip-bad-records, --no-cache, --keep-results)."""
+    if config.usage_source == "athena":
+        return make_athena_engine(config, keep_results=keep_results)
+    from ctlint.usage.local import LocalEngine
+
+    return LocalEngine(
+        list(config.local_paths),
+        skip_bad_files=skip_bad_files or config.skip_bad_files,
+        skip_bad_records=skip_bad_records or config.skip_bad_records,
+        max_skipped_share=config.max_skipped_share,
+        cache=config.cache and not no_cache,
+    )
