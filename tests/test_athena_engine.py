@@ -79,6 +79,8 @@ def mirror_ddl_into_glue(session: boto3.Session) -> None:
         elif m := re.match(r"CREATE EXTERNAL TABLE IF NOT EXISTS `(\w+)`.`(\w+)`", text):
             props = dict(re.findall(r"'([^']+)'='([^']*)'", text.split("TBLPROPERTIES", 1)[1]))
             glue.create_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": props})
+        elif m := re.match(r'CREATE TABLE "(\w+)"."(\w+)"\s+WITH \(', text):  # CTAS (the compact scan)
+            glue.create_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": {}})
         elif m := re.match(r"ALTER TABLE `(\w+)`.`(\w+)` SET TBLPROPERTIES", text):
             props = dict(re.findall(r"'([^']+)'='([^']*)'", text))
             glue.update_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": props})

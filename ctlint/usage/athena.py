@@ -299,12 +299,17 @@ class AthenaEngine:
         if not runs:
             return
         scanned = sum(run.bytes_scanned for run in runs)
+        trail = [run for run in runs if run.name == "compact-scan"]
+        once = (
+            f" (the trail read {'once' if len(trail) == 1 else f'{len(trail)} times'}: "
+            f"{format_bytes(sum(run.bytes_scanned for run in trail))})"
+            if trail
+            else ""
+        )
         self.say(
-            f"{len(runs)} queries scanned {format_bytes(scanned)}; estimated cost "
+            f"{len(runs)} queries scanned {format_bytes(scanned)}{once}; estimated cost "
             f"${estimated_cost_usd(runs):.4f} at ${PRICE_PER_TB_USD:g} per TB (10 MB minimum per query)."
         )
-
-    # ------------------------------------------------------------ catalog
 
     @property
     def ready(self) -> bool:
@@ -373,19 +378,40 @@ class AthenaEngine:
     def _collect_raw(
         self, window: Window, accounts: Sequence[str], *, lookback: bool, only: Sequence[str] | None = None
     ) -> dict[str, list[tuple]]:
-        """The result rows of the usage queries over `window` on the trail (all five, or `only` these)."""
-        from ctlint.usage import sql
+        """The result rows of the usage queries over `window` on the trail (all five, or `only` these).
 
-        results: dict[str, list[tuple]] = {}
-        # The connection's schema is the database; sql.usage_queries takes a bare identifier.
-        queries = sql.usage_queries(self.settings.table_name, window, accounts, assume_lookback=lookback)
-        for query in queries:
-            if only is not None and query.name not in only:
-                results[query.name] = [] if query.name != "event_stats" else [(0, 0, 0)]
-                continue
-            literals = [sql.athena_literal(value) for value in query.params]
-            results[query.name] = self.run_query(query.name, query.text, literals)
-        return results
+        More than one query reads the trail once (ctlint.usage.athena_scan): a CTAS of the window's
+        compact rows, which the queries then read instead of the trail, and which is dropped after.
+        """
+        from ctlint.usage import athena_scan, sql
+
+        wanted = [name for name in sql.QUERY_NAMES if only is None or name in only]
+        source = self.settings.table_name
+        scan = None
+        if len(wanted) > 1:
+            scan = athena_scan.compact_scan(
+                self.settings.database,
+                source,
+                window,
+                tuple(accounts),
+                output_location=self.settings.output_location,
+            )
+            literals = [sql.athena_literal(value) for value in scan.select.params]
+            self.run_query("compact-scan", scan.statement, literals)
+            source = scan.table
+        try:
+            results: dict[str, list[tuple]] = {}
+            # The connection's schema is the database; sql.usage_queries takes a bare identifier.
+            for query in sql.usage_queries(source, window, accounts, assume_lookback=lookback):
+                if query.name not in wanted:
+                    results[query.name] = [] if query.name != "event_stats" else [(0, 0, 0)]
+                    continue
+                literals = [sql.athena_literal(value) for value in query.params]
+                results[query.name] = self.run_query(query.name, query.text, literals)
+            return results
+        finally:
+            if scan is not None:
+                athena_scan.drop_scan(self, scan)
 
     def _collect_pieces(self, window: Window, accounts: Sequence[str]) -> RawUsage:
         from ctlint.usage import athena_aggregate as agg
