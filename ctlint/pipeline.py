@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctlint import __version__
 from ctlint.allowlist import apply_allowlist
@@ -35,7 +35,9 @@ from ctlint.model import (
 )
 from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
-from ctlint.usage.base import UsageEngine
+
+if TYPE_CHECKING:  # sqlglot and DuckDB load only when an engine is built
+    from ctlint.usage.base import UsageEngine
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def display_path(path: Path) -> str:
 
 def make_engine(config: Config, args: Any = None) -> UsageEngine:
     """The usage engine the config asks for (ctlint.usage.factory.make_engine, with the CLI's flags)."""
-    from ctlint.usage.factory import make_engine as engine_for
+    from ctlint.usage.factory import make_engine as engine_for  # the engines' libraries load on use
 
     return engine_for(
         config,

@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta, timezone
 
 from ctlint.config import Config, load_config
 from ctlint.errors import ConfigError, InputError
-from ctlint.usage.factory import make_athena_engine
 
 MAX_DAYS = 3660  # one run; a typo like --since 0202-01-01 should not start ten thousand queries
 
@@ -112,6 +111,8 @@ def aggregate_days(args: argparse.Namespace, config: Config, now: datetime) -> l
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctlint.usage.factory import make_athena_engine
+
     config = _config(getattr(args, "config", None))
     engine = make_athena_engine(config)
     if args.athena_action == "aggregate":

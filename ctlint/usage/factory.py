@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ctlint.config import Config
-from ctlint.usage.base import UsageEngine
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engines load their libraries (DuckDB, sqlglot, boto3) only when built
     from ctlint.usage.athena import AthenaEngine
+    from ctlint.usage.base import UsageEngine
 
 
 def make_athena_engine(config: Config, *, keep_results: bool = False) -> AthenaEngine:
