@@ -27,8 +27,9 @@ def main() -> None:
     print(f"catalog file: {len(content):,} bytes")
     print(f"load (decompress + parse + index): {_time(lambda: Catalog.from_bytes(content)) * 1000:.1f} ms")
     for pattern in ("*", "s3:Get*", "ec2:*", "*:Get*", "s3:GetObjec?"):
+        unused = iter([Catalog.from_bytes(content) for _ in range(5)])  # first expand of each: uncached
+        cold = _time(lambda p=pattern, u=unused: next(u).expand(p))
         fresh = Catalog.from_bytes(content)
-        cold = _time(lambda f=fresh, p=pattern: f._expand(p))
         size = len(fresh.expand(pattern))
         warm = _time(lambda f=fresh, p=pattern: f.expand(p), repeat=50)
         print(

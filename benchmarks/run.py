@@ -60,6 +60,31 @@ for folder, _, names in os.walk(sys.argv[1]):
 print(json.dumps({"events": events, "pairs": len(pairs)}))
 """
 
+ISAL_INFLATE = r"""
+import os, sys
+from isal import igzip
+total = 0
+for folder, _, names in os.walk(sys.argv[1]):
+    for name in names:
+        if name.endswith(".json.gz"):
+            with open(os.path.join(folder, name), "rb") as handle:
+                total += len(igzip.decompress(handle.read()))
+print(total)
+"""
+
+# The bare DuckDB query a user could write: its own JSON reader, only the fields grouped on.
+DUCKDB_ONE_LINER = r"""
+import sys, duckdb
+records = ("STRUCT(eventSource VARCHAR, eventName VARCHAR, userIdentity STRUCT(arn VARCHAR, "
+           "sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))))[]")
+rows = duckdb.sql(
+    "SELECT coalesce(r.userIdentity.sessionContext.sessionIssuer.arn, r.userIdentity.arn) AS principal, "
+    "r.eventSource, r.eventName, count(*) FROM (SELECT unnest(Records) AS r FROM read_json("
+    f"'{sys.argv[1]}/**/*.json.gz', columns={{'Records': '{records}'}}, format='unstructured')) GROUP BY ALL"
+).fetchall()
+print(len(rows))
+"""
+
 ENGINE = r"""
 import json, sys, time
 from datetime import datetime, timezone
@@ -151,22 +176,33 @@ def isolated(argv, **kwargs) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="ctlint performance benchmark (see the module docstring)")
-    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument(
+        "--events",
+        default="2000000",
+        help="event counts, comma-separated (e.g. 200000,1000000,3000000); each is one full run",
+    )
     parser.add_argument("--principals", type=int, default=1000)
     default_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctlint-bench"
     parser.add_argument("--data-dir", type=Path, default=default_dir)
     parser.add_argument("--trailscraper-venv", type=Path, default=Path("/tmp/venvs/ts"))
     parser.add_argument("--cloudtracker-venv", type=Path, default=Path("/tmp/venvs/ctr"))
     parser.add_argument(
-        "--skip", default="", help="comma-separated steps to skip: python,trailscraper,grants"
+        "--skip", default="", help="comma-separated steps to skip: python,duckdb,trailscraper,grants"
     )
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.events.split(",") if size]
+    for size in sizes:
+        run_one(args, size)
+    return 0
+
+
+def run_one(args: argparse.Namespace, size: int) -> None:
     skip = set(filter(None, args.skip.split(",")))
 
-    data = args.data_dir / f"ct2-{args.events}-{args.principals}"
+    data = args.data_dir / f"ct2-{size}-{args.principals}"
     began = time.perf_counter()
-    info = generate(data, args.events, args.principals)
+    info = generate(data, size, args.principals)
     print(
         f"data: {data} ({info['events']:,} events, {info['files']:,} files, {info['gz_bytes'] / 1e6:.0f} MB gz, "
         f"{info['principals']} principals; generated or found in {time.perf_counter() - began:.1f} s)"
@@ -194,6 +230,12 @@ def main(argv=None) -> int:
         "gzip -dc (1 process, floor)",
         isolated(f"xargs -d '\\n' cat < '{listing.name}' | gzip -dc > /dev/null", shell=True),
     )
+    step("ISA-L inflate alone (1 process)", isolated([sys.executable, "-c", ISAL_INFLATE, str(logs)]))
+    if "duckdb" not in skip:
+        step(
+            "DuckDB read_json one-liner (group by)",
+            isolated([sys.executable, "-c", DUCKDB_ONE_LINER, str(logs)], timeout=args.timeout),
+        )
     cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
     check_env = dict(env, CTLINT_CACHE_DIR=str(cache))
     check = [
@@ -295,7 +337,6 @@ def main(argv=None) -> int:
         else:
             print(f"  CloudTracker: not installed in {args.cloudtracker_venv} (skipped)")
     os.unlink(listing.name)
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ This module does the I/O; `ctlint.evaluate` does the judging. `ctlint check`, `c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctlint import __version__, progress
 from ctlint.allowlist import apply_allowlist
@@ -38,6 +38,9 @@ from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 from ctlint.usage.filekind import not_event_logs_note
 
+if TYPE_CHECKING:  # sqlglot and DuckDB load only when an engine is built
+    from ctlint.usage.base import UsageEngine
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -63,26 +66,17 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def make_engine(config: Config, options: InputOptions | None = None):
-    """The usage engine the config asks for; both return the same RawUsage shape."""
+def make_engine(config: Config, options: InputOptions | None = None) -> UsageEngine:
+    """The usage engine the config asks for (ctlint.usage.factory.make_engine, with the CLI's flags)."""
+    from ctlint.usage.factory import make_engine as engine_for  # the engines' libraries load on use
+
     options = options or InputOptions()
-    if config.usage_source == "athena":
-        from ctlint.usage.athena import AthenaEngine, AthenaSettings
-
-        settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
-        if options.keep_results:
-            settings = replace(settings, keep_results=True)
-        return AthenaEngine(
-            settings, [a.id for a in config.accounts], progress=None if progress.current().enabled else False
-        )
-    from ctlint.usage.local import LocalEngine
-
-    return LocalEngine(
-        list(config.local_paths),
-        skip_bad_files=options.skip_bad_files or config.skip_bad_files,
-        skip_bad_records=options.skip_bad_records or config.skip_bad_records,
-        max_skipped_share=config.max_skipped_share,
-        cache=config.cache and not options.no_cache,
+    return engine_for(
+        config,
+        keep_results=options.keep_results,
+        skip_bad_files=options.skip_bad_files,
+        skip_bad_records=options.skip_bad_records,
+        no_cache=options.no_cache,
         progress=progress.current(),
     )
 
@@ -168,7 +162,7 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
     engine = make_engine(config, options)
     raw = engine.collect(window, [a.id for a in config.accounts])
     _require_events(config, raw, window)
-    dropped = getattr(engine, "records_skipped", 0)
+    dropped = engine.records_skipped
     if dropped:
         warnings.append(
             f"dropped {dropped} CloudTrail record(s) without eventSource, eventName or a readable eventTime "

@@ -154,8 +154,29 @@ def duck(files: list[Path], s: AthenaSettings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+CTAS_RE = re.compile(r'CREATE TABLE "\w+"\."(?P<table>\w+)"\s+WITH \([^)]*\)\s+AS (?P<select>.*)\Z', re.S)
+DROP_RE = re.compile(r"DROP TABLE IF EXISTS `\w+`\.`(?P<table>\w+)`\Z")
+
+
 def run_on_duckdb(con: duckdb.DuckDBPyConnection, text: str, literals: list[str]) -> list[tuple]:
+    if ctas := CTAS_RE.match(text):  # the compact scan: the same SELECT, made a table
+        con.execute(f"CREATE TABLE {ctas['table']} AS {to_duckdb(splice(ctas['select'], literals))}")
+        return []
+    if drop := DROP_RE.match(text):
+        con.execute(f"DROP TABLE IF EXISTS {drop['table']}")
+        return []
     return con.execute(to_duckdb(splice(text, literals))).fetchall()
+
+
+class EmptyS3:
+    """S3 for the DuckDB-backed engine: the compact scan's location holds nothing to delete."""
+
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+
+    def list_objects_v2(self, **kwargs) -> dict:
+        self.listed.append(f"s3://{kwargs['Bucket']}/{kwargs['Prefix']}")
+        return {"Contents": []}
 
 
 UNLOAD_RE = re.compile(r"^UNLOAD \(\n(?P<select>.*)\n\)\nTO '(?P<to>[^']+)'\nWITH \(.*\)$", re.S)
@@ -191,7 +212,9 @@ def duck_engine(
     made = AthenaEngine(s, ACCOUNTS, progress=False, stderr=err)
     made._state.ready = True
     made.run_query = lambda name, text, literals=(): run_on_duckdb(con, text, list(literals))  # type: ignore[method-assign]
-    made._valid_days = lambda days, accounts, quiet_for=(): {d for d in days if d in aggregated}  # type: ignore[method-assign]
+    s3 = EmptyS3()
+    made.client = lambda service: s3  # type: ignore[method-assign]
+    made.valid_days = lambda days, accounts, quiet_for=(): {d for d in days if d in aggregated}  # type: ignore[method-assign]
     return made, err
 
 
@@ -386,7 +409,9 @@ class FakeAthena:
         execution = next(e for e in executions() if e.id == kwargs["parsed"]["QueryExecutionId"])
         literals = list(execution.execution_parameters or [])
         text = execution.query
-        if text.startswith("UNLOAD"):
+        if CTAS_RE.match(text):
+            run_on_duckdb(self.con, text, literals)
+        elif text.startswith("UNLOAD"):
             to = UNLOAD_RE.match(text)["to"]
             bucket, _, prefix = to[len("s3://") :].partition("/")
             assert self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["KeyCount"] == 0, (
@@ -484,8 +509,12 @@ def test_check_reads_marked_days_from_the_table_and_the_rest_from_the_trail(worl
     assert '"day" >= ? AND "day" <= ?' in on_table[0].query
     assert on_table[0].execution_parameters == ["'2026-06-02'", "'2026-06-05'"]
     on_trail = [e for e in sent if re.search(rf"FROM {s.table_name}\b", e.query)]
-    assert len(on_trail) == 10  # two raw pieces (June 1 from noon, June 6 to June 7 06:00), five queries each
-    assert {"'2026/06/01'", "'2026/06/06'"} <= {p for e in on_trail for p in e.execution_parameters}
+    # Two raw pieces (June 1 from noon, June 6 to June 7 06:00), each reading the trail once: the
+    # compact scan, whose table the piece's five queries read.
+    assert len(on_trail) == 2 and all(e.query.startswith("CREATE TABLE") for e in on_trail)
+    assert sum(1 for e in sent if re.search(r"FROM ctlint_scan_\w+", e.query)) == 10
+    # Each scan starts 12 h before its piece (the role-assumption lookback of session_usage).
+    assert {"'2026/06/01'", "'2026/06/05'"} <= {p for e in on_trail for p in e.execution_parameters}
     assert not any("'2026/06/03'" in e.execution_parameters for e in on_trail)
     assert "4 days from the aggregate table" in err.getvalue() and "1 from the trail" in err.getvalue()
 
@@ -521,9 +550,9 @@ def test_without_aggregate_location_collect_is_unchanged(world) -> None:
     made, err = moto_engine(session, settings())
     assert made.collect(window, ACCOUNTS) == raw_on_duckdb(con, settings(), window)
     selects = [e for e in executions() if e.query.startswith(("WITH", "SELECT"))]
-    assert [e.query for e in selects] == [
-        q.text for q in usage_queries(settings().table_name, window, ACCOUNTS)
-    ]
+    scan = next(CTAS_RE.match(e.query) for e in executions() if CTAS_RE.match(e.query))
+    # The five usage queries as they are, over the compact scan of the trail.
+    assert [e.query for e in selects] == [q.text for q in usage_queries(scan["table"], window, ACCOUNTS)]
     assert "aggregate" not in err.getvalue()
 
 

@@ -79,6 +79,8 @@ def mirror_ddl_into_glue(session: boto3.Session) -> None:
         elif m := re.match(r"CREATE EXTERNAL TABLE IF NOT EXISTS `(\w+)`.`(\w+)`", text):
             props = dict(re.findall(r"'([^']+)'='([^']*)'", text.split("TBLPROPERTIES", 1)[1]))
             glue.create_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": props})
+        elif m := re.match(r'CREATE TABLE "(\w+)"."(\w+)"\s+WITH \(', text):  # CTAS (the compact scan)
+            glue.create_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": {}})
         elif m := re.match(r"ALTER TABLE `(\w+)`.`(\w+)` SET TBLPROPERTIES", text):
             props = dict(re.findall(r"'([^']+)'='([^']*)'", text))
             glue.update_table(DatabaseName=m[1], TableInput={"Name": m[2], "Parameters": props})
@@ -333,9 +335,9 @@ def test_query_succeeds_with_rows_parameters_and_cleanup(aws: boto3.Session) -> 
     recorded = executions()[-1]
     assert recorded.execution_parameters == ["'alice'"]
     assert recorded.context["Database"] == "ctlint"
-    made._cleanup()
+    made.cleanup()
     assert s3.list_objects_v2(Bucket="results-bucket").get("KeyCount") == 0
-    made._report_cost()
+    made.report_cost()
     assert "1 queries scanned 0 B; estimated cost $0.0001" in err.getvalue()
 
 
@@ -345,7 +347,7 @@ def test_keep_results_leaves_result_objects(aws: boto3.Session) -> None:
     made.run_query("probe", "SELECT 1")
     key = executions()[-1].config["OutputLocation"].removeprefix("s3://results-bucket/")
     s3.put_object(Bucket="results-bucket", Key=key, Body=b"x")
-    made._cleanup()
+    made.cleanup()
     assert s3.list_objects_v2(Bucket="results-bucket")["KeyCount"] == 1
 
 
@@ -400,7 +402,7 @@ def test_bytes_scanned_and_cost_are_reported(aws: boto3.Session) -> None:
     made, err = engine(aws)
     set_final_state(aws, "SUCCEEDED", "", scanned=2 * 10**12)
     made.run_query("big", "SELECT 1")
-    made._report_cost()
+    made.report_cost()
     assert "scanned 2.00 TB; estimated cost $10.0000 at $5 per TB" in err.getvalue()
     assert estimated_cost_usd(made._state.runs) == 0  # reported runs were consumed
 

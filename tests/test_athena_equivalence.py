@@ -128,6 +128,9 @@ def splice(text: str, literals: list[str]) -> str:
     return text
 
 
+CTAS_RE = re.compile(r'CREATE TABLE "\w+"\."(?P<table>\w+)"\s+WITH \([^)]*\)\s+AS (?P<select>.*)\Z', re.S)
+
+
 def answer_from_duckdb(
     session: boto3.Session, con: duckdb.DuckDBPyConnection, sent: list[tuple[str, str]]
 ) -> None:
@@ -137,6 +140,11 @@ def answer_from_duckdb(
         if "QueryExecutionId" not in kwargs["parsed"]:
             return
         execution = next(e for e in executions() if e.id == kwargs["parsed"]["QueryExecutionId"])
+        if ctas := CTAS_RE.match(execution.query):  # the compact scan: the same SELECT, made a table
+            spliced = splice(ctas["select"], list(execution.execution_parameters or []))
+            con.execute(f"CREATE TABLE {ctas['table']} AS {to_duckdb(spliced)}")
+            sent.append((execution.query, spliced))
+            return
         if not execution.query.lstrip().upper().startswith(("WITH", "SELECT")):
             return
         spliced = splice(execution.query, list(execution.execution_parameters or []))
@@ -218,15 +226,20 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
 
     assert dataclasses.replace(actual, engine="local") == expected
     assert actual.engine == "athena"
-    # What reached Athena: one SELECT per usage query, every value a parameter, partitions filtered.
+    # What reached Athena: the compact scan, then one SELECT per usage query over its table, every
+    # value a parameter, partitions filtered.
     selects = [e for e in executions() if e.query.lstrip().upper().startswith(("WITH", "SELECT"))]
-    assert len(selects) == len(sent) == 5
-    for execution in selects:
+    scans = [e for e in executions() if CTAS_RE.match(e.query)]
+    assert len(selects) == 5 and len(scans) == 1 and len(sent) == 6
+    trail = made.settings.table_name
+    assert [e for e in executions() if re.search(rf"\bFROM {trail}\b", e.query)] == scans  # read once
+    for execution in [*scans, *selects]:
         assert '"timestamp" >= ?' in execution.query
         # The window's first day, or the day before for role assumptions (sessions last up to 12 h).
         assert {"'2026/06/01'", "'2026/05/31'"} & set(execution.execution_parameters)
         assert all(p.startswith("'") and p.endswith("'") for p in execution.execution_parameters)
-        assert A not in execution.query and "2026" not in execution.query  # values never in the text
+        text = re.sub(r"ctlint_scan_\w+", "", execution.query)  # the scan table's random name
+        assert A not in text and "2026" not in text  # values never in the text
     principals = {row.principal_arn for row in actual.rows}
     assert {
         f"arn:aws:iam::{A}:user/alice",
@@ -234,6 +247,38 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
         role_arn(B, "deploy"),
         f"arn:aws:iam::{B}:root",
     } <= principals
+
+
+def test_a_check_reads_the_trail_once_and_says_how_many_bytes(aws: boto3.Session, tmp_path: Path) -> None:  # noqa: F811
+    files = write_s3_layout(tmp_path / "logs", fixture_records())
+    err = __import__("io").StringIO()
+    made = AthenaEngine(settings(), [A, B], session=aws, progress=False, stderr=err)
+    con = athena_table(files, made.settings.table_name)
+    answer_from_duckdb(aws, con, [])
+    trail = made.settings.table_name
+    trail_bytes, compact_bytes = 3 * 10**11, 4 * 10**6
+
+    def scanned(**kwargs) -> None:  # what Athena would bill: the trail's partitions, or the compact table
+        execution = kwargs["parsed"]["QueryExecution"]
+        reads_trail = re.search(rf"\bFROM {trail}\b", execution["Query"]) is not None
+        execution["Statistics"]["DataScannedInBytes"] = trail_bytes if reads_trail else compact_bytes
+
+    aws.events.register("after-call.athena.GetQueryExecution", scanned)
+    made.collect(WINDOW, None)
+
+    log = executions()
+    reading_trail = [e for e in log if re.search(rf"\bFROM {trail}\b", e.query)]
+    assert len(reading_trail) == 1 and CTAS_RE.match(reading_trail[0].query)
+    scan_table = CTAS_RE.match(reading_trail[0].query)["table"]
+    assert sum(1 for e in log if f"FROM {scan_table}" in e.query) == 5
+    assert any(e.query == f"DROP TABLE IF EXISTS `ctlint`.`{scan_table}`" for e in log)  # dropped after
+    with pytest.raises(aws.client("glue").exceptions.EntityNotFoundException):
+        aws.client("glue").get_table(DatabaseName="ctlint", Name=scan_table)
+    report = err.getvalue()
+    assert "(the trail read once: 300.00 GB)" in report, report
+    # 1x the trail: 300 GB + 5 compact reads + DDL, each billed at least 10 MB
+    billed = trail_bytes + (len(log) - 1) * 10 * 1024 * 1024
+    assert f"estimated cost ${billed / 1e12 * 5:.4f}" in report, report
 
 
 # ---------------------------------------------------------------- injection

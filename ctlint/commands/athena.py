@@ -68,13 +68,6 @@ def _config(config_arg: str | None) -> Config:
     return config
 
 
-def _engine(config: Config):
-    from ctlint.usage.athena import AthenaEngine, AthenaSettings
-
-    settings = AthenaSettings.from_mapping(config.athena or {}, where=f"{config.path}: athena")
-    return AthenaEngine(settings, [account.id for account in config.accounts])
-
-
 def aggregate_days(args: argparse.Namespace, config: Config, now: datetime) -> list[date]:
     """The days `ctlint athena aggregate` writes: the options', or the config window's missing ones."""
     from ctlint.config import resolve_window
@@ -118,8 +111,10 @@ def aggregate_days(args: argparse.Namespace, config: Config, now: datetime) -> l
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctlint.usage.factory import make_athena_engine
+
     config = _config(getattr(args, "config", None))
-    engine = _engine(config)
+    engine = make_athena_engine(config)
     if args.athena_action == "aggregate":
         if engine.settings.aggregate_location is None:
             raise ConfigError(

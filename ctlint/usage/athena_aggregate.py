@@ -31,7 +31,6 @@ from ctlint.usage import sql
 
 SCHEMA_VERSION = 1  # of the table's columns and of what a day's rows mean; bump to invalidate markers
 TAIL = "assume_role_tail"
-STORED_QUERIES = (*sql.QUERY_NAMES, TAIL)
 MARKER_DIR = "_ctlint/days/"
 ONE_DAY = timedelta(days=1)
 

@@ -19,6 +19,11 @@ __all__ = ["Query", "UsageEngine", "rows_to_raw_usage", "usage_queries"]
 
 @runtime_checkable
 class UsageEngine(Protocol):
+    @property
+    def records_skipped(self) -> int:
+        """CloudTrail records dropped by the last `collect` (skip_bad_records); the pipeline warns of them."""
+        ...
+
     def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
         """Usage in `window` (start inclusive, end exclusive), limited to `accounts` when given.
 

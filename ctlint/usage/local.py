@@ -39,8 +39,9 @@ from ctlint.progress import Progress
 from ctlint.usage import cache as cache_mod
 from ctlint.usage import filekind
 from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
+from ctlint.usage.columnar import ReadBatch, read_batch_columnar
 from ctlint.usage.files import discover
-from ctlint.usage.reader import ROW_COLUMNS, FileResult, read_batch, read_file
+from ctlint.usage.reader import ROW_COLUMNS
 from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
 from ctlint.usage.weighted import weighted, without_dedupe
 
@@ -84,14 +85,14 @@ def _count_kinds(infos: Sequence[FileInfo]) -> dict[str, int]:
     return counts
 
 
-def _columns(rows: list[tuple], file_ids: list[int]) -> dict[str, np.ndarray]:
-    cols = list(zip(*rows, strict=False)) if rows else [()] * len(ROW_COLUMNS)
-    data = {"file_id": np.array(file_ids, dtype=np.int32)}
-    for name, values in zip(ROW_COLUMNS, cols, strict=True):
-        data[name] = (
-            np.array(values, dtype=np.int64) if name == "ct_weight" else np.array(values, dtype=object)
-        )
-    return data
+def _append(con: duckdb.DuckDBPyConnection, table: str, batch: ReadBatch) -> None:
+    """Append a worker's Arrow rows to `table` (rows or raw_rows), in one statement."""
+    if batch.rows.num_rows:
+        con.register("ct_batch", batch.rows)
+        try:
+            con.execute(f"INSERT INTO {table} SELECT * FROM ct_batch")
+        finally:
+            con.unregister("ct_batch")
 
 
 def _chunked(cursor: duckdb.DuckDBPyConnection, name: str, size: int = 65_536) -> Iterator[tuple]:
@@ -268,16 +269,16 @@ class LocalEngine:
 
     def _read(
         self,
-        items: list[tuple[str, int, int, str]],
+        items: list[tuple[int, tuple[str, int, int, str]]],
         label: str,
-        consume: Callable[[list[int], list[FileResult]], None],
+        consume: Callable[[ReadBatch], None],
     ) -> None:
-        """Read files (path, size, mtime_ns, mode), in worker processes when worth it.
+        """Read files (file_id, (path, size, mtime_ns, mode)), in worker processes when worth it.
 
-        Results go to `consume(indices into items, results)` batch by batch as they arrive, so the parent
-        never holds more than a batch of Python rows (it held all of them: 2.9 GB at 2M events).
+        Results go to `consume` batch by batch as they arrive, their rows as one Arrow table
+        (ctlint.usage.columnar): the parent never holds a Python row, and hands DuckDB whole columns.
         """
-        total = sum(size for _, size, _, _ in items)
+        total = sum(item[1] for _, item in items)
         began = time.monotonic()
         self.reporter.start()
         try:
@@ -287,31 +288,30 @@ class LocalEngine:
 
     def _read_all(
         self,
-        items: list[tuple[str, int, int, str]],
+        items: list[tuple[int, tuple[str, int, int, str]]],
         label: str,
-        consume: Callable[[list[int], list[FileResult]], None],
+        consume: Callable[[ReadBatch], None],
         total: int,
         began: float,
     ) -> None:
         if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(items) < 4:
             events = 0
             for start in range(0, len(items), 64):
-                indices = list(range(start, min(start + 64, len(items))))
-                results = [read_file(*items[i]) for i in indices]
-                consume(indices, results)
-                events += sum(r.records for r in results)
+                part = read_batch_columnar(items[start : start + 64])
+                consume(part)
+                events += sum(r.records for r in part.results)
                 if self.progress:
-                    self._report(label, indices[-1] + 1, len(items), events, began)
+                    self._report(label, min(start + 64, len(items)), len(items), events, began)
             return
         target = max(total // (self.workers * 24), 1 << 20)
-        batches: list[list[int]] = [[]]
+        batches: list[list[tuple[int, tuple[str, int, int, str]]]] = [[]]
         size = 0
-        for index, item in enumerate(items):
+        for item in items:
             if size >= target:
                 batches.append([])
                 size = 0
-            batches[-1].append(index)
-            size += item[1]
+            batches[-1].append(item)
+            size += item[1][1]
         done_files = done_events = 0
         context = None
         if sys.platform.startswith("linux"):
@@ -319,14 +319,16 @@ class LocalEngine:
 
             context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            futures = {pool.submit(read_batch, [items[i] for i in batch]): batch for batch in batches}
+            futures = {pool.submit(read_batch_columnar, batch) for batch in batches}
             try:
                 for future in as_completed(futures):
+                    futures.discard(future)  # dropped: a kept future would keep its rows alive
                     part = future.result()
-                    consume(futures.pop(future), part)  # popped: a kept future would keep its rows alive
                     del future
-                    done_files += len(part)
-                    done_events += sum(r.records for r in part)
+                    consume(part)
+                    done_files += len(part.results)
+                    done_events += sum(r.records for r in part.results)
+                    del part
                     if self.progress:
                         self._report(label, done_files, len(items), done_events, began)
             except BaseException:
@@ -371,9 +373,9 @@ class LocalEngine:
         todo = [info for info in infos if info.file_id not in hits and info.error is None]
         mode = "raw" if self.exact else "aggregate"
         self._read(
-            [(info.key, info.size, info.mtime_ns, mode) for info in todo],
+            [(info.file_id, (info.key, info.size, info.mtime_ns, mode)) for info in todo],
             "reading",
-            lambda indices, results: self._insert(con, [todo[i] for i in indices], results),
+            lambda batch: self._insert(con, infos, batch),
         )
         self.stats = {"files": len(infos), "cached": len(hits), "read": len(todo), "bytes": total_bytes}
         if store is not None and (todo or store.dirty):
@@ -424,12 +426,11 @@ class LocalEngine:
         lasts = [i.time_max for i in self._infos if i.time_max is not None]
         return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
-    def _insert(self, con: duckdb.DuckDBPyConnection, todo: list[FileInfo], read: list[FileResult]) -> None:
-        rows: list[tuple] = []
-        row_files: list[int] = []
+    def _insert(self, con: duckdb.DuckDBPyConnection, infos: list[FileInfo], batch: ReadBatch) -> None:
         ids: list[np.ndarray] = []
         id_files: list[np.ndarray] = []
-        for info, result in zip(todo, read, strict=True):
+        for file_id, result in zip(batch.file_ids, batch.results, strict=True):
+            info = infos[file_id]
             info.error, info.bad, info.problem, info.records = (
                 result.error,
                 result.bad,
@@ -437,14 +438,10 @@ class LocalEngine:
                 result.records,
             )
             info.time_min, info.time_max, info.kind = result.time_min, result.time_max, result.kind
-            rows.extend(result.rows)
-            row_files.extend([info.file_id] * len(result.rows))
-            keys = np.frombuffer(result.ids, dtype=np.uint64)
-            ids.append(keys)
-            id_files.append(np.full(len(keys), info.file_id, dtype=np.int32))
-        if rows:
-            data = _columns(rows, row_files)  # noqa: F841 (read by DuckDB by name)
-            con.execute("INSERT INTO rows SELECT * FROM data")
+            file_keys = np.frombuffer(result.ids, dtype=np.uint64)
+            ids.append(file_keys)
+            id_files.append(np.full(len(file_keys), file_id, dtype=np.int32))
+        _append(con, "rows", batch)
         if ids:
             keys = {"file_id": np.concatenate(id_files), "h": np.concatenate(ids)}  # noqa: F841
             con.execute("INSERT INTO ids SELECT * FROM keys")
@@ -513,17 +510,11 @@ class LocalEngine:
         con.execute(f"CREATE OR REPLACE TABLE raw_rows ({ROWS_DDL})")
         if raw_ids and not self.exact:
             todo = [self._infos[i] for i in sorted(raw_ids)]
-
-            def insert_raw(indices: list[int], results: list[FileResult]) -> None:
-                rows, owners = [], []
-                for index, result in zip(indices, results, strict=True):
-                    rows.extend(result.rows)
-                    owners.extend([todo[index].file_id] * len(result.rows))
-                if rows:
-                    data = _columns(rows, owners)  # noqa: F841
-                    con.execute("INSERT INTO raw_rows SELECT * FROM data")
-
-            self._read([(i.key, i.size, i.mtime_ns, "raw") for i in todo], "re-reading", insert_raw)
+            self._read(
+                [(i.file_id, (i.key, i.size, i.mtime_ns, "raw")) for i in todo],
+                "re-reading",
+                lambda batch: _append(con, "raw_rows", batch),
+            )
         self.stats["raw_files"] = len(raw_ids)
         source = "rows" if self.exact else "raw_rows"
         keep = {"file_id": np.array(sorted(raw_ids), dtype=np.int32)}  # noqa: F841
@@ -550,7 +541,5 @@ class LocalEngine:
               account AS recipientaccountid, account, NULL::VARCHAR AS region,
               replace(substr(eventtime, 1, 10), '-', '/') AS "timestamp",
               ct_weight, ct_eventtime_last
-            FROM chosen
-            -- the SQL's dedupe window partitions on these: sorted input makes it ~1.5x faster
-            ORDER BY eventid, eventtime, eventsource, eventname"""
+            FROM chosen"""
         )

@@ -63,7 +63,9 @@ def day(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y/%m/%d")
 
 
-def _filter(start: datetime, end: datetime, accounts: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+def window_filter(
+    start: datetime, end: datetime, accounts: Sequence[str] | None
+) -> tuple[str, tuple[str, ...]]:
     """WHERE clause on partitions (pruning) and on eventtime (exactness), with its parameters."""
     # "timestamp" <= day(end): the end day itself may hold events before `end`.
     text = '"timestamp" >= ? AND "timestamp" <= ? AND eventtime >= ? AND eventtime < ?'
@@ -76,7 +78,7 @@ def _filter(start: datetime, end: datetime, accounts: Sequence[str] | None) -> t
 
 
 def _base_ctes(table: str, window: Window, accounts: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
-    where, params = _filter(window.start, window.end, accounts)
+    where, params = window_filter(window.start, window.end, accounts)
     text = f"""WITH raw AS (
   SELECT eventid, eventtime, eventsource, eventname, errorcode, recipientaccountid,
     useridentity.type AS identity_type,
@@ -109,7 +111,7 @@ events AS (
 def _assume_cte(
     table: str, window: Window, accounts: Sequence[str] | None, *, lookback: bool = True
 ) -> tuple[str, tuple[str, ...]]:
-    where, params = _filter(
+    where, params = window_filter(
         window.start - ASSUME_LOOKBACK if lookback else window.start, window.end, accounts
     )
     names = ", ".join(f"'{n}'" for n in ASSUME_EVENTS)  # constants of ours, not values from input
