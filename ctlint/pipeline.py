@@ -20,6 +20,7 @@ from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.errors import ConfigError, InputError
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate, fingerprint
 from ctlint.events import map_usage
+from ctlint.inert import sanitise_line
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
@@ -295,7 +296,7 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         fixed = tuple(asdict(entry) for entry in fixed_entries)
     warnings = (*analysis.warnings, *outcome.warnings)
     for warning in warnings:
-        print(f"ctlint: warning: {warning}", file=sys.stderr)
+        print(f"ctlint: warning: {sanitise_line(warning)}", file=sys.stderr)
     return RunResult(
         tool_version=__version__,
         window=analysis.window,

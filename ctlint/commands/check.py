@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctlint.atomic import write_all_atomic
+from ctlint.atomic import staged_all
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import Level, RunResult
 from ctlint.pipeline import config_or_error, run_check
@@ -112,9 +112,11 @@ def write_reports(args: argparse.Namespace, result: RunResult) -> None:
         rendered = renderer(args.format)(result)
     if args.output:
         files.append((Path(args.output), rendered))
-    write_all_atomic(files)
-    if not args.output:
-        sys.stdout.write(rendered)
+    # stdout is written while the files are staged: if it fails (a closed pipe, a full disk), no file is left.
+    with staged_all(files):
+        if not args.output:
+            sys.stdout.write(rendered)
+            sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from ctlint.atomic import write_text_atomic
 from ctlint.config import parse_date
 from ctlint.errors import ConfigError
 from ctlint.events import map_usage
+from ctlint.inert import sanitise_block, sanitise_line
 from ctlint.model import Usage, Window
 from ctlint.usage.local import LocalEngine
 
@@ -121,7 +122,7 @@ def to_text(usage: Usage) -> str:
                 lines.append(f"  {e.event_source} {e.event_name}  {e.count}")
     stats = usage.stats
     lines.append(f"events: {stats.read} read, {stats.counted} counted, {stats.errors} with errors")
-    return "\n".join(lines) + "\n"
+    return sanitise_block("\n".join(lines)) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     for message in engine.skip_messages:
-        print(f"ctlint: warning: skipped: {message}", file=sys.stderr)
+        print(f"ctlint: warning: skipped: {sanitise_line(message)}", file=sys.stderr)
     total = engine.records_loaded + engine.records_skipped
     note = f"ctlint: read {total} records from {len(engine.files) - len(engine.skipped_files)} files"
     if engine.records_skipped:

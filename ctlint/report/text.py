@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import groupby
 
+from ctlint.inert import guard_lines, visible
 from ctlint.model import Finding, RunResult
 
 # CloudTracker's symbols: "-" granted and unused, "?" granted and unknown, "+" used but not granted.
@@ -23,18 +24,18 @@ RESET = "\033[0m"
 def _line(finding: Finding, colour: bool) -> str:
     symbol = SYMBOLS.get(finding.rule)
     if finding.action is not None and symbol:
-        text = f"{symbol} {finding.action}"
+        text = f"{symbol} {visible(finding.action)}"
         suffix = (
             f"  [{finding.rule}]"
             if finding.rule not in ("granted-unused", "granted-unknown", "used-not-granted")
             else ""
         )
         return (f"{COLOURS.get(symbol, '')}{text}{RESET}" if colour else text) + suffix
-    return f"* {finding.message}  [{finding.rule}]"
+    return f"* {visible(finding.message)}  [{finding.rule}]"
 
 
 def _where(location) -> str:
-    return f"  ({location.path}:{location.line})" if location else ""
+    return f"  ({visible(location.path)}:{location.line})" if location else ""
 
 
 def render_text(result: RunResult, *, colour: bool = False) -> str:
@@ -45,13 +46,13 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     names = {account_id: name for name, account_id in result.accounts}
     for account, account_findings in groupby(result.findings, key=lambda f: f.account):
         lines.append("")
-        lines.append(f"account {names.get(account, account)} ({account})")
+        lines.append(f"account {visible(names.get(account, account))} ({visible(account)})")
         for principal, items in groupby(account_findings, key=lambda f: f.principal):
             items = list(items)
             # One location for the principal (a snapshot), or one per line (IaC: the granting statement).
             locations = {f.location for f in items}
             shared = locations.pop() if len(locations) == 1 else None
-            lines.append(f"  {items[0].principal_type} {principal}{_where(shared)}")
+            lines.append(f"  {items[0].principal_type} {visible(principal)}{_where(shared)}")
             # Principal-level findings first, then the action diff in catalog order.
             for finding in sorted(items, key=lambda f: (f.action is not None, f.action or "", f.rule)):
                 marker = "  (new)" if finding.baseline == "new" else ""
@@ -63,7 +64,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines.append("")
     if result.skipped_files:
         lines.append(f"{len(result.skipped_files)} unreadable CloudTrail file(s) skipped (--skip-bad-files):")
-        lines.extend(f"  {name}" for name in sorted(result.skipped_files))
+        lines.extend(f"  {visible(name)}" for name in sorted(result.skipped_files))
     if result.suppressed:
         lines.append(f"{len(result.suppressed)} finding(s) suppressed by the allowlist.")
     if result.fixed:
@@ -72,4 +73,4 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{len(result.findings)} finding(s): {counts['error']} error, {counts['warning']} warning, "
         f"{counts['note']} note."
     )
-    return "\n".join(lines) + "\n"
+    return guard_lines("\n".join(lines)) + "\n"
