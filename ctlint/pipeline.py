@@ -220,6 +220,8 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list
         if result is None:
             continue
         inventory = state.inventory
+        if "iac-unresolved" in enabled:
+            findings.extend(iac_unresolved_findings(enabled["iac-unresolved"], inventory, result))
         unlinked = enabled.get("iac-unlinked")
         for address, where, kind in result.unlinked if unlinked else ():
             findings.append(
@@ -255,6 +257,38 @@ def _iac_findings(analysis: Analysis, rules: Sequence[RuleSpec], locate) -> list
         ):
             if finding.rule in pr_rules:
                 findings.append(finding)
+    return findings
+
+
+def iac_unresolved_findings(rule: RuleSpec, inventory: Inventory, result: Any) -> list[Finding]:
+    """One finding per IaC grant ctlint cannot evaluate offline: a gate that cannot see it must not pass it."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for text, where in result.unresolved:
+        # The resource address or logical id leads the text ("aws_iam_role_policy.x: ..."); else the file.
+        own = text.removeprefix(f"{where.path}: ")  # CloudFormation documents lead with the file
+        head, sep, _ = own.partition(": ")
+        subject = head if sep and " " not in head else where.path
+        key = fingerprint(inventory.account_id, subject, rule.id, text, None)
+        if key in seen:
+            continue
+        seen.add(key)
+        findings.append(
+            Finding(
+                rule=rule.id,
+                level=rule.level,
+                account=inventory.account_id,
+                account_name=inventory.account_name,
+                principal=subject,
+                principal_type="resource",
+                action=None,
+                role=None,
+                message=f"{text} cannot be evaluated offline, so its grants are not checked; "
+                "make it known at plan time or review it.",
+                fingerprint=key,
+                location=where,
+            )
+        )
     return findings
 
 
