@@ -70,7 +70,8 @@ def test_action_inputs_outputs_and_install():
         assert output["value"].startswith("${{ steps.check.outputs.")
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
-    assert "pip install" in steps[1]["run"] and '"${{ github.action_path }}"' in steps[1]["run"]
+    assert "pip install" in steps[1]["run"] and '"$GITHUB_ACTION_PATH"' in steps[1]["run"]
+    assert all("${{" not in step.get("run", "") for step in steps)  # no expression pasted into a script
     check = next(s for s in steps if s.get("id") == "check")
     assert "${{" not in check["run"], "inputs must reach the script through env, not be pasted into it"
     assert all(s.get("shell") == "bash" for s in steps if "run" in s)
