@@ -148,7 +148,7 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())  # one line
         raise ConfigError(f"{path} is not valid YAML{where}: {problem}.") from None
 
 

@@ -112,6 +112,8 @@ def _loads(text: str, shown: str) -> object:
         raise InputError(
             f"{shown}: the IAM snapshot is not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno})."
         ) from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits, which Python refuses to convert
+        raise InputError(f"{shown}: the IAM snapshot holds a value ctlint cannot read ({exc}).") from None
     _check_unicode(document, text, shown)
     return document
 

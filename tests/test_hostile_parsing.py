@@ -188,3 +188,20 @@ def test_a_file_that_is_not_utf8_is_named_with_its_byte(tmp_path):
     (tmp_path / "t.yaml").write_bytes(b"Resources:\n  R: \xff\n")
     with pytest.raises(InputError, match=r"^t\.yaml: the cloudformation file is not UTF-8 text \(byte 16"):
         _load(tmp_path, "cloudformation", "t.yaml")
+
+
+def test_a_number_too_long_to_convert_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match=r"^plan\.json: invalid JSON at line 1: a number of 5,000 digits"):
+        parse_json_located('{"a": ' + "9" * 5000 + "}", "plan.json")
+    with pytest.raises(
+        InputError, match=r"^snapshot\.json: the IAM snapshot holds a value ctlint cannot read"
+    ):
+        _snapshot(tmp_path, '{"UserDetailList": [' + "9" * 5000 + "]}")
+
+
+def test_a_control_character_in_yaml_is_named_by_line():
+    with pytest.raises(InputError) as caught:
+        parse_yaml_located("a: 1\nb: x\x1f\n", "template.yaml")
+    assert str(caught.value) == (
+        "template.yaml: invalid YAML at line 2: character U+001F is not allowed in YAML (position 9)."
+    )

@@ -115,7 +115,10 @@ class _JsonParser:
         if match:
             number = match.group()
             is_float = match.group(1) or match.group(2)
-            return (float(number) if is_float else int(number)), match.end()
+            try:
+                return (float(number) if is_float else int(number)), match.end()
+            except ValueError:  # Python refuses integers of more than 4,300 digits (a CPU-time guard)
+                raise self.fail(pos, f"a number of {len(number):,} digits is too long") from None
         raise self.fail(pos, f"unexpected character {char!r}")
 
     def obj(self, pos: int, path: Path_) -> tuple[dict, int]:
@@ -250,13 +253,27 @@ def _convert(node: yaml.Node, loader: _CfnLoader, path: Path_, lines: dict[Path_
 
 def parse_yaml_located(text: str, source: str) -> Located:
     """Parse YAML with CloudFormation's short-form tags (!Ref, !Sub, !GetAtt, ...) into long form."""
-    loader = _CfnLoader(text)
+    try:
+        # PyYAML checks the characters as it is built: a control character fails here already.
+        loader = _CfnLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            f"{source}: invalid YAML at line {line}: character U+{exc.character:04X} is not allowed in YAML "
+            f"(position {exc.position})."
+        ) from None
     loader.name = source
     loader.limit = loader.budget = value_budget(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
         value = None if node is None else _convert(node, loader, (), lines)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            f"{source}: invalid YAML at line {line}: character U+{exc.character:04X} is not allowed in YAML "
+            f"(position {exc.position})."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
