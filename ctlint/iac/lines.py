@@ -268,12 +268,6 @@ def parse_yaml_located(text: str, source: str) -> Located:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
         value = None if node is None else _convert(node, loader, (), lines)
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise InputError(
-            f"{source}: invalid YAML at line {line}: character U+{exc.character:04X} is not allowed in YAML "
-            f"(position {exc.position})."
-        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
