@@ -87,6 +87,11 @@ def _reconfigure_stdout() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _terminated_exit() -> int:
+    print("ctlint: terminated; no report was written.", file=sys.stderr)
+    return 143
+
+
 def _flush_stdout() -> None:
     sys.stdout.flush()
 
@@ -126,14 +131,15 @@ def _main(argv: Sequence[str] | None) -> int:
         _flush_stdout()  # a full disk or closed pipe shows here, not at exit where it would be ignored
         return code
     except CtlintError as error:
+        if _terminated.is_set():  # an engine wrapped the interrupt SIGTERM caused into its own error
+            return _terminated_exit()
         print(f"ctlint: error: {sanitise_line(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("ctlint: interrupted; no report was written.", file=sys.stderr)
         return 130
     except Terminated:
-        print("ctlint: terminated; no report was written.", file=sys.stderr)
-        return 143
+        return _terminated_exit()
     except BrokenPipeError:
         # Whoever read stdout went away: the report was not delivered, so the run must not look clean.
         return _output_failed("standard output was closed before the report was complete (broken pipe).")
@@ -145,12 +151,13 @@ def _main(argv: Sequence[str] | None) -> int:
         if str(error) != "Query interrupted":
             return _internal_error(error)
         if _terminated.is_set():
-            print("ctlint: terminated; no report was written.", file=sys.stderr)
-            return 143
+            return _terminated_exit()
         # DuckDB turns Ctrl-C during a query into this RuntimeError (and swallows the KeyboardInterrupt).
         print("ctlint: interrupted; no report was written.", file=sys.stderr)
         return 130
     except Exception as error:  # a bug must not exit 1, which a pipeline reads as "findings"
+        if _terminated.is_set():
+            return _terminated_exit()
         return _internal_error(error)
     finally:
         if previous is not None:
