@@ -26,6 +26,7 @@ Path_ = tuple[Any, ...]
 MAX_DEPTH = 128
 MIN_VALUE_BUDGET = 100_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def value_budget(text: str) -> int:
@@ -72,13 +73,16 @@ class _JsonParser:
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.lines: dict[Path_, int] = {}
         self.depth = 0
+        # Only a `\ud800`-style escape (or a surrogate already in the text) can yield a lone surrogate:
+        # most files have none, and their strings are then not searched one by one.
+        self.may_hold_surrogates = bool(_SURROGATE_ESCAPE.search(text) or _SURROGATE.search(text))
 
     def string(self, pos: int) -> tuple[str, int]:
         try:
             value, end = scanstring(self.text, pos + 1, True)
         except json.JSONDecodeError as exc:
             raise self.fail(pos, exc.msg) from None
-        if lone_surrogate(value) is not None:
+        if self.may_hold_surrogates and lone_surrogate(value) is not None:
             raise self.fail(pos, "a string holds a lone UTF-16 surrogate (not valid Unicode text)")
         return value, end
 
@@ -102,10 +106,9 @@ class _JsonParser:
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise self.fail(pos, f"nested deeper than the limit of {MAX_DEPTH} levels")
-            try:
-                return self.obj(pos + 1, path) if char == "{" else self.arr(pos + 1, path)
-            finally:
-                self.depth -= 1
+            parsed = self.obj(pos + 1, path) if char == "{" else self.arr(pos + 1, path)
+            self.depth -= 1  # not restored on an error: parsing ends there
+            return parsed
         if char == '"':
             return self.string(pos)
         for word, literal in _LITERALS.items():
