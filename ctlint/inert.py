@@ -59,14 +59,6 @@ def sanitise_line(value: object) -> str:
     return guard_lines(visible(value))
 
 
-def sanitise_block(text: str) -> str:
-    """Multi-line output ctlint composed itself: controls other than newline escaped, lines guarded.
-
-    ANSI colours added by ctlint must be added after this, never before.
-    """
-    return guard_lines("\n".join(visible(line) for line in text.split("\n")))
-
-
 def cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text

@@ -177,3 +177,30 @@ def test_random_unicode_through_every_renderer(text):
     _check_markdown(render_markdown(result))
     _check_machine(result)
     _check_human(sanitise_line(text))
+
+
+def test_show_and_usage_output_is_inert():
+    from ctlint.commands.usage import to_text
+    from ctlint.events import map_usage
+    from ctlint.model import RawUsage, UsageRow
+    from ctlint.show import DiffLine, render
+
+    shown = render([DiffLine("-", "s3:Get\x1b[2J\n::error::x")], colour=True)
+    assert "\\x1b[2J\\x0a::error::x" in shown and not COMMAND_LINE.search(shown)
+    moment = datetime(2026, 6, 2, tzinfo=timezone.utc)
+    row = UsageRow(
+        "111111111111",
+        "arn:aws:iam::111111111111:user/evil\n::warning::x",
+        "user",
+        "s3.amazonaws.com",
+        "ListBuckets\x1b[31m",
+        1,
+        moment,
+        moment,
+    )
+    window = Window(moment, datetime(2026, 6, 3, tzinfo=timezone.utc))
+    mapped = dataclasses.replace(row, event_name="ListBuckets")
+    text = to_text(map_usage(RawUsage(window=window, rows=(row, mapped))))
+    assert "ListBuckets\\x1b[31m" in text
+    _check_human(text)
+    assert "evil\\x0a::warning::x" in text
