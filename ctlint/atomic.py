@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from ctlint.errors import CtlintError
@@ -18,6 +19,12 @@ def _is_special(path: Path) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def check_target(path: Path) -> None:
+    """Refuse a report path that can never be written, before anything is: a folder or a dangling name."""
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        raise CtlintError(f"cannot write {path}: it is a folder; give a file name.")
 
 
 def _umask() -> int:
@@ -36,6 +43,7 @@ class StagedFile:
     def __init__(self, path: Path, chunks: str | Iterable[str]) -> None:
         self.path = Path(path)
         self.temporary: Path | None = None
+        check_target(self.path)
         if _is_special(self.path):
             # /dev/null, /dev/stdout, a FIFO: renaming over it would replace the device itself.
             self._write_in_place(chunks)
@@ -54,7 +62,8 @@ class StagedFile:
         self.temporary = Path(temporary)
         os.chmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            # backslashreplace: a lone surrogate in data is written as its JSON escape, never a crash.
+            with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
                 if isinstance(chunks, str):
                     stream.write(chunks)
                 else:
@@ -68,7 +77,7 @@ class StagedFile:
 
     def _write_in_place(self, chunks: str | Iterable[str]) -> None:
         try:
-            with open(self.path, "w", encoding="utf-8", newline="\n") as stream:
+            with open(self.path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
                 for chunk in [chunks] if isinstance(chunks, str) else chunks:
                     stream.write(chunk)
         except OSError as error:
@@ -97,10 +106,24 @@ def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
 
 def write_all_atomic(files: Sequence[tuple[Path, str | Iterable[str]]]) -> None:
     """Stage every file, then rename them all; on any failure or interrupt, none is written."""
+    with staged_all(files):
+        pass
+
+
+@contextmanager
+def staged_all(files: Sequence[tuple[Path, str | Iterable[str]]]) -> Iterator[None]:
+    """Stage every file, run the body (e.g. write stdout), then rename them all.
+
+    Every target is checked before any is staged; a failure or interrupt in staging or in the body
+    leaves no report behind.
+    """
+    for path, _ in files:
+        check_target(Path(path))
     staged: list[StagedFile] = []
     try:
         for path, chunks in files:
             staged.append(StagedFile(path, chunks))
+        yield
     except BaseException:
         for item in staged:
             item.discard()

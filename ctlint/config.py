@@ -90,6 +90,8 @@ _StrictLoader.yaml_implicit_resolvers = {
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
     seen: set = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults`: merged keys may be overridden; construct_mapping merges them
         key = loader.construct_object(key_node)
         if key in seen:
             raise ConfigError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1}.")
@@ -139,7 +141,7 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())  # one line
         raise ConfigError(f"{path} is not valid YAML{where}: {problem}.") from None
 
 

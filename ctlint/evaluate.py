@@ -46,6 +46,8 @@ class AccountState:
     # names are only known at deployment: (resource address, location, "user" | "role").
     deployed_grants: Mapping[str, Grants] | None = None
     unlinked: tuple[tuple[str, SourceLocation, str], ...] = ()
+    # IaC grants that cannot be evaluated offline: (what, where it is written).
+    unresolved: tuple[tuple[str, SourceLocation], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,10 +261,13 @@ class RuleContext:
         kind: str,
         message: str,
         location: SourceLocation | None,
+        detail: str | None = None,
     ) -> Finding:
+        """A finding about something that is not a Principal; `detail` joins its identity (fingerprint)
+        where one subject can have several findings of the rule."""
         return new_finding(
             rule.id, rule.level, account.account_id, account.account_name, arn, kind, None, None, message,
-            self.fingerprint(account.account_id, arn, rule.id, None, None),
+            self.fingerprint(account.account_id, arn, rule.id, detail, None),
             None, location, None, None, EMPTY_MAPPING,
         )  # fmt: skip
 

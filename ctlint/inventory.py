@@ -35,8 +35,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.errors import InputError
+from ctlint.iac.lines import lone_surrogate
 from ctlint.iac.managed import data_version as managed_data_version
 from ctlint.iac.managed import shipped_policy
+from ctlint.limits import check_file_size
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
 
@@ -78,6 +80,7 @@ def read_snapshot(
 ) -> Snapshot:
     """Like `load_snapshot`, also returning the warnings met while reading."""
     shown = display_path or str(path)
+    check_file_size(path, "snapshot", shown)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -93,7 +96,17 @@ def _loads(text: str, shown: str) -> object:
     if not text.strip():
         raise InputError(f"{shown}: the IAM snapshot is empty.")
     try:
-        return json.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise InputError(
+            f"{shown}: the IAM snapshot has the key {exc.key!r} twice in one object; "
+            "which copy counts is ambiguous, so it is refused."
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f"{shown}: the IAM snapshot is nested deeper than ctlint's JSON reader allows "
+            "(about a thousand levels); a real snapshot nests fewer than ten."
+        ) from None
     except json.JSONDecodeError as exc:
         # "Unterminated string" means no closing quote before the end of the file: cut off, too.
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
@@ -104,6 +117,51 @@ def _loads(text: str, shown: str) -> object:
         raise InputError(
             f"{shown}: the IAM snapshot is not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno})."
         ) from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits, which Python refuses to convert
+        raise InputError(f"{shown}: the IAM snapshot holds a value ctlint cannot read ({exc}).") from None
+    _check_unicode(document, text, shown)
+    return document
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_unicode(document: object, text: str, shown: str) -> None:
+    """A `\\ud800` escape without its pair decodes to a lone surrogate, which no output can encode."""
+    if _SURROGATE_ESCAPE.search(text) is None:  # the common case: one regex pass, no walk
+        return
+    stack: list[tuple[object, str]] = [(document, "$")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if lone_surrogate(value) is not None:
+                raise InputError(
+                    f"{shown}: {where} holds a lone UTF-16 surrogate at character "
+                    f"{lone_surrogate(value) + 1} (not valid Unicode text)."
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, f"{where} (a key)"))
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
 
 
 def _arn_lines(text: str) -> dict[str, tuple[int, int]]:

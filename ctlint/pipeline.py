@@ -149,11 +149,16 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
             deployed_grants = {
                 p.arn: compute_grants(p, catalog) for p in snapshot.principals if p.arn in redefined
             }
+        unresolved = None
         if iac is not None:
-            unlinked = iac.unlinked
+            unlinked, unresolved = iac.unlinked, iac.unresolved
         states.append(
             AccountState(
-                inventory=inventory, grants=grants, deployed_grants=deployed_grants, unlinked=unlinked or ()
+                inventory=inventory,
+                grants=grants,
+                deployed_grants=deployed_grants,
+                unlinked=unlinked or (),
+                unresolved=unresolved or (),
             )
         )
         deployed.append(snapshot)

@@ -220,6 +220,29 @@ def iac_unlinked(ctx: RuleContext, rule: RuleSpec, state: AccountState) -> Itera
             )
 
 
+def iac_unresolved(ctx: RuleContext, rule: RuleSpec, state: AccountState) -> Iterator[Finding]:
+    """A gate that cannot see a grant must not pass it: every IaC grant ctlint cannot evaluate offline."""
+    seen: set[tuple[str, str]] = set()
+    for text, where in state.unresolved:
+        # The resource address or logical id leads the text ("aws_iam_role_policy.x: ..."); else the file.
+        own = text.removeprefix(f"{where.path}: ")  # CloudFormation documents lead with the file
+        head, sep, _ = own.partition(": ")
+        subject = head if sep and " " not in head else where.path
+        if (subject, text) in seen or not ctx.subject_passes(rule, subject, "resource"):
+            continue
+        seen.add((subject, text))
+        yield ctx.subject_finding(
+            rule,
+            state.inventory,
+            subject,
+            "resource",
+            f"{text} cannot be evaluated offline, so its grants are not checked; "
+            "make it known at plan time or review it.",
+            where,
+            detail=text,
+        )
+
+
 # ---------------------------------------------------------------- the registry
 
 _ALL = (
@@ -281,6 +304,13 @@ _ALL = (
         Level.ERROR,
         "principal",
         removed_grant_used,
+    ),
+    RuleKind(
+        "iac-unresolved",
+        "an IaC grant ctlint cannot evaluate offline (unknown until apply, an unresolvable function)",
+        Level.ERROR,
+        "account",
+        iac_unresolved,
     ),
     RuleKind(
         "iac-unlinked",

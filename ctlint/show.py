@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ctlint.events import MAPPED, map_event
+from ctlint.inert import sanitise_line
 from ctlint.model import SessionUsageRow
 
 USED = " "
@@ -125,7 +126,7 @@ def session_actions(sessions: Iterable[SessionUsageRow], source_arn: str, role_a
 def render(lines: Iterable[DiffLine], *, colour: bool = False) -> str:
     out = []
     for line in lines:
-        text = line.text()
+        text = sanitise_line(line.text())
         code = COLOURS.get(line.symbol) if colour else None
         out.append(f"{code}{text}{RESET}" if code else text)
     return "".join(f"{text}\n" for text in out)

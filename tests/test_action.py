@@ -73,6 +73,7 @@ def test_action_inputs_outputs_and_install():
     install = steps[1]["run"]
     assert "pip install" in install and '"$GITHUB_ACTION_PATH"' in install
     assert '--constraint "$GITHUB_ACTION_PATH/action-constraints.txt"' in install
+    assert all("${{" not in step.get("run", "") for step in steps)  # no expression pasted into a script
     check = next(s for s in steps if s.get("id") == "check")
     assert "${{" not in check["run"], "inputs must reach the script through env, not be pasted into it"
     assert all(s.get("shell") == "bash" for s in steps if "run" in s)

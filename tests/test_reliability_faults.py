@@ -336,5 +336,6 @@ def test_concurrent_runs_sharing_a_cache_directory_agree(tmp_path):
     assert len(answers) == 1
     assert json.loads(answers.pop())["events"]["read"] == 12 * 400
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    # One complete file cache and one answer cache, no temporary file.
-    assert len(cached) == 2 and cached[0].startswith("answers-") and cached[1].endswith(".duckdb")
+    # One complete file cache with its MAC and one answer cache, no temporary file.
+    assert len(cached) == 3 and cached[0].startswith("answers-")
+    assert cached[1].endswith(".duckdb") and cached[2] == cached[1] + ".mac"

@@ -10,11 +10,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint import progress
-from ctlint.atomic import write_all_atomic
+from ctlint.atomic import staged_all
 from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.gating import exit_code_for, summary_counts
 from ctlint.gcpause import cyclic_gc_paused
+from ctlint.inert import sanitise_line
 from ctlint.model import RunResult
 from ctlint.options import CheckOptions, InputOptions, ReportOptions
 from ctlint.pipeline import config_or_error, run_check
@@ -95,7 +96,8 @@ def register(subparsers) -> None:
 
 
 def write_reports(options: ReportOptions, result: RunResult) -> None:
-    """Stage every report, then rename them all: an interrupt while producing any leaves no file behind."""
+    """Check every target, stage every report, then rename them all: a failure or interrupt while producing
+    any, stdout included, leaves no file behind."""
     plain = RenderOptions()
     files: list[tuple[Path, str | Iterable[str]]] = [
         (Path(path), RENDERERS[fmt].render(result, plain)) for fmt, path in options.files
@@ -104,20 +106,21 @@ def write_reports(options: ReportOptions, result: RunResult) -> None:
         files.append((Path(options.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if options.output:
         files.append((Path(options.output), RENDERERS[options.format].render(result, plain)))
-        with progress.current().stage("writing the reports"):
-            write_all_atomic(files)
+        with progress.current().stage("writing the reports"), staged_all(files):
+            pass
         return
     colour = options.format == "text" and use_colour(options.no_color, sys.stdout)
     # Rendered whole before any file is renamed into place: a failing renderer leaves no report.
     rendered = "".join(RENDERERS[options.format].render(result, RenderOptions(colour=colour)))
-    with progress.current().stage("writing the reports"):
-        write_all_atomic(files)
-    sys.stdout.write(rendered)
+    # stdout is written while the files are staged: if it fails (a closed pipe, a full disk), no file is left.
+    with progress.current().stage("writing the reports"), staged_all(files):
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
 
 
 def print_warnings(result: RunResult) -> None:
     for warning in result.warnings:
-        print(f"ctlint: warning: {warning}", file=sys.stderr)
+        print(f"ctlint: warning: {sanitise_line(warning)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

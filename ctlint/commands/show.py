@@ -20,6 +20,7 @@ from ctlint.config import Config, load_config
 from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.evaluate import AccountState, is_active
+from ctlint.inert import sanitise_line
 from ctlint.model import Principal
 from ctlint.observability import visibility
 from ctlint.options import InputOptions
@@ -185,9 +186,9 @@ def _lines(args: argparse.Namespace, analysis: Analysis, config: Config) -> tupl
     if args.destrole:
         dest = _state(analysis, config, args.destaccount or args.account)
         dest_role = find_principal(dest, "role", args.destrole)
-    _info(_header(principal))
+    _info(sanitise_line(_header(principal)))
     if dest_role is not None:
-        _info(f"Getting info for AssumeRole into {dest_role.name} ({dest_role.arn})")
+        _info(sanitise_line(f"Getting info for AssumeRole into {dest_role.name} ({dest_role.arn})"))
         diff = _dest_diff(analysis, state, principal, dest, dest_role)
     else:
         diff = _own_diff(analysis, state, principal)
@@ -204,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     _check_arguments(args, config)
     analysis = analyse(InputOptions.from_namespace(args), config=config)
     for warning in analysis.warnings:
-        _info(f"ctlint: warning: {warning}")
+        _info(f"ctlint: warning: {sanitise_line(warning)}")
     lines = _lines(args, analysis, config)
     colour = use_colour(args.no_color, sys.stdout)
     sys.stdout.write(render(lines, colour=colour))

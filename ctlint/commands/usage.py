@@ -18,6 +18,7 @@ from ctlint.atomic import write_text_atomic
 from ctlint.config import parse_date
 from ctlint.errors import ConfigError
 from ctlint.events import map_usage
+from ctlint.inert import guard_lines, sanitise_line, visible
 from ctlint.model import Usage, Window
 from ctlint.usage.filekind import not_event_logs_note
 from ctlint.usage.local import LocalEngine
@@ -112,18 +113,18 @@ def to_text(usage: Usage) -> str:
     for arn, principal in sorted(usage.principals.items()):
         if not principal.actions:
             continue
-        lines.append(f"{arn} ({principal.type})")
+        lines.append(f"{visible(arn)} ({principal.type})")
         width = max(len(a) for a in principal.actions)
         for action, use in sorted(principal.actions.items()):
-            lines.append(f"  {action:<{width}}  {use.count:>7}  last {_iso(use.last_seen)}")
+            lines.append(f"  {visible(action):<{width}}  {use.count:>7}  last {_iso(use.last_seen)}")
     for title, events in (("no IAM action", usage.no_iam_action), ("unmapped", usage.unmapped)):
         if events:
             lines.append(f"{title}:")
             for e in sorted(events, key=lambda e: (e.event_source, e.event_name)):
-                lines.append(f"  {e.event_source} {e.event_name}  {e.count}")
+                lines.append(f"  {visible(e.event_source)} {visible(e.event_name)}  {e.count}")
     stats = usage.stats
     lines.append(f"events: {stats.read} read, {stats.counted} counted, {stats.errors} with errors")
-    return "\n".join(lines) + "\n"
+    return guard_lines("\n".join(lines)) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     for message in engine.skip_messages:
-        print(f"ctlint: warning: skipped: {message}", file=sys.stderr)
+        print(f"ctlint: warning: skipped: {sanitise_line(message)}", file=sys.stderr)
     total = engine.records_loaded + engine.records_skipped
     note = f"ctlint: read {total} records from {len(engine.files) - len(engine.skipped_files)} files"
     if engine.records_skipped:

@@ -21,6 +21,24 @@ from ctlint.errors import InputError
 
 Path_ = tuple[Any, ...]
 
+# Limits for untrusted IaC files, checked while parsing, before the work they would cause. A real plan
+# or template nests a few dozen levels; one value per byte is as dense as YAML without aliases gets.
+MAX_DEPTH = 128
+MIN_VALUE_BUDGET = 100_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def value_budget(text: str) -> int:
+    """How many values a document of this size may expand to (aliases beyond it are a 'billion laughs')."""
+    return max(MIN_VALUE_BUDGET, len(text))
+
+
+def lone_surrogate(value: str) -> int | None:
+    """Index of the first lone UTF-16 surrogate in `value` (from a `\\ud800` escape), or None."""
+    match = _SURROGATE.search(value)
+    return match.start() if match else None
+
 
 @dataclass(frozen=True)
 class Located:
@@ -54,6 +72,19 @@ class _JsonParser:
         self.source = source
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.lines: dict[Path_, int] = {}
+        self.depth = 0
+        # Only a `\ud800`-style escape (or a surrogate already in the text) can yield a lone surrogate:
+        # most files have none, and their strings are then not searched one by one.
+        self.may_hold_surrogates = bool(_SURROGATE_ESCAPE.search(text) or _SURROGATE.search(text))
+
+    def string(self, pos: int) -> tuple[str, int]:
+        try:
+            value, end = scanstring(self.text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            raise self.fail(pos, exc.msg) from None
+        if self.may_hold_surrogates and lone_surrogate(value) is not None:
+            raise self.fail(pos, "a string holds a lone UTF-16 surrogate (not valid Unicode text)")
+        return value, end
 
     def line_at(self, pos: int) -> int:
         return bisect.bisect_right(self.newlines, pos - 1) + 1 if self.newlines else 1
@@ -71,15 +102,15 @@ class _JsonParser:
         if pos >= len(text):
             raise self.fail(pos, "unexpected end of file")
         char = text[pos]
-        if char == "{":
-            return self.obj(pos + 1, path)
-        if char == "[":
-            return self.arr(pos + 1, path)
+        if char in "{[":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(pos, f"nested deeper than the limit of {MAX_DEPTH} levels")
+            parsed = self.obj(pos + 1, path) if char == "{" else self.arr(pos + 1, path)
+            self.depth -= 1  # not restored on an error: parsing ends there
+            return parsed
         if char == '"':
-            try:
-                return scanstring(text, pos + 1, True)
-            except json.JSONDecodeError as exc:
-                raise self.fail(pos, exc.msg) from None
+            return self.string(pos)
         for word, literal in _LITERALS.items():
             if text.startswith(word, pos):
                 return literal, pos + len(word)
@@ -87,7 +118,10 @@ class _JsonParser:
         if match:
             number = match.group()
             is_float = match.group(1) or match.group(2)
-            return (float(number) if is_float else int(number)), match.end()
+            try:
+                return (float(number) if is_float else int(number)), match.end()
+            except ValueError:  # Python refuses integers of more than 4,300 digits (a CPU-time guard)
+                raise self.fail(pos, f"a number of {len(number):,} digits is too long") from None
         raise self.fail(pos, f"unexpected character {char!r}")
 
     def obj(self, pos: int, path: Path_) -> tuple[dict, int]:
@@ -100,7 +134,11 @@ class _JsonParser:
             if not self.text.startswith('"', pos):
                 raise self.fail(pos, "expected a quoted key")
             key_line = self.line_at(pos)
-            key, pos = scanstring(self.text, pos + 1, True)
+            key_pos = pos
+            key, pos = self.string(pos)
+            if key in result:
+                # Which copy would win is up to the reader; a gate must not guess which one AWS gets.
+                raise self.fail(key_pos, f"duplicate key {key!r}")
             pos = self.skip(pos)
             if not self.text.startswith(":", pos):
                 raise self.fail(pos, "expected ':'")
@@ -149,6 +187,30 @@ def parse_json_located(text: str, source: str) -> Located:
 class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that composes nodes only; tags are turned into intrinsic functions by `_convert`."""
 
+    depth = 0
+    limit = budget = MIN_VALUE_BUDGET
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        # PyYAML composes recursively: refuse deep nesting before Python's recursion limit does.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise InputError(
+                f"{self.name}: line {mark.line + 1}: nested deeper than the limit of {MAX_DEPTH} levels."
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def spend(self, node: yaml.Node) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise InputError(
+                f"{self.name}: line {node.start_mark.line + 1}: the document expands to more than "
+                f"{self.limit:,} values (the limit for its size; YAML aliases nested in aliases?)."
+            )
+
 
 def _intrinsic(tag: str, value: Any) -> dict[str, Any]:
     name = tag[1:]
@@ -161,10 +223,16 @@ def _intrinsic(tag: str, value: Any) -> dict[str, Any]:
 
 
 def _convert(node: yaml.Node, loader: _CfnLoader, path: Path_, lines: dict[Path_, int]) -> Any:
+    loader.spend(node)
     lines.setdefault(path, node.start_mark.line + 1)
     custom = node.tag.startswith("!")
     if isinstance(node, yaml.ScalarNode):
         value = node.value if custom else loader.construct_object(node, deep=True)
+        if isinstance(value, str) and (column := lone_surrogate(value)) is not None:
+            raise InputError(
+                f"{loader.name}: line {node.start_mark.line + 1}: a string holds a lone UTF-16 surrogate "
+                f"at character {column + 1} (not valid Unicode text)."
+            )
     elif isinstance(node, yaml.SequenceNode):
         value = [_convert(item, loader, (*path, i), lines) for i, item in enumerate(node.value)]
     elif isinstance(node, yaml.MappingNode):
@@ -175,6 +243,10 @@ def _convert(node: yaml.Node, loader: _CfnLoader, path: Path_, lines: dict[Path_
                 raise InputError(
                     f"{loader.name}: line {key_node.start_mark.line + 1}: mapping keys must be scalars."
                 )
+            if key in value:
+                raise InputError(
+                    f"{loader.name}: line {key_node.start_mark.line + 1}: duplicate key {key!r}."
+                )
             lines[(*path, key)] = key_node.start_mark.line + 1
             value[key] = _convert(value_node, loader, (*path, key), lines)
     else:  # pragma: no cover - composer yields only the three node kinds
@@ -184,8 +256,17 @@ def _convert(node: yaml.Node, loader: _CfnLoader, path: Path_, lines: dict[Path_
 
 def parse_yaml_located(text: str, source: str) -> Located:
     """Parse YAML with CloudFormation's short-form tags (!Ref, !Sub, !GetAtt, ...) into long form."""
-    loader = _CfnLoader(text)
+    try:
+        # PyYAML checks the characters as it is built: a control character fails here already.
+        loader = _CfnLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            f"{source}: invalid YAML at line {line}: character U+{exc.character:04X} is not allowed in YAML "
+            f"(position {exc.position})."
+        ) from None
     loader.name = source
+    loader.limit = loader.budget = value_budget(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}

@@ -13,6 +13,7 @@ from ctlint.iac.cloudformation import parse_template
 from ctlint.iac.lines import parse_json_located, parse_located
 from ctlint.iac.managed import aws_managed_policy
 from ctlint.iac.terraform import parse_plan
+from ctlint.limits import check_file_size
 from ctlint.model import Inventory, SourceLocation
 
 KINDS = ("terraform_plan", "cloudformation")
@@ -75,9 +76,14 @@ def load_iac(
         kind, paths = _files(entry, base_dir, index)
         for path in paths:
             display = _display(path, display_root or base_dir)
+            check_file_size(path, kind, display)
             try:
                 text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{display}: the {kind} file is not UTF-8 text (byte {exc.start}: {exc.reason})."
+                ) from None
+            except OSError as exc:
                 raise InputError(f"{path}: cannot read the {kind} file ({exc}).") from None
             if kind == "terraform_plan":
                 parsed.append(parse_plan(parse_json_located(text, display), account_id=account_id))

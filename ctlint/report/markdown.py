@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ctlint.gating import gate_line, gating_count
+from ctlint.inert import markdown_code, markdown_text
 from ctlint.model import Finding, Level, RunResult
 from ctlint.report import RenderOptions
 
@@ -146,13 +147,12 @@ def _target(f: Finding) -> str:
 
 
 def _inline(text: str) -> str:
-    """One table cell: no line breaks, no pipes, no raw HTML."""
-    text = " ".join(str(text).split())
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    """One table cell: no line breaks, pipes, raw HTML, links, images or mentions; capped."""
+    return markdown_text(" ".join(str(text).split()))
 
 
 def _code(text: str) -> str:
-    return " ".join(text.split()).replace("`", "'").replace("|", "\\|")
+    return markdown_code(" ".join(text.split()))
 
 
 # ---------------------------------------------------------------- size budget

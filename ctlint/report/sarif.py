@@ -384,7 +384,8 @@ def _repo_relative(path: str, repo_root: Path) -> str | None:
 
 
 def _uri(path: PurePosixPath) -> str:
-    return quote(str(path), safe="/-._~")
+    # A name that is not valid Unicode (a lone surrogate) is percent-encoded as its escape, never a crash.
+    return quote(str(path), safe="/-._~", errors="backslashreplace")
 
 
 def _invocation(result: RunResult) -> om.Invocation:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 
 from ctlint.gating import gate_line
+from ctlint.inert import guard_lines, visible
 from ctlint.model import Finding, RunResult
 from ctlint.report import RenderOptions
 
@@ -32,14 +33,14 @@ def _line(finding: Finding, colour: bool, kinds: Mapping[str, str]) -> str:
     kind = kinds.get(finding.rule, finding.rule)
     symbol = SYMBOLS.get(kind)
     if finding.action is not None and symbol:
-        text = f"{symbol} {finding.action}"
+        text = f"{symbol} {visible(finding.action)}"
         suffix = f"  [{finding.rule}]" if kind not in _SELF_EXPLAINING or kind != finding.rule else ""
         return (f"{COLOURS.get(symbol, '')}{text}{RESET}" if colour else text) + suffix
-    return f"* {finding.message}  [{finding.rule}]"
+    return f"* {visible(finding.message)}  [{finding.rule}]"
 
 
 def _where(location) -> str:
-    return f"  ({location.path}:{location.line})" if location else ""
+    return f"  ({visible(location.path)}:{location.line})" if location else ""
 
 
 def text_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
@@ -61,13 +62,13 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     kinds = {rule.id: rule.kind for rule in result.rules}
     for account, account_findings in groupby(result.findings, key=lambda f: f.account):
         lines.append("")
-        lines.append(f"account {names.get(account, account)} ({account})")
+        lines.append(f"account {visible(names.get(account, account))} ({visible(account)})")
         for principal, group in groupby(account_findings, key=lambda f: f.principal):
             items = list(group)
             # One location for the principal (a snapshot), or one per line (IaC: the granting statement).
             locations = {f.location for f in items}
             shared = locations.pop() if len(locations) == 1 else None
-            lines.append(f"  {items[0].principal_type} {principal}{_where(shared)}")
+            lines.append(f"  {items[0].principal_type} {visible(principal)}{_where(shared)}")
             # Principal-level findings first, then the action diff in catalog order.
             for finding in sorted(items, key=lambda f: (f.action is not None, f.action or "", f.rule)):
                 marker = f"  ({finding.baseline})" if finding.baseline else ""
@@ -79,7 +80,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
     lines.append("")
     if result.skipped_files:
         lines.append(f"{len(result.skipped_files)} unreadable CloudTrail file(s) skipped (--skip-bad-files):")
-        lines.extend(f"  {name}" for name in sorted(result.skipped_files))
+        lines.extend(f"  {visible(name)}" for name in sorted(result.skipped_files))
     if result.suppressed:
         lines.append(f"{len(result.suppressed)} finding(s) suppressed by the allowlist.")
     if result.fixed:
@@ -89,4 +90,4 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{counts['note']} note."
     )
     lines.append(gate_line(result))
-    return "\n".join(lines) + "\n"
+    return guard_lines("\n".join(lines)) + "\n"

@@ -13,7 +13,8 @@ An answer is reused only when nothing it depends on changed:
   (so a changed reader or SQL never meets an old answer, even at the same version number).
 
 Like the file cache it is an optimisation only: unreadable, inconsistent or foreign content is ignored
-and replaced; it is written to a temporary file and renamed; a failure to write is not an error. One
+and replaced; every document carries an HMAC over its file set, key and content under a secret kept
+outside the cache folder (`ctlint.usage.integrity`), so an entry ctlint did not write here is foreign; it is written to a temporary file and renamed; a failure to write is not an error. One
 folder per set of input paths, `answers-v<FORMAT>-<hash>/`, with a small file per file set (its event
 time bounds) and a file per answer; the newest KEEP_FILES of each stay.
 """
@@ -45,9 +46,10 @@ from ctlint.model import (
     slot_constructor,
 )
 from ctlint.usage.cache import default_dir
+from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
-FORMAT = 3
+FORMAT = 4  # 4: documents carry a MAC
 KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 
@@ -249,6 +251,23 @@ class AnswerStore:
             return None
         if document.get("file_set") != file_set or (key is not None and document.get("key") != key):
             return None  # a hash collision of the file name, or a foreign file
+        role = "bounds" if key is None else "answer"
+        try:
+            content = orjson.dumps(document.get(role), option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            return None
+        if not verify(document.get("mac"), role, file_set.encode(), (key or "").encode(), content):
+            return None  # not written by ctlint with this machine's secret: shape alone proves nothing
+        return document
+
+    @staticmethod
+    def _sealed(role: str, file_set: str, key: str | None, content: object) -> dict[str, Any]:
+        document: dict[str, Any] = {"format": FORMAT, "file_set": file_set}
+        if key is not None:
+            document["key"] = key
+        body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        document[role] = content
+        document["mac"] = seal(role, file_set.encode(), (key or "").encode(), body)
         return document
 
     def bounds(self, file_set: str) -> tuple[str | None, str | None] | None:
@@ -275,9 +294,9 @@ class AnswerStore:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             # Renamed into place: a reader sees the old file or the new one, never half of one.
-            document = {"format": FORMAT, "file_set": file_set, "key": key, "answer": _encode(answer)}
+            document = self._sealed("answer", file_set, key, _encode(answer))
             write_text_atomic(self._answer_path(file_set, key), orjson.dumps(document).decode())
-            document = {"format": FORMAT, "file_set": file_set, "bounds": list(bounds)}
+            document = self._sealed("bounds", file_set, None, list(bounds))
             write_text_atomic(self._bounds_path(file_set), orjson.dumps(document).decode())
             self._prune()
             return True

@@ -7,7 +7,9 @@ reader's weighted rows, the identity keys of its eventIDs, its record counts and
 (absolute path, size, mtime_ns) are unchanged are taken from it; the rest are read and the cache is
 rewritten.
 
-The cache is an optimisation only:
+The cache is an optimisation only, and untrusted input (CI restores cache folders across branches):
+- its bytes carry an HMAC, in `<name>.mac` beside it, under a secret kept outside the cache folder
+  (`ctlint.usage.integrity`); a cache whose MAC does not verify is foreign and is ignored and rebuilt;
 - unreadable, of another format, or inconsistent (the weights of a file's rows must add up to its
   record count) → ignored, the files are read, and the cache is rebuilt;
 - written to a temporary file in the same folder and renamed over the old one (atomic on POSIX and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import time
 import uuid
@@ -28,9 +31,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from ctlint.atomic import write_text_atomic
 from ctlint.usage import filekind
+from ctlint.usage.integrity import seal_file
 
-FORMAT = 2  # 2: the file kind (events, digest, insight)
+FORMAT = 3  # 2: the file kind (events, digest, insight); 3: a MAC file beside the cache
 _FIELDS = ("error", "bad", "problem", "records", "time_min", "time_max", "kind")
 
 
@@ -51,7 +56,7 @@ class Cache:
 
     def load(self, con: duckdb.DuckDBPyConnection, infos: list) -> set[int]:
         """Fill `rows`/`ids` in `con` and the infos of unchanged files; return their file ids."""
-        if not self.path.is_file():
+        if not self.path.is_file() or not self._verified():
             self.dirty = True
             return set()
         saved = {info.file_id: tuple(getattr(info, f) for f in _FIELDS) for info in infos}
@@ -112,6 +117,18 @@ class Cache:
                 con.execute("DETACH ctlint_cache")
         return hits
 
+    @property
+    def mac_path(self) -> Path:
+        return self.dir / f"{self.path.name}.mac"
+
+    def _verified(self) -> bool:
+        """True when the cache file's bytes are the ones ctlint sealed with this machine's secret."""
+        try:
+            mac = self.mac_path.read_text(encoding="ascii").strip()
+            return verify_mac(mac, seal_file("files", self.path.name, self.path))
+        except (OSError, UnicodeDecodeError):
+            return False
+
     def save(self, con: duckdb.DuckDBPyConnection, infos: list) -> bool:
         """Write the cache from `rows`/`ids` in `con`; True when installed. Never raises an Exception."""
         tmp = self.dir / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
@@ -145,7 +162,9 @@ class Cache:
             con.execute("CREATE TABLE ctlint_new.ids AS SELECT * FROM ids")
             con.execute("DETACH ctlint_new")
             attached = False
+            mac = seal_file("files", self.path.name, tmp)
             os.replace(tmp, self.path)
+            write_text_atomic(self.mac_path, mac + "\n")
             return True
         except Exception:
             return False
@@ -166,6 +185,10 @@ class Cache:
                     path.unlink()
             except OSError:
                 pass
+
+
+def verify_mac(found: str, expected: str) -> bool:
+    return hmac.compare_digest(found, expected)
 
 
 def _quote(path: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,14 +30,43 @@ def _expand(spec: str | Path) -> list[Path]:
     path = Path(text)
     if path.is_dir():
         # The S3 layout (AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD) and flat folders alike; os.walk is
-        # several times faster than rglob on thousands of files.
+        # several times faster than rglob on thousands of files. Every entry with a CloudTrail name is kept,
+        # also a broken link, a link loop or a FIFO: `not_regular` names them, so none hides usage silently.
         found = []
-        for folder, _dirs, names in os.walk(path):
+        visited = {os.path.realpath(path)}
+        for folder, dirs, names in os.walk(path, followlinks=True):
+            # Linked folders are read (their logs count), each real folder once (a link loop ends here).
+            dirs[:] = [d for d in dirs if _first_visit(os.path.join(folder, d), visited)]
             found.extend(Path(folder, n) for n in names if n.endswith(SUFFIXES))
-        return [p for p in found if p.is_file()]
-    if path.is_file():
+        return found
+    if path.exists() or path.is_symlink():
         return [path]  # named explicitly: read it whatever its suffix
     raise InputError(f"CloudTrail path {text!r} does not exist.")
+
+
+def _first_visit(folder: str, visited: set[str]) -> bool:
+    real = os.path.realpath(folder)
+    if real in visited:
+        return False
+    visited.add(real)
+    return True
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_regular(mode: int) -> str | None:
+    """Why a file with this `st_mode` cannot be read as a log (reading a FIFO would block), or None."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"is {kind}, not a regular file; it cannot be read as a CloudTrail log."
 
 
 def discover(paths: Sequence[str | Path]) -> list[Path]:

@@ -40,7 +40,7 @@ from ctlint.usage import cache as cache_mod
 from ctlint.usage import filekind
 from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.columnar import ReadBatch, read_batch_columnar
-from ctlint.usage.files import discover
+from ctlint.usage.files import discover, not_regular
 from ctlint.usage.reader import ROW_COLUMNS
 from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
 from ctlint.usage.weighted import weighted, without_dedupe
@@ -397,6 +397,9 @@ class LocalEngine:
             for i, path in enumerate(files):
                 try:
                     st = path.stat()
+                    if (problem := not_regular(st.st_mode)) is not None:
+                        infos.append(FileInfo(i, str(path), str(path), -1, -1, error=problem))
+                        continue
                     infos.append(FileInfo(i, str(path), os.path.abspath(path), st.st_size, st.st_mtime_ns))
                 except OSError as error:
                     infos.append(FileInfo(i, str(path), str(path), -1, -1, error=f"cannot be read: {error}."))

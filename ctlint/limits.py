@@ -1,0 +1,49 @@
+"""Size limits for untrusted input files, checked on the file's size before a byte is parsed.
+
+Each limit is generous for real files and refuses, fast and by name, a file built to exhaust the runner.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ctlint.errors import InputError
+
+MIB = 1024 * 1024
+# CloudFormation itself accepts templates up to 1 MB (from S3); transforms expand them on AWS's side.
+MAX_TEMPLATE_BYTES = 8 * MIB
+# A plan holds every resource's before and after state; large estates reach tens of MB. The line-keeping
+# parser reads about 0.5-1 MB/s, so this bound is also about a minute of a runner's time.
+MAX_PLAN_BYTES = 64 * MIB
+# `aws iam get-account-authorization-details` of a large account is tens of MB.
+MAX_SNAPSHOT_BYTES = 512 * MIB
+
+LIMITS = {
+    "cloudformation": MAX_TEMPLATE_BYTES,
+    "terraform_plan": MAX_PLAN_BYTES,
+    "snapshot": MAX_SNAPSHOT_BYTES,
+}
+_WHAT = {
+    "cloudformation": "CloudFormation template",
+    "terraform_plan": "Terraform plan",
+    "snapshot": "IAM snapshot",
+}
+
+
+def _mib(size: int) -> str:
+    return f"{size / MIB:,.1f} MiB"
+
+
+def check_file_size(path: Path | str, kind: str, shown: str | None = None) -> None:
+    """Raise InputError when the file at `path` is larger than the limit for `kind`."""
+    limit = LIMITS[kind]
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return  # the reader reports a missing or unreadable file in its own words
+    if size > limit:
+        raise InputError(
+            f"{shown or path}: the {_WHAT[kind]} is {_mib(size)}, over ctlint's limit of {_mib(limit)} "
+            "for such files; it was not read."
+        )
