@@ -293,6 +293,19 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         baseline_findings, fixed_entries = apply_baseline(kept, load_baseline(Path(baseline_path)))
         kept = list(baseline_findings)
         fixed = tuple(asdict(entry) for entry in fixed_entries)
+    from ctlint.grouped_run import group_run
+
+    grouped = group_run(
+        analysis.accounts,
+        analysis.usage,
+        analysis.active,
+        analysis.window,
+        analysis.catalog,
+        config.data_events,
+        rules,
+        kept,
+        outcome.suppressed,
+    )
     warnings = (*analysis.warnings, *outcome.warnings)
     for warning in warnings:
         print(f"ctlint: warning: {warning}", file=sys.stderr)
@@ -309,6 +322,9 @@ def run_check(args: Any, *, now: datetime | None = None) -> RunResult:
         fixed=fixed,
         config_path=display_path(config.path),
         fail_on=config.fail_on,
+        groups=grouped.groups,
+        suppressed_groups=grouped.suppressed_groups,
+        principals=grouped.principals,
     )
 
 

