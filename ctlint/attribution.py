@@ -59,7 +59,9 @@ def attribute(principal: Principal, effective: frozenset[str], named_by: NamedBy
             granted = actions if actions <= effective else actions & effective
             if not granted:
                 continue
-            where: SourceLocation | None = stmt.location or doc.location or principal.location
+            # AWS managed policies in IaC have no statement location: grouping falls back to where the
+            # evaluator located the findings (the attachment).
+            where: SourceLocation | None = stmt.location
             ref = StatementRef(
                 policy=doc.name,
                 policy_kind=doc.kind,

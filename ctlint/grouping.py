@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctlint.attribution import Attribution
-from ctlint.model import EMPTY_MAPPING, ActionUse, Finding, GroupedFinding, StatementRef
+from ctlint.model import EMPTY_MAPPING, ActionUse, Finding, GroupedFinding, SourceLocation, StatementRef
 
 LISTED_IN_MESSAGE = 5  # actions named in a message; the properties list them all
 # Rule kinds whose findings are granted actions, described against the statement's whole grant.
@@ -178,11 +178,20 @@ def _group(
         message=message + ("" if message.endswith(".") else "."),
         fingerprint=group_fingerprint(first.account, first.principal, first.rule, statement),
         findings=members,
-        location=statement.location if statement is not None else first.location,
+        location=_location(statement, first),
         baseline=baseline,
         suppressed_reason="; ".join(reasons) if reasons else None,
         properties=properties,
     )
+
+
+def _location(statement: StatementRef | None, first: Finding) -> SourceLocation | None:
+    """The statement's own line, unless it lives in another file than the one the evaluator points at
+    (an IaC principal reusing a policy document of the deployed snapshot): annotate the file under review."""
+    here = statement.location if statement is not None else None
+    if here is None or (first.location is not None and first.location.path != here.path):
+        return first.location
+    return here
 
 
 def group_fingerprint(account: str, principal: str, rule: str, statement: StatementRef | None) -> str:
