@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ctlint.attribution import Attribution
 from ctlint.model import EMPTY_MAPPING, ActionUse, Finding, GroupedFinding, SourceLocation, StatementRef
+from ctlint.summary import weight
 
 LISTED_IN_MESSAGE = 5  # actions named in a message; the properties list them all
 # Rule kinds whose findings are granted actions, described against the statement's whole grant.
@@ -81,6 +82,7 @@ def _statement_group(
     unobservable = len(granted - context.observable - used.keys())
     unused = len(granted) - len(used_here) - unobservable
     actions = [f.action or "" for f in members]
+    ranked = _by_privilege(members)
     shared = {
         action: [ref.label() for ref in attribution.statements_of(action) if ref != statement]
         for action in actions
@@ -93,15 +95,15 @@ def _statement_group(
         listed = ", ".join(used_here[:LISTED_IN_MESSAGE]) + (
             ", ..." if len(used_here) > LISTED_IN_MESSAGE else ""
         )
-        own = f" ({_listed(actions)})"
+        own = f" ({_listed(ranked)})"
         natural = unobservable if kind == "granted-unknown" else unused
         if len(members) != natural:  # a filtered rule reports part of them
-            own = f", {len(members)} of them reported here ({_listed(actions)})"
+            own = f", {len(members)} of them reported here ({_listed(ranked)})"
         message += f"; {len(used_here)} used in the window" + (f" ({listed})" if used_here else "")
         message += f"; {unused} never used" + (own if kind != "granted-unknown" else "")
         message += f"; {unobservable} not observable" + (own if kind == "granted-unknown" else "")
     else:
-        message += f"; {len(members)} found by this rule: {_listed(actions)}"
+        message += f"; {len(members)} found by this rule: {_listed(ranked)}"
     if shared:
         message += f"; {_count(len(shared), 'of them is', 'of them are')} also granted by another statement"
     properties: dict[str, object] = {
@@ -213,6 +215,12 @@ def _statement_dict(statement: StatementRef) -> dict[str, object]:
         "sid": statement.sid,
         "via_group": statement.via_group,
     }
+
+
+def _by_privilege(members: Sequence[Finding]) -> list[str]:
+    """Most privileged first (Permissions management, Write, ...), then by name: what a reader should see."""
+    ordered = sorted(members, key=lambda f: (-weight(f.access_level), f.action or ""))
+    return [f.action or "" for f in ordered]
 
 
 def _levels(members: Collection[Finding]) -> dict[str, int]:
