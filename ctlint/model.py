@@ -187,6 +187,22 @@ class SessionUsageRow:
     last_seen: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityUsageRow:
+    """What one session identity did as a role: `sourceIdentity` when the session carries one, else the
+    role session name (the last part of the assumed-role ARN: an IAM Identity Center user behind
+    AWSReservedSSO_*, an instance id, a CI job). Data from the logs: render it inert."""
+
+    role_arn: str
+    session: str
+    account_id: str
+    event_source: str
+    event_name: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
 @dataclass(frozen=True)
 class EventStats:
     read: int = 0  # records read in the window
@@ -208,6 +224,7 @@ class RawUsage:
     stats: EventStats = EventStats()
     skipped_files: tuple[str, ...] = ()
     engine: str = "local"
+    identities: tuple[IdentityUsageRow, ...] = ()  # usage per session identity behind a role
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +261,7 @@ class Usage:
     no_iam_action: tuple[UnmappedEvent, ...] = ()
     unmapped: tuple[UnmappedEvent, ...] = ()
     skipped_files: tuple[str, ...] = ()
+    identities: tuple[IdentityUsageRow, ...] = ()  # raw events per session identity (RawUsage.identities)
 
 
 # ---------------------------------------------------------------- rules and findings

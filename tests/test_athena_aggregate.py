@@ -44,7 +44,7 @@ from ctlint.usage import athena_aggregate as agg
 from ctlint.usage import athena_ddl as ddl
 from ctlint.usage.athena import AthenaEngine, AthenaSettings
 from ctlint.usage.merge import merge_usage
-from ctlint.usage.sql import rows_to_raw_usage, to_duckdb, usage_queries
+from ctlint.usage.sql import QUERY_NAMES, rows_to_raw_usage, to_duckdb, usage_queries
 
 A, B = "111111111111", "222222222222"
 ACCOUNTS = (A, B)
@@ -484,7 +484,7 @@ def test_check_reads_marked_days_from_the_table_and_the_rest_from_the_trail(worl
     assert '"day" >= ? AND "day" <= ?' in on_table[0].query
     assert on_table[0].execution_parameters == ["'2026-06-02'", "'2026-06-05'"]
     on_trail = [e for e in sent if re.search(rf"FROM {s.table_name}\b", e.query)]
-    assert len(on_trail) == 10  # two raw pieces (June 1 from noon, June 6 to June 7 06:00), five queries each
+    assert len(on_trail) == 2 * len(QUERY_NAMES)  # two raw pieces (June 1 from noon, June 6 to June 7 06:00)
     assert {"'2026/06/01'", "'2026/06/06'"} <= {p for e in on_trail for p in e.execution_parameters}
     assert not any("'2026/06/03'" in e.execution_parameters for e in on_trail)
     assert "4 days from the aggregate table" in err.getvalue() and "1 from the trail" in err.getvalue()
