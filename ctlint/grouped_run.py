@@ -15,7 +15,7 @@ from ctlint.evaluate import AccountState, is_active
 from ctlint.grouping import GroupingContext, group_findings
 from ctlint.model import Finding, GroupedFinding, PrincipalSummary, RuleSpec, Usage, Window
 from ctlint.policy import statement_actions
-from ctlint.summary import sort_summaries, summarise
+from ctlint.summary import levels_of, sort_summaries, summarise
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def group_run(
             levels[action] = info.access_level if info else None
         return levels[action]
 
+    by_level = levels_of(catalog.all_actions, access_level)
+
     def named_by(stmt):
         return statement_actions(stmt, catalog)
 
@@ -66,7 +68,7 @@ def group_run(
                     grants,
                     own.actions if own else {},
                     observable,
-                    access_level,
+                    by_level,
                     active=is_active(principal, active, window),
                 )
             )

@@ -11,8 +11,8 @@ stay single.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctlint.attribution import Attribution
@@ -83,11 +83,16 @@ def _statement_group(
     unused = len(granted) - len(used_here) - unobservable
     actions = [f.action or "" for f in members]
     ranked = _by_privilege(members)
-    shared = {
-        action: [ref.label() for ref in attribution.statements_of(action) if ref != statement]
-        for action in actions
-        if attribution is not None and action in attribution.shared
-    }
+    shared: dict[str, list[str]] = {}
+    if attribution is not None and attribution.shared:
+        labels: dict[StatementRef, str] = {}  # a few statements, thousands of shared actions
+        for action in attribution.shared.keys() & set(actions):
+            shared[action] = [
+                labels.get(ref) or labels.setdefault(ref, ref.label())
+                for ref in attribution.shared[action]
+                if ref != statement
+            ]
+        shared = dict(sorted(shared.items()))
     name = context.names.get(first.principal, first.principal)
     kind = context.kinds.get(first.rule, first.rule)
     message = f"{statement.label()} grants {name} ({first.principal_type}) {_count(len(granted), 'action')}"
@@ -171,7 +176,7 @@ def _group(
     reasons = sorted({f.suppressed_reason for f in members if f.suppressed_reason is not None})
     return GroupedFinding(
         rule=first.rule,
-        level=max((f.level for f in members), key=lambda level: level.rank),
+        level=first.level,  # one rule: one level
         account=first.account,
         account_name=first.account_name,
         principal=first.principal,
@@ -217,14 +222,25 @@ def _statement_dict(statement: StatementRef) -> dict[str, object]:
     }
 
 
+def _buckets(members: Sequence[Finding]) -> dict[str, list[str]]:
+    """The members' actions per access level, most privileged level first, names in member order."""
+    found: dict[str, list[str]] = {}
+    for f in members:
+        level = f.access_level or "unknown"
+        bucket = found.get(level)
+        if bucket is None:
+            bucket = found[level] = []
+        bucket.append(f.action or "")
+    return dict(sorted(found.items(), key=lambda item: (-weight(item[0]), item[0])))
+
+
 def _by_privilege(members: Sequence[Finding]) -> list[str]:
     """Most privileged first (Permissions management, Write, ...), then by name: what a reader should see."""
-    ordered = sorted(members, key=lambda f: (-weight(f.access_level), f.action or ""))
-    return [f.action or "" for f in ordered]
+    return [action for bucket in _buckets(members).values() for action in bucket]
 
 
-def _levels(members: Collection[Finding]) -> dict[str, int]:
-    return dict(sorted(Counter(f.access_level or "unknown" for f in members).items()))
+def _levels(members: Sequence[Finding]) -> dict[str, int]:
+    return dict(sorted((level, len(bucket)) for level, bucket in _buckets(members).items()))
 
 
 def _listed(actions: Sequence[str]) -> str:

@@ -13,8 +13,7 @@ ones (used + unused). Principals are sorted by the weighted unused total, most f
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from ctlint.model import ActionUse, Grants, Principal, PrincipalSummary
 
@@ -39,17 +38,32 @@ def summarise(
     grants: Grants,
     used: Mapping[str, ActionUse],
     observable: frozenset[str],
-    access_level: Callable[[str], str | None],
+    actions_by_level: Mapping[str, frozenset[str]],
     *,
     active: bool = True,
 ) -> PrincipalSummary:
+    """`actions_by_level`: the catalog's actions per access level (`levels_of` builds it once per run);
+    counting by set intersection keeps a principal granted `*` (22,000 actions) at C speed."""
     granted = grants.actions
     used_granted = used.keys() & granted
     not_used = granted - used_granted
     unused = not_used & observable
-    levels = {a: access_level(a) for a in unused | used_granted}
-    unused_weight = sum(weight(levels[a]) for a in unused)
-    observable_weight = unused_weight + sum(weight(levels[a]) for a in used_granted)
+    by_level: dict[str, int] = {}
+    unused_weight = observable_weight = 0.0
+    unused_known = used_known = 0
+    for level, actions in actions_by_level.items():
+        n_unused, n_used = len(unused & actions), len(used_granted & actions)
+        unused_known += n_unused
+        used_known += n_used
+        unused_weight += weight(level) * n_unused
+        observable_weight += weight(level) * (n_unused + n_used)
+        if n_unused:
+            by_level[level] = n_unused
+    other_unused, other_used = len(unused) - unused_known, len(used_granted) - used_known
+    if other_unused:
+        by_level["unknown"] = other_unused
+    unused_weight += UNKNOWN_WEIGHT * other_unused
+    observable_weight += UNKNOWN_WEIGHT * (other_unused + other_used)
     return PrincipalSummary(
         account=account,
         account_name=account_name,
@@ -63,10 +77,20 @@ def summarise(
         used_not_granted=len(used.keys() - granted),
         weighted_unused=unused_weight,
         weighted_share=unused_weight / observable_weight if observable_weight else 0.0,
-        unused_by_level=dict(sorted(Counter(levels[a] or "unknown" for a in unused).items())),
+        unused_by_level=dict(sorted(by_level.items())),
         active=active,
         service_linked=principal.is_service_linked,
     )
+
+
+def levels_of(actions: Iterable[str], access_level: Callable[[str], str | None]) -> dict[str, frozenset[str]]:
+    """The actions per access level (actions without one are left out: they weigh UNKNOWN_WEIGHT)."""
+    found: dict[str, set[str]] = {}
+    for action in actions:
+        level = access_level(action)
+        if level:
+            found.setdefault(level, set()).add(action)
+    return {level: frozenset(names) for level, names in sorted(found.items())}
 
 
 def sort_summaries(summaries: Collection[PrincipalSummary]) -> tuple[PrincipalSummary, ...]:

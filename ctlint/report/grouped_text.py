@@ -47,8 +47,8 @@ def group_lines(
     for account, account_groups in groupby(result.groups, key=lambda g: g.account):
         lines.append("")
         lines.append(f"account {names.get(account, account)} ({account})")
-        for principal, items in groupby(account_groups, key=lambda g: g.principal):
-            items = list(items)
+        for principal, members in groupby(account_groups, key=lambda g: g.principal):
+            items = list(members)
             lines.append(f"  {items[0].principal_type} {principal}")
             for group in sorted(items, key=_order):
                 lines.append(f"    {_line(group, symbols, colours, reset, colour)}")
