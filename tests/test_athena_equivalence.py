@@ -35,7 +35,7 @@ from ctlint.model import Window
 from ctlint.usage import athena_ddl as ddl
 from ctlint.usage.athena import AthenaEngine
 from ctlint.usage.local import LocalEngine
-from ctlint.usage.sql import athena_literal, to_duckdb
+from ctlint.usage.sql import QUERY_NAMES, athena_literal, to_duckdb
 
 A, B = "111111111111", "222222222222"
 WINDOW = Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 8, tzinfo=timezone.utc))
@@ -207,7 +207,8 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
     local = LocalEngine([tmp_path / "logs"], progress=False)
     expected = local.collect(WINDOW, [A, B])
     local.close()
-    assert expected.rows and expected.assumptions and expected.sessions  # the fixture exercises all three
+    # The fixture exercises every kind of row.
+    assert expected.rows and expected.assumptions and expected.sessions and expected.identities
 
     made = AthenaEngine(settings(), [A, B], session=aws, progress=False, stderr=__import__("io").StringIO())
     con = athena_table(files, made.settings.table_name)
@@ -220,7 +221,7 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
     assert actual.engine == "athena"
     # What reached Athena: one SELECT per usage query, every value a parameter, partitions filtered.
     selects = [e for e in executions() if e.query.lstrip().upper().startswith(("WITH", "SELECT"))]
-    assert len(selects) == len(sent) == 5
+    assert len(selects) == len(sent) == len(QUERY_NAMES)
     for execution in selects:
         assert '"timestamp" >= ?' in execution.query
         # The window's first day, or the day before for role assumptions (sessions last up to 12 h).
