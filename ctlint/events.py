@@ -206,6 +206,7 @@ def map_usage(raw: RawUsage) -> Usage:
         no_iam_action=_events(no_iam),
         unmapped=_events(unmapped),
         skipped_files=raw.skipped_files,
+        identities=raw.identities,
     )
 
 

@@ -184,6 +184,22 @@ class SessionUsageRow:
     last_seen: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityUsageRow:
+    """What one session identity did as a role: `sourceIdentity` when the session carries one, else the
+    role session name (the last part of the assumed-role ARN: an IAM Identity Center user behind
+    AWSReservedSSO_*, an instance id, a CI job). Data from the logs: render it inert."""
+
+    role_arn: str
+    session: str
+    account_id: str
+    event_source: str
+    event_name: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
 @dataclass(frozen=True)
 class EventStats:
     read: int = 0  # records read in the window
@@ -205,6 +221,7 @@ class RawUsage:
     stats: EventStats = EventStats()
     skipped_files: tuple[str, ...] = ()
     engine: str = "local"
+    identities: tuple[IdentityUsageRow, ...] = ()  # usage per session identity behind a role
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +258,7 @@ class Usage:
     no_iam_action: tuple[UnmappedEvent, ...] = ()
     unmapped: tuple[UnmappedEvent, ...] = ()
     skipped_files: tuple[str, ...] = ()
+    identities: tuple[IdentityUsageRow, ...] = ()  # raw events per session identity (RawUsage.identities)
 
 
 # ---------------------------------------------------------------- rules and findings
@@ -331,6 +349,93 @@ new_finding = slot_constructor(Finding)
 
 
 @dataclass(frozen=True)
+class StatementRef:
+    """One statement of one attached policy: what a person edits to fix a grant."""
+
+    policy: str  # inline policy name, or managed policy ARN
+    policy_kind: str  # PolicyDocument.kind
+    index: int  # 1-based position in the document
+    sid: str | None = None
+    via_group: str | None = None
+    location: SourceLocation | None = None
+
+    def label(self) -> str:
+        """E.g. "inline policy 'deploy' statement 2 (Sid S3Write) via group ops"."""
+        kind = self.policy_kind.replace("group-", "")
+        policy = f"{kind} policy '{self.policy}'" if kind == "inline" else f"{kind} policy {self.policy}"
+        sid = f" (Sid {self.sid})" if self.sid else ""
+        group = f" via group {self.via_group}" if self.via_group else ""
+        return f"{policy} statement {self.index}{sid}{group}"
+
+
+@dataclass(frozen=True)
+class GroupedFinding:
+    """The findings of one rule for one principal that one statement grants (or, for findings no statement
+    grants, that principal's findings of the rule). Per-action findings stay the atoms: baselines,
+    allowlists and the JSON report's `findings` keep working on them."""
+
+    rule: str
+    level: Level
+    account: str
+    account_name: str
+    principal: str
+    principal_type: str
+    statement: StatementRef | None  # None: principal-level, or actions no statement grants
+    message: str
+    fingerprint: str  # per (account, principal, rule, statement identity); never a line number
+    findings: tuple[Finding, ...]  # the per-action (or single principal-level) findings it stands for
+    location: SourceLocation | None = None
+    baseline: str | None = None  # "new" when any of its findings is new, else "unchanged"
+    suppressed_reason: str | None = None
+    properties: Mapping[str, object] = field(default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(f.action for f in self.findings if f.action is not None)
+
+    def sort_key(self) -> tuple:
+        statement = self.statement
+        where = (
+            (statement.policy, statement.policy_kind, statement.via_group or "", statement.index)
+            if statement
+            else ()
+        )
+        first = self.findings[0]
+        return (
+            self.account,
+            self.principal,
+            self.rule,
+            statement is not None,
+            where,
+            first.action or "",
+            first.role or "",
+        )
+
+
+@dataclass(frozen=True)
+class PrincipalSummary:
+    """Counts of one principal's effective grants against its usage (from grants and usage, not findings)."""
+
+    account: str
+    account_name: str
+    principal: str
+    principal_type: str
+    name: str
+    granted: int
+    used: int  # granted and used in the window
+    unused: int  # granted, observable and not used
+    unobservable: int  # granted, not recorded by the configured trail, not used
+    used_not_granted: int
+    weighted_unused: float  # sum of access-level weights of the unused actions
+    weighted_share: float  # weighted_unused / weight of the observable grants (0.0 when none)
+    unused_by_level: Mapping[str, int] = field(
+        default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False
+    )
+    active: bool = True
+    service_linked: bool = False  # AWS owns its policies: listed, but last
+
+
+@dataclass(frozen=True)
 class DataVersions:
     """Versions of the data behind the verdicts; every report carries them."""
 
@@ -356,3 +461,7 @@ class RunResult:
     effective_fail_on: str | None = (
         None  # the level this run gates on (--fail-on, else fail_on, else warning)
     )
+    # Issue 17: the findings grouped per granting statement, and the per-principal summary.
+    groups: tuple[GroupedFinding, ...] = ()  # of `findings`, sorted
+    suppressed_groups: tuple[GroupedFinding, ...] = ()  # of `suppressed`, sorted
+    principals: tuple[PrincipalSummary, ...] = ()  # sorted by weighted_unused, most first

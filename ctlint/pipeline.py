@@ -260,6 +260,19 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         baseline_findings, fixed_entries = apply_baseline(kept, load_baseline(Path(baseline_path)))
         kept = list(baseline_findings)
         fixed = tuple(asdict(entry) for entry in fixed_entries)
+    from ctlint.grouped_run import group_run
+
+    grouped = group_run(
+        analysis.accounts,
+        analysis.usage,
+        analysis.active,
+        analysis.window,
+        analysis.catalog,
+        config.data_events,
+        rules,
+        kept,
+        outcome.suppressed,
+    )
     warnings = (*analysis.warnings, *outcome.warnings)
     return RunResult(
         tool_version=__version__,
@@ -275,6 +288,9 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         config_path=display_path(config.path),
         fail_on=config.fail_on,
         effective_fail_on=effective_fail_on(options.fail_on, config.fail_on),
+        groups=grouped.groups,
+        suppressed_groups=grouped.suppressed_groups,
+        principals=grouped.principals,
     )
 
 

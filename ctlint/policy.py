@@ -29,6 +29,7 @@ __all__ = [
     "parse_policy_document",
     "compute_grants",
     "granting_statement",
+    "statement_actions",
     "trust_admits",
     "may_assume",
 ]
@@ -443,6 +444,12 @@ def compute_grants(principal: Principal, universe: ActionUniverse) -> Grants:
     """The principal's effective actions: Allow minus unconditional Deny over identity policies, within its
     permissions boundary. Also the Allow patterns that match nothing, and where sts:AssumeRole is allowed."""
     return _evaluator(universe).grants(principal)
+
+
+def statement_actions(stmt: Statement, universe: ActionUniverse) -> frozenset[str]:
+    """The canonical actions one statement names (Action expanded, NotAction complemented), whatever its
+    effect, resources or conditions; cached per universe like the rest of evaluation."""
+    return _evaluator(universe).statement_actions(stmt)
 
 
 def granting_statement(

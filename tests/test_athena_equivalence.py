@@ -35,7 +35,7 @@ from ctlint.model import Window
 from ctlint.usage import athena_ddl as ddl
 from ctlint.usage.athena import AthenaEngine
 from ctlint.usage.local import LocalEngine
-from ctlint.usage.sql import athena_literal, to_duckdb
+from ctlint.usage.sql import QUERY_NAMES, athena_literal, to_duckdb
 
 A, B = "111111111111", "222222222222"
 WINDOW = Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 8, tzinfo=timezone.utc))
@@ -215,7 +215,8 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
     local = LocalEngine([tmp_path / "logs"], progress=False)
     expected = local.collect(WINDOW, [A, B])
     local.close()
-    assert expected.rows and expected.assumptions and expected.sessions  # the fixture exercises all three
+    # The fixture exercises every kind of row.
+    assert expected.rows and expected.assumptions and expected.sessions and expected.identities
 
     made = AthenaEngine(settings(), [A, B], session=aws, progress=False, stderr=__import__("io").StringIO())
     con = athena_table(files, made.settings.table_name)
@@ -230,7 +231,7 @@ def test_athena_sql_on_duckdb_equals_the_local_engine(aws: boto3.Session, tmp_pa
     # value a parameter, partitions filtered.
     selects = [e for e in executions() if e.query.lstrip().upper().startswith(("WITH", "SELECT"))]
     scans = [e for e in executions() if CTAS_RE.match(e.query)]
-    assert len(selects) == 5 and len(scans) == 1 and len(sent) == 6
+    assert len(selects) == len(QUERY_NAMES) and len(scans) == 1 and len(sent) == len(QUERY_NAMES) + 1
     trail = made.settings.table_name
     assert [e for e in executions() if re.search(rf"\bFROM {trail}\b", e.query)] == scans  # read once
     for execution in [*scans, *selects]:
@@ -270,13 +271,13 @@ def test_a_check_reads_the_trail_once_and_says_how_many_bytes(aws: boto3.Session
     reading_trail = [e for e in log if re.search(rf"\bFROM {trail}\b", e.query)]
     assert len(reading_trail) == 1 and CTAS_RE.match(reading_trail[0].query)
     scan_table = CTAS_RE.match(reading_trail[0].query)["table"]
-    assert sum(1 for e in log if f"FROM {scan_table}" in e.query) == 5
+    assert sum(1 for e in log if f"FROM {scan_table}" in e.query) == len(QUERY_NAMES)
     assert any(e.query == f"DROP TABLE IF EXISTS `ctlint`.`{scan_table}`" for e in log)  # dropped after
     with pytest.raises(aws.client("glue").exceptions.EntityNotFoundException):
         aws.client("glue").get_table(DatabaseName="ctlint", Name=scan_table)
     report = err.getvalue()
     assert "(the trail read once: 300.00 GB)" in report, report
-    # 1x the trail: 300 GB + 5 compact reads + DDL, each billed at least 10 MB
+    # 1x the trail: 300 GB + one compact read per usage query + DDL, each billed at least 10 MB
     billed = trail_bytes + (len(log) - 1) * 10 * 1024 * 1024
     assert f"estimated cost ${billed / 1e12 * 5:.4f}" in report, report
 

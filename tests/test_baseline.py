@@ -265,5 +265,9 @@ def test_demo_baseline_then_one_new_grant_fails_with_exactly_that_finding(tmp_pa
     ]
     assert len(report["findings"]) == len(recorded.entries) + 1
     sarif = json.loads((tmp_path / "r1.sarif").read_text())
-    states = [r.get("baselineState") for r in sarif["runs"][0]["results"] if "suppressions" not in r]
-    assert states.count("new") == 1 and states.count("unchanged") == len(recorded.entries)
+    results = [r for r in sarif["runs"][0]["results"] if "suppressions" not in r]
+    states = [r.get("baselineState") for r in results]
+    # One SARIF result per granting statement: the statement that now grants the new action is new.
+    assert states.count("new") == 1 and states.count("unchanged") == len(report["statements"]) - 1
+    (fresh,) = [r for r in results if r.get("baselineState") == "new"]
+    assert "iam:CreateAccessKey" in fresh["properties"]["actions"]

@@ -238,15 +238,15 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
         (
             "terraform",
             [
-                "s3:PutBucketPolicy  [new-grant-unused]  (examples/terraform/plan.json:424)",
-                "logs:CreateLogGroup  [removed-grant-used]",
+                "(s3:PutBucketPolicy); 0 not observable.  [new-grant-unused]  (examples/terraform/plan.json:419)",
+                "removes logs:CreateLogGroup, which it used between 2026-08-01 and 2026-11-01; expect failures.  [removed-grant-used]",
             ],
         ),
         (
             "cloudformation",
             [
-                "lambda:UpdateFunctionCode  [new-grant-unused]  (examples/cloudformation/template.yaml:62)",
-                "dynamodb:DeleteItem  [removed-grant-used]",
+                "(lambda:UpdateFunctionCode); 0 not observable.  [new-grant-unused]  (examples/cloudformation/template.yaml:61)",
+                "removes dynamodb:DeleteItem, which it used between 2026-08-01 and 2026-11-01; expect failures.  [removed-grant-used]",
             ],
         ),
     ],

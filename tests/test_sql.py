@@ -129,6 +129,18 @@ def test_rows_from_athena_strings_equal_rows_from_duckdb_values():
         "session_usage": [],
         "events_per_account": [(A, 7)],
         "event_stats": [(7, 3, 1)],
+        "identity_usage": [
+            (
+                A,
+                role_arn(A, "r"),
+                "alice@example.com",
+                "s3.amazonaws.com",
+                "ListBuckets",
+                2,
+                "2026-06-01T00:00:00Z",
+                "2026-06-03T00:00:00Z",
+            )
+        ],
     }
     stringly = {
         name: [tuple("" if v is None else str(v) for v in row) for row in rows]
@@ -139,6 +151,7 @@ def test_rows_from_athena_strings_equal_rows_from_duckdb_values():
     assert one == two
     assert one.rows[0].count == 3 and one.assumptions[0].access_key_id is None
     assert one.stats.read == 7 and dict(one.events_per_account) == {A: 7}
+    assert one.identities[0].session == "alice@example.com" and one.identities[0].count == 2
 
 
 def test_missing_result_is_an_engine_error():

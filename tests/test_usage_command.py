@@ -42,7 +42,20 @@ def test_json_contract(logs, tmp_path, capsys):
     out = tmp_path / "usage.json"
     assert main(["usage", str(logs), "--json", str(out)]) == 0
     document = json.loads(out.read_text())
-    assert set(document) == {"principals", "no_iam_action", "unmapped", "events"}
+    assert set(document) == {"principals", "no_iam_action", "unmapped", "events", "sessions"}
+    assert document["sessions"] == [
+        {
+            "role": f"arn:aws:iam::{A}:role/deployer",
+            "session": "ci",
+            "actions": {
+                "lambda:CreateFunction": {
+                    "count": 1,
+                    "first_seen": "2026-06-04T10:00:00Z",
+                    "last_seen": "2026-06-04T10:00:00Z",
+                }
+            },
+        }
+    ]
     assert document["principals"] == [
         {
             "principal": f"arn:aws:iam::{A}:role/deployer",

@@ -47,6 +47,12 @@ def register(subparsers) -> None:
     parser.add_argument("--destrole", metavar="NAME", help="what the user/role did as this role (AssumeRole)")
     parser.add_argument("--destaccount", metavar="NAME|ID", help="account of --destrole (default: --account)")
     add_window_arguments(parser)
+    parser.add_argument(
+        "--by-session",
+        action="store_true",
+        help="with --role: the actions used per session identity (sourceIdentity, else the role session "
+        "name: e.g. the Identity Center user behind AWSReservedSSO_*, or an instance id), and when",
+    )
     parser.add_argument("--show-used", action="store_true", help="only used actions (' ' and '+')")
     benign = parser.add_mutually_exclusive_group()
     benign.add_argument(
@@ -169,6 +175,8 @@ def _filter(args: argparse.Namespace) -> ShowFilter:
 def _check_arguments(args: argparse.Namespace, config: Config) -> None:
     if args.list and (args.destrole or args.destaccount):
         raise ConfigError("--destrole and --destaccount apply to --user or --role, not to --list.")
+    if getattr(args, "by_session", False) and (not args.role or args.destrole):
+        raise ConfigError("--by-session applies to --role (the sessions of that role), without --destrole.")
     if args.destaccount and not args.destrole:
         raise ConfigError("--destaccount needs --destrole (the role assumed in that account).")
     config.account(args.account)  # unknown accounts fail before any log is read
@@ -206,7 +214,26 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyse(InputOptions.from_namespace(args), config=config)
     for warning in analysis.warnings:
         _info(f"ctlint: warning: {sanitise_line(warning)}")
+    if getattr(args, "by_session", False):
+        return _by_session(args, analysis, config)
     lines = _lines(args, analysis, config)
     colour = use_colour(args.no_color, sys.stdout)
     sys.stdout.write(render(lines, colour=colour))
+    return 0
+
+
+def _by_session(args: argparse.Namespace, analysis: Analysis, config: Config) -> int:
+    """`--role R --by-session`: who behind the role did what, most recent session first."""
+    from ctlint.sessions import session_lines, usage_by_session
+
+    role = find_principal(_state(analysis, config, args.account), "role", args.role)
+    _info(_header(role))
+    sessions = usage_by_session(analysis.usage.identities, role.arn)
+    if not sessions:
+        window = analysis.window
+        _info(
+            f"no session of {role.name} made a recorded call between {window.start:%Y-%m-%d} and {window.end:%Y-%m-%d}."
+        )
+    lines = session_lines(sessions)
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
     return 0

@@ -103,6 +103,10 @@ def to_json(usage: Usage, *, skipping: bool = False) -> dict[str, Any]:
         ],
         "events": {"read": usage.stats.read, "counted": usage.stats.counted, "errors": usage.stats.errors},
     }
+    from ctlint.sessions import sessions_json, usage_by_session
+
+    # Who behind each role: usage per session identity (sourceIdentity, else the role session name).
+    document["sessions"] = sessions_json(usage_by_session(usage.identities))
     if skipping:
         document["skipped_files"] = sorted(usage.skipped_files)
     return document

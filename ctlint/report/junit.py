@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ctlint.gating import is_gating, result_fail_on
-from ctlint.model import Finding, RunResult
+from ctlint.model import Finding, GroupedFinding, RunResult
 from ctlint.report import RenderOptions
 
 # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references.
@@ -30,11 +30,12 @@ def render_junit(result: RunResult) -> str:
     for finding in (*result.findings, *result.suppressed):
         by_rule[finding.rule][(finding.account_name or finding.account, finding.principal)].append(finding)
     rule_ids = sorted({rule.id for rule in result.rules if rule.enabled} | set(by_rule))
+    grouped = _grouped_cases(result)
 
     root = ET.Element("testsuites", name="ctlint")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for rule_id in rule_ids:
-        suite = _suite(rule_id, by_rule.get(rule_id, {}), result)
+        suite = _suite(rule_id, by_rule.get(rule_id, {}), result, grouped)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))
@@ -43,7 +44,12 @@ def render_junit(result: RunResult) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: RunResult) -> ET.Element:
+def _suite(
+    rule_id: str,
+    cases: dict[tuple[str, str], list[Finding]],
+    result: RunResult,
+    grouped: dict[tuple[str, str], tuple[list[GroupedFinding], list[GroupedFinding]]] | None = None,
+) -> ET.Element:
     suite = ET.Element("testsuite", name=_clean(rule_id))
     properties = ET.SubElement(suite, "properties")
     for name, value in (
@@ -67,16 +73,26 @@ def _suite(rule_id: str, cases: dict[tuple[str, str], list[Finding]], result: Ru
         if passing:
             below = ET.SubElement(case, "system-out")
             below.text = _clean(f"Not failing the gate (--fail-on {fail_on}, baseline):\n" + _lines(passing))
+        groups, quiet_groups = (grouped or {}).get((rule_id, principal), ([], []))
         if active:
             failures += 1
             level = max((f.level for f in active), key=lambda lv: lv.rank).value
+            summary = _group_summary(groups, active) if groups else _summary(active)
             failure = ET.SubElement(
-                case, "failure", message=_clean(_summary(active)), type=_clean(f"{rule_id}/{level}")
+                case, "failure", message=_clean(summary), type=_clean(f"{rule_id}/{level}")
             )
-            failure.text = _clean(_lines(active))
+            failing = [g for g in groups if g.baseline != "unchanged"] or groups
+            failure.text = _clean(_group_lines(failing) if groups else _lines(active))
             if quiet:
                 out = ET.SubElement(case, "system-out")
-                out.text = _clean("Suppressed:\n" + _lines(quiet, with_reason=True))
+                out.text = _clean(
+                    "Suppressed:\n"
+                    + (
+                        _group_lines(quiet_groups, with_reason=True)
+                        if quiet_groups
+                        else _lines(quiet, with_reason=True)
+                    )
+                )
         elif passing:
             pass  # a passing case: its findings are notes of the run, listed in system-out
         else:
@@ -119,6 +135,40 @@ def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
         lines.append(
             f"... and {len(findings) - MAX_LINES_PER_CASE} more (the JSON report lists every finding)"
         )
+    return "\n".join(lines)
+
+
+def _grouped_cases(
+    result: RunResult,
+) -> dict[tuple[str, str], tuple[list[GroupedFinding], list[GroupedFinding]]]:
+    """Grouped findings (issue 17) by (rule, principal): the unit of a failure's body when present."""
+    cases: dict[tuple[str, str], tuple[list[GroupedFinding], list[GroupedFinding]]] = defaultdict(
+        lambda: ([], [])
+    )
+    for group in result.groups:
+        cases[(group.rule, group.principal)][0].append(group)
+    for group in result.suppressed_groups:
+        cases[(group.rule, group.principal)][1].append(group)
+    return cases
+
+
+def _group_summary(groups: list[GroupedFinding], findings: list[Finding]) -> str:
+    first = groups[0].message.strip()
+    if len(groups) == 1 and len(findings) == 1:
+        return first
+    return f"{len(groups)} finding(s) per statement, {len(findings)} per action; first: {first}"
+
+
+def _group_lines(groups: Iterable[GroupedFinding], *, with_reason: bool = False) -> str:
+    lines = []
+    for g in groups:
+        where = f" ({g.location.path}:{g.location.line})" if g.location else ""
+        line = f"[{g.level.value}] {g.message.strip()}{where} (fingerprint {g.fingerprint})"
+        if with_reason and g.suppressed_reason:
+            line += f" — suppressed: {g.suppressed_reason}"
+        if g.baseline:
+            line += f" [{g.baseline}]"
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -25,6 +25,10 @@ def markdown_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
 
 def render_markdown(result: RunResult, *, max_bytes: int = MAX_BYTES) -> str:
     """Return the summary; never longer than `max_bytes` UTF-8 bytes (a truncation note says so)."""
+    if result.groups or result.principals:
+        from ctlint.report.grouped_markdown import render_grouped_markdown
+
+        return render_grouped_markdown(result, max_bytes=max_bytes)
     out = _Budget(max_bytes)
     new = [f for f in result.findings if f.baseline != "unchanged"]
     unchanged = [f for f in result.findings if f.baseline == "unchanged"]

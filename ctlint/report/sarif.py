@@ -9,6 +9,7 @@ uri, every rule must be declared, and only `primaryLocationLineHash` is read as 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import attr
 import sarif_om as om
 
 from ctlint import INFORMATION_URI, __version__
-from ctlint.model import Finding, Level, RuleSpec, RunResult
+from ctlint.model import Finding, GroupedFinding, Level, RuleSpec, RunResult
 from ctlint.report import RenderOptions
 from ctlint.report.sarif_rules import (
     access_level_severity,
@@ -106,7 +107,12 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
     index = {rule.id: i for i, rule in enumerate(rules)}
     fallback = _fallback_uri(result, repo_root)
     items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
-    groups = _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
+    if result.groups or result.suppressed_groups:
+        groups = statement_groups(result)  # one result per statement and rule (issue 17)
+    else:
+        groups = (
+            _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
+        )
     groups, omitted = _within_limit(groups)
     split = _split_descriptors(rules, groups)
     index.update({rule_id: len(rules) + i for i, rule_id in enumerate(split)})
@@ -125,7 +131,9 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
         invocations=[_invocation(result)],
         results=results,
         column_kind="unicodeCodePoints",
-        properties=_run_properties(result, aggregated=len(groups) != len(items), omitted=omitted),
+        properties=_run_properties(
+            result, aggregated=len(groups) != len(items) and not result.groups, omitted=omitted
+        ),
     )
     return om.SarifLog(runs=[run], version=SARIF_VERSION, schema_uri=SCHEMA_URI)
 
@@ -138,6 +146,14 @@ class _Group:
     suppression: str | None
     service: str | None = None  # set for merged groups: a service prefix, or "*" for all services
     kind: str | None = None
+    grouped: GroupedFinding | None = None  # a finding grouped per granting statement (issue 17)
+
+
+def statement_groups(result: RunResult) -> list[_Group]:
+    """The RunResult's grouped findings as SARIF results, suppressed ones with their justification."""
+    return [_Group(g.findings, None, grouped=g) for g in result.groups] + [
+        _Group(g.findings, g.suppressed_reason or "", grouped=g) for g in result.suppressed_groups
+    ]
 
 
 _PHRASES = {
@@ -292,7 +308,9 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
         "principalType": first.principal_type,
         "security-severity": _severity_text(severity),
     }
-    if group.service is None:
+    if group.grouped is not None:
+        message, fingerprint = _grouped_result(group.grouped, properties)
+    elif group.service is None:
         properties.update(
             {
                 k: v
@@ -329,6 +347,8 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
             f"Actions: {', '.join(actions[:20])}{' and more' if len(actions) > 20 else ''}."
         )
         fingerprint = _stable_hash(first.account, first.principal, first.rule, f"{group.service}:*")
+    if group.grouped is not None and group.grouped.location is not None:
+        first = dataclasses.replace(first, location=group.grouped.location)  # the statement's region
     baseline_states = {f.baseline for f in group.findings if f.baseline}
     rule_id = split_rule_id(first) if group.service is None else first.rule
     return om.Result(
@@ -346,6 +366,28 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
         ),
         properties=properties,
     )
+
+
+def _grouped_result(grouped: GroupedFinding, properties: dict[str, Any]) -> tuple[str, str]:
+    """Message and fingerprint of a statement result; the action list capped as for merged results."""
+    extra = {k: _jsonable(v) for k, v in sorted(grouped.properties.items()) if k not in properties}
+    actions = extra.get("actions")
+    if isinstance(actions, list) and len(actions) > MAX_ACTIONS_LISTED:
+        ranked = sorted(grouped.findings, key=lambda f: (-security_severity(f), f.action or ""))
+        extra["actions"] = [f.action for f in ranked[:MAX_ACTIONS_LISTED]]  # the most severe first
+        extra["actionsTruncated"] = True
+    if isinstance(extra.get("statement_used"), dict) and len(extra["statement_used"]) > MAX_ACTIONS_LISTED:
+        extra["statement_used"] = dict(list(extra["statement_used"].items())[:MAX_ACTIONS_LISTED])
+    properties.update(extra)
+    if grouped.statement is None and len(grouped.findings) == 1:
+        properties.update(
+            {
+                k: v
+                for k, v in (("action", grouped.findings[0].action), ("role", grouped.findings[0].role))
+                if v
+            }
+        )
+    return _sentence(grouped.message), grouped.fingerprint
 
 
 def _location(finding: Finding, repo_root: Path, fallback: str) -> om.Location:

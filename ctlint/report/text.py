@@ -59,8 +59,18 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{_managed_policies_version(result)})",
     ]
     names = {account_id: name for name, account_id in result.accounts}
+    if result.principals:
+        from ctlint.report.grouped_text import summary_lines
+
+        lines.extend(["", *summary_lines(result.principals)])
+    if result.groups or result.principals:
+        from ctlint.report.grouped_text import group_lines
+
+        lines.extend(group_lines(result, SYMBOLS, COLOURS, RESET, colour))
     kinds = {rule.id: rule.kind for rule in result.rules}
-    for account, account_findings in groupby(result.findings, key=lambda f: f.account):
+    for account, account_findings in groupby(
+        () if result.groups or result.principals else result.findings, key=lambda f: f.account
+    ):
         lines.append("")
         lines.append(f"account {visible(names.get(account, account))} ({visible(account)})")
         for principal, group in groupby(account_findings, key=lambda f: f.principal):
@@ -89,5 +99,7 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
         f"{len(result.findings)} finding(s): {counts['error']} error, {counts['warning']} warning, "
         f"{counts['note']} note."
     )
+    if result.groups:
+        lines[-1] = lines[-1][:-1] + f", in {len(result.groups)} statement or principal finding(s)."
     lines.append(gate_line(result))
     return guard_lines("\n".join(lines)) + "\n"

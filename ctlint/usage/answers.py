@@ -39,6 +39,7 @@ from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import (
     AssumeRoleRow,
     EventStats,
+    IdentityUsageRow,
     RawUsage,
     SessionUsageRow,
     UsageRow,
@@ -49,7 +50,7 @@ from ctlint.usage.cache import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
-FORMAT = 4  # 4: documents carry a MAC
+FORMAT = 5  # 4: documents carry a MAC; 5: per-session identities
 KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 
@@ -108,8 +109,8 @@ def answer_key(
 # a 2M-event answer is ~480k rows, and this form loads several times faster than row objects as JSON.
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ROW_TYPES = (UsageRow, AssumeRoleRow, SessionUsageRow)
-_TABLES = ("rows", "assumptions", "sessions")
+_ROW_TYPES = (UsageRow, AssumeRoleRow, SessionUsageRow, IdentityUsageRow)
+_TABLES = ("rows", "assumptions", "sessions", "identities")
 _CONSTRUCTORS = tuple(slot_constructor(row_type) for row_type in _ROW_TYPES)
 
 
@@ -213,6 +214,7 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
         rows=built["rows"],
         assumptions=built["assumptions"],
         sessions=built["sessions"],
+        identities=built["identities"],
         events_per_account=per_account,
         stats=EventStats(read=read, counted=counted, errors=errors),
         skipped_files=tuple(_str(p) for p in data["skipped_files"]),

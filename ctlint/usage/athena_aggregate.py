@@ -29,7 +29,8 @@ from ctlint.errors import EngineError
 from ctlint.model import Window
 from ctlint.usage import sql
 
-SCHEMA_VERSION = 1  # of the table's columns and of what a day's rows mean; bump to invalidate markers
+SCHEMA_VERSION = 2  # of the table's columns and of what a day's rows mean; bump to invalidate markers
+# 2: identity_usage rows (issue 17); days marked with 1 lack them and are read from the trail again.
 TAIL = "assume_role_tail"
 MARKER_DIR = "_ctlint/days/"
 ONE_DAY = timedelta(days=1)
@@ -86,6 +87,17 @@ _MAPPING: Mapping[str, Mapping[str, str]] = {
     },
     "events_per_account": {"account_id": "recipientaccountid", "calls": "events"},
     "event_stats": {"calls": '"read"', "counted": "counted", "errors": "errors"},
+    # Who behind a role: the session identity is stored in source_arn (the source of those calls).
+    "identity_usage": {
+        "account_id": "recipientaccountid",
+        "role_arn": "principal_arn",
+        "source_arn": "session_identity",
+        "event_source": "eventsource",
+        "event_name": "eventname",
+        "calls": "calls",
+        "first_seen": "first_seen",
+        "last_seen": "last_seen",
+    },
 }
 # The columns of each usage query's own result, in its order, as aggregate columns (for reading back).
 _RESULT_SHAPE: Mapping[str, tuple[str, ...]] = {
@@ -120,6 +132,16 @@ _RESULT_SHAPE: Mapping[str, tuple[str, ...]] = {
     ),
     "events_per_account": ("account_id", "calls"),
     "event_stats": ("calls", "counted", "errors"),
+    "identity_usage": (
+        "account_id",
+        "role_arn",
+        "source_arn",
+        "event_source",
+        "event_name",
+        "calls",
+        "first_seen",
+        "last_seen",
+    ),
 }
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -12,9 +12,17 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window
+from ctlint.model import (
+    AssumeRoleRow,
+    EventStats,
+    IdentityUsageRow,
+    RawUsage,
+    SessionUsageRow,
+    UsageRow,
+    Window,
+)
 
-Row = TypeVar("Row", UsageRow, AssumeRoleRow, SessionUsageRow)
+Row = TypeVar("Row", UsageRow, AssumeRoleRow, SessionUsageRow, IdentityUsageRow)
 
 
 def _merge_rows(
@@ -54,6 +62,11 @@ def merge_usage(window: Window, parts: Sequence[RawUsage], *, engine: str) -> Ra
         key=lambda r: (r.source_arn, r.role_arn, r.account_id, r.event_source, r.event_name),
         order=lambda r: (r.source_arn, r.role_arn, r.account_id, r.event_source, r.event_name),
     )
+    identities = _merge_rows(
+        (row for part in parts for row in part.identities),
+        key=lambda r: (r.role_arn, r.session, r.account_id, r.event_source, r.event_name),
+        order=lambda r: (r.role_arn, r.session, r.account_id, r.event_source, r.event_name),
+    )
     per_account: dict[str, int] = {}
     for part in parts:
         for account, count in part.events_per_account.items():
@@ -72,4 +85,5 @@ def merge_usage(window: Window, parts: Sequence[RawUsage], *, engine: str) -> Ra
         stats=stats,
         skipped_files=tuple(path for part in parts for path in part.skipped_files),
         engine=engine,
+        identities=identities,
     )

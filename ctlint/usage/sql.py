@@ -24,6 +24,9 @@ Decisions (documented here because both engines inherit them):
   A cross-account call is logged in both accounts with the same requestid: count distinct
   coalesce(requestid, eventid), grouped by (source, role, event name, key).
 - Session usage: counted window events whose useridentity.accesskeyid is such a key.
+- Identity usage (who behind a shared role): counted AssumedRole events per (account, role, session
+  identity, event), the session identity being useridentity.sessioncontext.sourceidentity when set,
+  else the role session name (the last part of the assumed-role ARN).
 """
 
 from __future__ import annotations
@@ -38,9 +41,25 @@ from sqlglot import exp
 
 from ctlint.errors import EngineError, InputError
 from ctlint.gcpause import cyclic_gc_paused
-from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window, is_account_id
+from ctlint.model import (
+    AssumeRoleRow,
+    EventStats,
+    IdentityUsageRow,
+    RawUsage,
+    SessionUsageRow,
+    UsageRow,
+    Window,
+    is_account_id,
+)
 
-QUERY_NAMES = ("principal_usage", "assume_role", "session_usage", "events_per_account", "event_stats")
+QUERY_NAMES = (
+    "principal_usage",
+    "assume_role",
+    "session_usage",
+    "events_per_account",
+    "event_stats",
+    "identity_usage",
+)
 ASSUME_LOOKBACK = timedelta(hours=12)  # the maximum role session duration
 ASSUME_EVENTS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity")
 
@@ -85,6 +104,7 @@ def _base_ctes(table: str, window: Window, accounts: Sequence[str] | None) -> tu
     useridentity.arn AS identity_arn,
     useridentity.accesskeyid AS access_key_id,
     useridentity.sessioncontext.sessionissuer.arn AS issuer_arn,
+    useridentity.sessioncontext.sourceidentity AS source_identity,
     row_number() OVER (PARTITION BY eventid, eventtime, eventsource, eventname ORDER BY eventid) AS copy_no
   FROM {table}
   WHERE {where}
@@ -101,7 +121,10 @@ events AS (
       WHEN 'Root' THEN 'root'
       WHEN 'AssumedRole' THEN 'role'
       WHEN 'FederatedUser' THEN 'federated'
-    END AS principal_type
+    END AS principal_type,
+    CASE WHEN identity_type = 'AssumedRole'
+      THEN COALESCE(NULLIF(source_identity, ''), element_at(split(identity_arn, '/'), -1))
+    END AS session_identity
   FROM raw
   WHERE eventid IS NULL OR copy_no = 1
 )"""
@@ -147,7 +170,7 @@ def validate_table(table: str) -> str:
 def usage_queries(
     table: str, window: Window, accounts: Sequence[str] | None, *, assume_lookback: bool = True
 ) -> tuple[Query, ...]:
-    """The five usage queries for `window` (and only `accounts`, when given), in QUERY_NAMES order.
+    """The usage queries for `window` (and only `accounts`, when given), in QUERY_NAMES order.
 
     `assume_lookback=False` makes the assume_role query count assumptions from `window.start` only
     (session_usage keeps its lookback either way). A window split into pieces uses it for every piece
@@ -207,12 +230,22 @@ SELECT count(*) AS read,
   count_if(failed) AS errors
 FROM events"""
 
+    identity_usage = f"""{base}
+SELECT recipientaccountid, principal_arn, session_identity, eventsource, eventname,
+  count(*) AS calls, min(eventtime) AS first_seen, max(eventtime) AS last_seen
+FROM events
+WHERE NOT failed AND principal_type = 'role' AND principal_arn IS NOT NULL
+  AND COALESCE(session_identity, '') <> ''
+GROUP BY recipientaccountid, principal_arn, session_identity, eventsource, eventname
+ORDER BY recipientaccountid, principal_arn, session_identity, eventsource, eventname"""
+
     return (
         Query("principal_usage", principal_usage, base_params),
         Query("assume_role", assume_role, counted_params),
         Query("session_usage", session_usage, base_params + assumed_params),
         Query("events_per_account", events_per_account, base_params),
         Query("event_stats", event_stats, base_params),
+        Query("identity_usage", identity_usage, base_params),
     )
 
 
@@ -353,6 +386,24 @@ def _raw_usage(
             key=lambda r: (r.source_arn, r.role_arn, r.account_id, r.event_source, r.event_name),
         )
     )
+    identities = tuple(
+        sorted(
+            (
+                IdentityUsageRow(
+                    role_arn=str(role),
+                    session=_str(session),
+                    account_id=_str(acct),
+                    event_source=_str(esrc),
+                    event_name=_str(name),
+                    count=_int(calls),
+                    first_seen=parse_time(first),
+                    last_seen=parse_time(last),
+                )
+                for acct, role, session, esrc, name, calls, first, last in results["identity_usage"]
+            ),
+            key=lambda r: (r.role_arn, r.session, r.account_id, r.event_source, r.event_name),
+        )
+    )
     per_account = {
         _str(acct): _int(n) for acct, n in sorted(results["events_per_account"], key=lambda r: _str(r[0]))
     }
@@ -369,4 +420,5 @@ def _raw_usage(
         stats=EventStats(read=_int(read), counted=_int(counted), errors=_int(errors)),
         skipped_files=tuple(skipped_files),
         engine=engine,
+        identities=identities,
     )
