@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from ctlint.gcpause import cyclic_gc_paused
@@ -34,6 +35,10 @@ class ActionCatalog(Protocol):
 
 
 Locator = Callable[[Principal, str | None], SourceLocation | None]
+
+# Which policy verdict a per-action grant finding rests on (ctlint.policy): shared, read-only.
+_GRANTED: Mapping[str, object] = MappingProxyType({"verdict": "granted"})
+_CONDITIONAL: Mapping[str, object] = MappingProxyType({"verdict": "conditional"})
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,8 @@ class _Evaluator:
     def granted_unused(self, rule, account, principal, grants) -> list[Finding]:
         if not self.principal_passes(rule, principal):
             return []
-        actions = sorted((grants.actions & self._observable) - self.used_actions(principal).keys())
+        certain = grants.actions - grants.conditional if grants.conditional else grants.actions
+        actions = sorted((certain & self._observable) - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
         return self.per_action(
             rule,
@@ -170,12 +176,14 @@ class _Evaluator:
             principal,
             actions,
             (f"{label} is granted ", f" but did not use it {self.between}."),
+            _GRANTED,
         )
 
-    def granted_unknown(self, rule, account, principal, grants) -> list[Finding]:
-        if not self.principal_passes(rule, principal):
+    def granted_unused_conditional(self, rule, account, principal, grants) -> list[Finding]:
+        """granted-unused for actions granted only under conditions ctlint cannot decide."""
+        if not grants.conditional or not self.principal_passes(rule, principal):
             return []
-        actions = sorted(grants.actions - self._observable - self.used_actions(principal).keys())
+        actions = sorted((grants.conditional & self._observable) - self.used_actions(principal).keys())
         label = f"{principal.name} ({principal.type})"
         return self.per_action(
             rule,
@@ -184,12 +192,37 @@ class _Evaluator:
             actions,
             (
                 f"{label} is granted ",
-                ", whose use CloudTrail does not record with the configured trail, "
-                "so ctlint cannot tell whether it is used.",
+                f" under conditions ctlint cannot decide but did not use it {self.between}.",
             ),
+            _CONDITIONAL,
         )
 
-    def per_action(self, rule, account, principal, actions, message: tuple[str, str]) -> list[Finding]:
+    def granted_unknown(self, rule, account, principal, grants) -> list[Finding]:
+        if not self.principal_passes(rule, principal):
+            return []
+        actions = grants.actions - self._observable - self.used_actions(principal).keys()
+        label = f"{principal.name} ({principal.type})"
+        message = (
+            f"{label} is granted ",
+            ", whose use CloudTrail does not record with the configured trail, "
+            "so ctlint cannot tell whether it is used.",
+        )
+        certain = actions - grants.conditional if grants.conditional else actions
+        found = self.per_action(rule, account, principal, sorted(certain), message, _GRANTED)
+        if grants.conditional:
+            conditional = sorted(actions & grants.conditional)
+            found += self.per_action(rule, account, principal, conditional, message, _CONDITIONAL)
+        return found
+
+    def per_action(
+        self,
+        rule,
+        account,
+        principal,
+        actions,
+        message: tuple[str, str],
+        properties: Mapping[str, object] = EMPTY_MAPPING,
+    ) -> list[Finding]:
         """`finding()` for each action (message: the text before and after it), with the per-principal work
         done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
         is a plain loop over locals, not a generator."""
@@ -232,7 +265,7 @@ class _Evaluator:
                     locate(principal, action),
                     None,
                     None,
-                    EMPTY_MAPPING,
+                    properties,
                 )
             )
         return found
@@ -324,11 +357,13 @@ class _Evaluator:
                         )
                     elif kind == "used-not-granted":
                         findings.extend(self.used_not_granted(rule, inventory, principal, grants))
-                    elif kind in ("granted-unused", "granted-unknown"):
+                    elif kind in ("granted-unused", "granted-unknown", "granted-unused-conditional"):
                         # An inactive principal gets one unused-actor finding, not one per action.
                         if not active and actor_rule_on:
                             continue
                         method = self.granted_unused if kind == "granted-unused" else self.granted_unknown
+                        if kind == "granted-unused-conditional":
+                            method = self.granted_unused_conditional
                         findings.extend(method(rule, inventory, principal, grants))
         # Each rule yields one finding per (principal, action or role): no duplicates to remove.
         return sorted(findings, key=Finding.sort_key)

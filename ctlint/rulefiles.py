@@ -24,6 +24,7 @@ KINDS = (
     "new-grant-unused",
     "removed-grant-used",
     "iac-unlinked",
+    "granted-unused-conditional",
 )
 _REQUIRED = ("id", "kind", "level", "title", "description", "help")
 _ALLOWED = set(_REQUIRED) | {"tags", "filters", "enabled", "why"}
