@@ -22,11 +22,12 @@ No I/O here.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Atom", "Formula", "format_atom", "satisfiable", "matches_resource"]
+__all__ = ["Atom", "Formula", "format_atom", "satisfiable", "witness", "matches_resource"]
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 # Tokens: two-character strings, never confused with a literal (one character).
@@ -36,13 +37,16 @@ _NOCOLON_STAR, _NOCOLON_ONE = "\x00c", "\x00d"  # the same, but never ':'
 _SEPARATORS = frozenset(":/")
 
 
-def format_atom(arn_formats: Iterable[str], partition: str = "aws", negated: bool = False) -> Atom:
-    """An atom true for the ARNs of any of `arn_formats` (catalog resource types' ARN formats)."""
-    return Atom(frozenset(_format_tokens(f, partition) for f in arn_formats), negated)
+def format_atom(
+    arn_formats: Iterable[str], partition: str = "aws", negated: bool = False, account: str | None = None
+) -> Atom:
+    """An atom true for the ARNs of any of `arn_formats` (catalog resource types' ARN formats); with
+    `account`, only for the resources of that account."""
+    return Atom(frozenset(_format_tokens(f, partition, account) for f in arn_formats), negated)
 
 
 @lru_cache(maxsize=8192)
-def _format_tokens(arn_format: str, partition: str) -> tuple[str, ...]:
+def _format_tokens(arn_format: str, partition: str, account: str | None = None) -> tuple[str, ...]:
     out: list[str] = []
     for i, component in enumerate(arn_format.split(":", 5)):
         if i:
@@ -53,6 +57,8 @@ def _format_tokens(arn_format: str, partition: str) -> tuple[str, ...]:
             out.extend(component[pos : m.start()])
             if m.group(0) == "${Partition}":
                 out.extend(partition)
+            elif m.group(0) == "${Account}" and account is not None:
+                out.extend(account)
             else:
                 out.extend((_NOSEP_ONE, _NOSEP_STAR) if whole else (_NOCOLON_ONE, _NOCOLON_STAR))
             pos = m.end()
@@ -192,7 +198,14 @@ def _prefix_compatible(a: str | tuple[str, ...], b: str | tuple[str, ...]) -> bo
 
 def satisfiable(formula: Formula) -> bool:
     """Whether some string satisfies every clause of `formula` (exact; cached)."""
+    if _prune(formula) is None:  # settled by literal prefixes: skip normalising for the cache
+        return False
     return _satisfiable(_normalise(formula))
+
+
+def witness(formula: Formula) -> str | None:
+    """A string that satisfies every clause of `formula` (a shortest one from the search), or None."""
+    return _witness(_normalise(formula))
 
 
 def _normalise(formula: Iterable[tuple[Atom, ...]]) -> Formula:
@@ -209,24 +222,42 @@ def _clause_key(clause: tuple[Atom, ...]) -> tuple:
 
 @lru_cache(maxsize=131072)
 def _satisfiable(formula: Formula) -> bool:
+    return _search(formula, want_witness=False) is not None
+
+
+@lru_cache(maxsize=4096)
+def _witness(formula: Formula) -> str | None:
+    return _search(formula, want_witness=True)
+
+
+# Characters tried first for "any other character" in a witness, so examples read like names.
+_PREFERRED_OTHER = "xyzqjkw0123456789"
+
+
+def _search(formula: Formula, want_witness: bool) -> str | None:
+    """A satisfying string ("" stands for "some string" when no witness is wanted), or None."""
     if any(not clause for clause in formula):
-        return False
-    formula = _prune(formula)
-    if formula is None:
-        return False
+        return None
+    pruned = _prune(formula)
+    if pruned is None:
+        return None
+    formula = pruned
     if not formula:
-        return True
+        return "x" if want_witness else ""
     concrete = _concrete_candidates(formula)
     if concrete is not None:
         # Some clause lists only concrete ARNs: the answer is whether one of them satisfies the rest.
-        return any(_holds_on(formula, value) for value in concrete)
+        return next((v for v in sorted(concrete) if _holds_on(formula, v)), None)
     patterns = sorted({p for clause in formula for atom in clause for p in atom.patterns}, key=repr)
     index = {p: i for i, p in enumerate(patterns)}
     machines = [_automaton(p) for p in patterns]
     literals = {t for m in machines for t in m.tokens if len(t) == 1} | _SEPARATORS
     # One character that no pattern names (and no separator) stands for all the others.
-    other = next(chr(c) for c in range(0x21, 0x2FFFF) if chr(c) not in literals)
-    alphabet = sorted(literals) + [other]
+    other = next(
+        (c for c in _PREFERRED_OTHER if c not in literals),
+        next((chr(c) for c in range(0x21, 0x2FFFF) if chr(c) not in literals), "x"),
+    )
+    alphabet = [other, *sorted(literals)]
     clauses = [[(atom.negated, [index[p] for p in atom.patterns]) for atom in clause] for clause in formula]
     # Clauses of positive atoms only: once all their automata are stuck, no extension can satisfy them.
     positive = [
@@ -249,19 +280,30 @@ def _satisfiable(formula: Formula) -> bool:
         return any(not any(state[i] for i in members) for members in positive)
 
     start = tuple(m.start for m in machines)
-    seen = {start}
-    frontier = [start]
+    parent: dict[tuple[frozenset[int], ...], tuple[tuple[frozenset[int], ...], str] | None] = {start: None}
+    frontier = deque([start])
+    # Breadth first for a witness (the shortest, plain characters first); depth first is quicker to
+    # answer a yes.
+    take = frontier.popleft if want_witness else frontier.pop
     while frontier:
-        state = frontier.pop()
+        state = take()
         if holds(state):
-            return True
+            if not want_witness:
+                return ""
+            chars: list[str] = []
+            link = parent[state]
+            while link is not None:
+                state, char = link
+                chars.append(char)
+                link = parent[state]
+            return "".join(reversed(chars))
         for char in alphabet:
             nxt = tuple(m.step(state[i], char) for i, m in enumerate(machines))
-            if nxt not in seen:
-                seen.add(nxt)
+            if nxt not in parent:
+                parent[nxt] = (state, char)
                 if not dead(nxt):
                     frontier.append(nxt)
-    return False
+    return None
 
 
 def _concrete_candidates(formula: Formula) -> frozenset[str] | None:

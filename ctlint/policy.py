@@ -15,12 +15,12 @@ No I/O here: documents come in as values, results go out as values.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote
 
-from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable
+from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
 from ctlint.wildcard import matches
@@ -30,6 +30,7 @@ __all__ = [
     "parse_policy_document",
     "compute_grants",
     "granting_statement",
+    "example_resource",
     "trust_admits",
     "may_assume",
 ]
@@ -283,6 +284,20 @@ def _holds_on_star(atom: Atom | None) -> bool:
     if atom is None:
         return True
     return any(isinstance(p, str) and matches_resource(p, "*") for p in atom.patterns) != atom.negated
+
+
+def _example(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> str | None:
+    """A resource that satisfies every clause, or None (see _sat)."""
+    if star_only:
+        return "*" if _sat(clauses, True) else None
+    formula = []
+    for clause in clauses:
+        if any(a is None for a in clause):
+            continue
+        if not clause:
+            return None
+        formula.append(tuple(a for a in clause if a is not None))
+    return witness(tuple(formula)) if formula else "*"
 
 
 def _sat(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> bool:
@@ -647,6 +662,19 @@ def _verdict(
     identity: Sequence[_Scoped],
     boundary: Sequence[_Scoped],
 ) -> int:
+    return _decision(formats, partition, in_allow, in_boundary, identity, boundary, _sat)[0]
+
+
+def _decision(
+    formats: tuple[str, ...] | None,
+    partition: str,
+    in_allow: bool,
+    in_boundary: bool,
+    identity: Sequence[_Scoped],
+    boundary: Sequence[_Scoped],
+    find: Callable[[Sequence[Sequence[Atom | None]], bool], object],
+    account: str | None = None,
+) -> tuple[int, object]:
     """One action's verdict. `in_allow`/`in_boundary`: an unconditional all-resource Allow names it (in the
     identity policies / the boundary; `in_boundary` is True without a boundary). `identity` holds the
     scoped identity statements and every scoped Deny (boundary Denies included), `boundary` the scoped
@@ -661,7 +689,19 @@ def _verdict(
     whenever the Allow does, so Allow and Deny under the same condition never allow. Whether a context
     exists that meets the Allow's conditions is what ctlint cannot know."""
     star_only = formats == ()
-    base: list[list[Atom | None]] = [] if not formats else [[format_atom(formats, partition)]]
+    # One resource type at a time: a single ARN format fixes a literal prefix, which settles most
+    # questions (an s3 pattern against an ec2 format) before any automaton is built.
+    bases: list[list[list[Atom | None]]] = (
+        [[]] if not formats else [[[format_atom((f,), partition, account=account)]] for f in formats]
+    )
+
+    def find_any(clauses: list[list[Atom | None]]) -> object:
+        for base in bases:
+            found = find([*base, *clauses], star_only)
+            if found:
+                return found
+        return None
+
     denies = [s for s in identity if s.effect == "Deny"]
     allows = [s for s in identity if s.effect == "Allow"]
     boundary_certain: list[Atom | None] = (
@@ -674,25 +714,24 @@ def _verdict(
     allow_certain: list[Atom | None] = (
         [None] if in_allow else [s.resources for s in allows if not s.conditions]
     )
-    if (
-        allow_certain
-        and boundary_certain
-        and _sat([*base, allow_certain, boundary_certain, *unconditional_denies], star_only)
-    ):
-        return _CERTAIN
+    if allow_certain and boundary_certain:
+        found = find_any([allow_certain, boundary_certain, *unconditional_denies])
+        if found:
+            return _CERTAIN, found
     options: list[tuple[Atom | None, frozenset]] = [(None, frozenset())] if in_allow else []
     options.extend((s.resources, s.conditions) for s in allows)
     if not boundary_any:
-        return _NOT_GRANTED
+        return _NOT_GRANTED, None
     for resources, conditions in options:
         blocking = [
             [_negate(d.resources)] if d.resources is not None else []
             for d in denies
             if d.conditions <= conditions
         ]
-        if _sat([*base, [resources], boundary_any, *blocking], star_only):
-            return _CONDITIONAL
-    return _NOT_GRANTED
+        found = find_any([[resources], boundary_any, *blocking])
+        if found:
+            return _CONDITIONAL, found
+    return _NOT_GRANTED, None
 
 
 def _partition_of(arn: str) -> str:
@@ -732,6 +771,36 @@ def compute_grants(principal: Principal, universe: ActionUniverse) -> Grants:
     """The principal's effective actions: Allow minus unconditional Deny over identity policies, within its
     permissions boundary. Also the Allow patterns that match nothing, and where sts:AssumeRole is allowed."""
     return _evaluator(universe).grants(principal)
+
+
+def example_resource(principal: Principal, action: str, universe: ActionUniverse) -> str | None:
+    """A resource of the principal's own account on which `action` (canonical name) is granted, for
+    certain or under conditions: a concrete ARN ("*" for an action that takes only `*`), or None when
+    the action is not granted there."""
+    ev = _evaluator(universe)
+    if action not in ev.grants(principal).actions:
+        return None
+    bit = ev._bit[action]
+    docs = [ev.document(d) for d in _unique_docs(principal.policies)]
+    boundary = ev.document(principal.boundary) if principal.boundary is not None else None
+    in_allow = any(e.allow >> bit & 1 for e in docs)
+    in_boundary = boundary is None or bool(boundary.allow >> bit & 1)
+    identity = [s for e in docs for s in e.scoped if s.bits >> bit & 1]
+    boundary_allows: list[_Scoped] = []
+    if boundary is not None:
+        identity += [s for s in boundary.scoped if s.effect == "Deny" and s.bits >> bit & 1]
+        boundary_allows = [s for s in boundary.scoped if s.effect == "Allow" and s.bits >> bit & 1]
+    _, found = _decision(
+        ev.formats(action),
+        _partition_of(principal.arn),
+        in_allow,
+        in_boundary,
+        identity,
+        boundary_allows,
+        _example,
+        account=principal.account_id,
+    )
+    return found if isinstance(found, str) else None
 
 
 def granting_statement(
