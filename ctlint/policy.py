@@ -1,13 +1,26 @@
-"""IAM policy evaluation: parse policy documents, compute a principal's effective actions, read trust policies.
+"""IAM policy evaluation: parse policy documents, compute a principal's verdict per action, read trust policies.
 
-Scope (deliberately an approximation, documented so nobody over-trusts it):
-- Allow statements grant their actions whatever their Resource or Condition (scoping is ignored).
-- A Deny subtracts only when it applies everywhere and always: `Resource` contains "*", no `NotResource`
-  and no `Condition`. A Deny on specific resources or with a condition leaves the grant in place, because
-  the principal may still use the action elsewhere or under other conditions.
-- A permissions boundary intersects the identity policies; Deny statements in the boundary subtract too.
+Scope (what is exact, and what is not evaluated):
+- Per action a three-valued verdict over identity policies (inline, managed, group) within the
+  permissions boundary: granted, conditionally granted (`Grants.conditional`), or not granted.
+  `Grants.actions` holds the granted and the conditionally granted actions.
+- Resources are decided exactly with the catalog's resource types and ARN formats (ctlint.arnmatch):
+  a statement applies to an action when its `Resource` (or the complement of its `NotResource`) can
+  match some ARN of a resource type the action takes (an action without resource types takes only
+  `*`); a Deny removes the action where it covers every such ARN. Identity Allow, boundary Allow and
+  the Denies are intersected per resource, so "granted" means: some resource of the principal's
+  partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
+  unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
+- Conditions are not evaluated. An Allow with a condition grants conditionally; a Deny with a condition
+  does not remove a grant (it is a guardrail that compliant requests satisfy), except against an Allow
+  whose condition tests include all of the Deny's: that Deny holds whenever the Allow does, so Allow
+  and Deny under the same condition never allow.
 - `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
   complement of its patterns within that universe.
+- A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
+  function) is read so that the grant is never understated.
+- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` ignores conditions on
+  Allow and applies unconditional Denies that name the source.
 
 No I/O here: documents come in as values, results go out as values.
 """

@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ctlint.model import RuleSpec
+from ctlint.resources import rules_dir
 from ctlint.rulefiles import builtin_rules
+
+# A hand-written section after the rules (how verdicts are decided, measured figures), shipped with them.
+APPENDIX = "verdicts.md"
 
 
 def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
@@ -34,6 +38,9 @@ def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
         if rule.why:
             lines += ["", f"**Why.** {rule.why}"]
         lines += ["", f"**How to fix.** {rule.help}"]
+    appendix = rules_dir() / APPENDIX
+    if appendix.is_file():
+        lines += ["", appendix.read_text(encoding="utf-8").rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
