@@ -19,8 +19,9 @@ Scope (what is exact, and what is not evaluated):
   complement of its patterns within that universe.
 - A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
   function) is read so that the grant is never understated.
-- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` ignores conditions on
-  Allow and applies unconditional Denies that name the source.
+- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` decides the caller's own
+  condition keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType) and ignores other
+  conditions on an Allow.
 
 No I/O here: documents come in as values, results go out as values.
 """
@@ -34,6 +35,7 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
+from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
 from ctlint.wildcard import matches
@@ -858,13 +860,17 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
     """Whether the role's trust policy lets `source_arn` (a user or role ARN) call sts:AssumeRole.
 
     Admitted: the source ARN itself, its account ("arn:aws:iam::ACCT:root" or "ACCT"), or "*", in an Allow
-    statement whose actions cover sts:AssumeRole. Conditions on Allow are ignored (ExternalId, MFA); an
-    unconditional Deny naming the source wins. Service- and Federated-only trusts admit no user or role.
+    statement whose actions cover sts:AssumeRole. Conditions on the caller (aws:PrincipalArn,
+    aws:PrincipalAccount, aws:PrincipalType; ctlint.conditions) are decided: an Allow that admits the
+    account only when aws:PrincipalArn is one role admits only that role. Other conditions on an Allow
+    are ignored (ExternalId, MFA). A Deny naming the source wins when it has no condition or all its
+    condition tests are decided true. Service- and Federated-only trusts admit no user or role.
     """
     trust = role.trust_policy
     if trust is None:
         return False
     account = _account_of(source_arn)
+    facts = facts_for(source_arn, account or "", _type_of(source_arn))
     allowed = False
     for stmt in trust.statements:
         if not _admits_assume_role(stmt):
@@ -875,12 +881,18 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
             hit = _principal_matches(stmt.principals, source_arn, account)
         if not hit:
             continue
+        answers = [decide(test, facts) for test in stmt.conditions]
         if stmt.effect == "Deny":
-            if not stmt.has_condition:
+            if not stmt.has_condition or (answers and all(a is True for a in answers)):
                 return False
-        else:
+        elif False not in answers:
             allowed = True
     return allowed
+
+
+def _type_of(arn: str) -> str:
+    resource = arn.split(":", 5)[-1]
+    return "role" if resource.startswith("role/") else "user" if resource.startswith("user/") else ""
 
 
 def may_assume(grants: Grants, role_arn: str) -> bool:

@@ -212,3 +212,62 @@ def test_findings_say_which_verdict_they_rest_on(catalog):
         ("granted-unused", "s3:CreateBucket", "granted"),
         ("granted-unused-conditional", "s3:DeleteBucket", "conditional"),
     }
+
+
+def _role_trusting(statement: dict) -> Principal:
+    trust = parse_policy_document({"Statement": [statement]}, name="trust", kind="trust", where="trust")
+    return Principal(
+        arn=f"arn:aws:iam::{ACCOUNT}:role/target",
+        name="target",
+        type="role",
+        account_id=ACCOUNT,
+        trust_policy=trust,
+    )
+
+
+def test_a_trust_policy_admitting_the_account_for_one_principal_arn_admits_only_that_role():
+    from ctlint.policy import trust_admits
+
+    deployer = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    other = f"arn:aws:iam::{ACCOUNT}:role/other"
+    base = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    for operator in ("ArnEquals", "StringEquals", "ArnLike", "StringLike"):
+        role = _role_trusting({**base, "Condition": {operator: {"aws:PrincipalArn": deployer}}})
+        assert trust_admits(role, deployer) and not trust_admits(role, other), operator
+    wildcard = _role_trusting(
+        {**base, "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/dep*"}}}
+    )
+    assert trust_admits(wildcard, deployer) and not trust_admits(wildcard, other)
+    not_equals = _role_trusting({**base, "Condition": {"ArnNotEquals": {"aws:PrincipalArn": deployer}}})
+    assert not trust_admits(not_equals, deployer) and trust_admits(not_equals, other)
+    users_only = _role_trusting({**base, "Condition": {"StringEquals": {"aws:PrincipalType": "User"}}})
+    assert not trust_admits(users_only, deployer) and trust_admits(
+        users_only, f"arn:aws:iam::{ACCOUNT}:user/u"
+    )
+    # A condition ctlint cannot decide leaves the Allow in place, as before.
+    external = _role_trusting({**base, "Condition": {"StringEquals": {"sts:ExternalId": "x"}}})
+    assert trust_admits(external, deployer)
+    denied = parse_policy_document(
+        {
+            "Statement": [
+                base,
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:PrincipalArn": other}},
+                },
+            ]
+        },
+        name="trust",
+        kind="trust",
+        where="trust",
+    )
+    role = Principal(
+        arn=f"arn:aws:iam::{ACCOUNT}:role/t", name="t", type="role", account_id=ACCOUNT, trust_policy=denied
+    )
+    assert trust_admits(role, deployer) and not trust_admits(role, other)
