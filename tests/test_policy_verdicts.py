@@ -271,3 +271,33 @@ def test_a_trust_policy_admitting_the_account_for_one_principal_arn_admits_only_
         arn=f"arn:aws:iam::{ACCOUNT}:role/t", name="t", type="role", account_id=ACCOUNT, trust_policy=denied
     )
     assert trust_admits(role, deployer) and not trust_admits(role, other)
+
+
+def test_unused_assume_role_skips_a_role_an_unconditional_deny_covers(catalog):
+    trust = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
+    roles = tuple(
+        Principal(
+            arn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            name=name,
+            type="role",
+            account_id=ACCOUNT,
+            trust_policy=parse_policy_document({"Statement": [trust]}, name="t", kind="trust", where="t"),
+        )
+        for name in ("admin", "dev")
+    )
+    alice = principal(allow("sts:AssumeRole"), deny("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin"))
+    everyone = (alice, *roles)
+    window = Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC))
+    data = EvaluationInput(
+        accounts=(
+            AccountState(
+                inventory=Inventory(account_id=ACCOUNT, account_name="a", principals=everyone, source="t"),
+                grants={p.arn: compute_grants(p, catalog) for p in everyone},
+            ),
+        ),
+        usage=Usage(window=window, principals={}),
+        active=frozenset(p.arn for p in everyone),
+        rules=(_rule("unused-assume-role"),),
+    )
+    found = [(f.principal, f.role) for f in evaluate(data, catalog)]
+    assert found == [(alice.arn, f"arn:aws:iam::{ACCOUNT}:role/dev")]
