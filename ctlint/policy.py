@@ -723,7 +723,7 @@ def _decision(
         [None] if in_boundary else [s.resources for s in boundary if not s.conditions]
     )
     boundary_any: list[Atom | None] = [None] if in_boundary else [s.resources for s in boundary]
-    unconditional_denies = [
+    unconditional_denies: list[list[Atom | None]] = [
         [_negate(s.resources)] if s.resources is not None else [] for s in denies if not s.conditions
     ]
     allow_certain: list[Atom | None] = (
@@ -738,7 +738,7 @@ def _decision(
     if not boundary_any:
         return _NOT_GRANTED, None
     for resources, conditions in options:
-        blocking = [
+        blocking: list[list[Atom | None]] = [
             [_negate(d.resources)] if d.resources is not None else []
             for d in denies
             if d.conditions <= conditions
