@@ -1,4 +1,5 @@
-"""The IAM action catalog: every action with canonical casing, access level and CloudTrail observability.
+"""The IAM action catalog: every action with canonical casing, access level, CloudTrail observability and
+the resource types it takes (with their ARN formats).
 
 Loaded once per process from the generated `data/iam_catalog.json.gz` (see scripts/datagen.py and
 docs/data.md). Lookups are case-insensitive; wildcard expansion is indexed by service prefix and cached.
@@ -13,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
 from ctlint.dataformat import CATALOG_FILE, LEVELS_BY_CODE
 from ctlint.errors import InputError
@@ -30,6 +32,12 @@ OBS_BY_CODE = {
     "n": Observability.NEVER,
     "u": Observability.UNKNOWN,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    name: str  # e.g. "object"
+    arn_format: str  # e.g. "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class Catalog:
         self.services: frozenset[str] = frozenset(self._by_service)
         # Per-instance cache (an lru_cache on the method would keep every instance alive).
         self._expand_cached = lru_cache(maxsize=16384)(self._expand)
+        # The generated file's per-service resource tables, decoded per service on first use.
+        self._resource_tables: tuple[Mapping[str, Any], Mapping[str, Any]] = ({}, {})
+        self._resources_by_lower: dict[str, tuple[ResourceType, ...]] = {}
+        self._decoded_services: set[str] = set()
 
     # ------------------------------------------------------------ construction
 
@@ -100,6 +112,8 @@ class Catalog:
             doc = json.loads(gzip.decompress(content))
             versions = doc["versions"]
             data_service = doc["data_event_service"]
+            resource_types = doc["resource_types"]
+            action_resources = doc["action_resources"]
             rows: dict[str, ActionInfo | _Row] = {}
             for service, (names, levels, obs) in doc["services"].items():
                 for name, level_code, obs_code in zip(names, levels, obs, strict=True):
@@ -111,6 +125,7 @@ class Catalog:
             raise InputError(f"The IAM catalog {source} is corrupt ({exc}); reinstall ctlint.") from exc
         catalog = cls.__new__(cls)
         catalog._setup(versions, rows)
+        catalog._resource_tables = (resource_types, action_resources)
         return catalog
 
     # ------------------------------------------------------------ lookups
@@ -138,6 +153,38 @@ class Catalog:
         if value is None:
             return None
         return value.name if isinstance(value, ActionInfo) else value[0]
+
+    def resource_types(self, action: str) -> tuple[ResourceType, ...]:
+        """The resource types `action` takes, with their ARN formats; () when it takes only `*`
+        (and for an action the catalog does not know: nothing to match against but `*`)."""
+        service = action.partition(":")[0].lower()
+        if service not in self._decoded_services:
+            self._decode_resources(service)
+        return self._resources_by_lower.get(action.lower(), ())
+
+    def _decode_resources(self, service: str) -> None:
+        tables, indexes = self._resource_tables
+        names = self._by_service.get(service, ())
+        table = tables.get(service)
+        rows = indexes.get(service)
+        if table is not None and rows is not None:
+            try:
+                types = [ResourceType(str(name), str(arn)) for name, arn in table]
+                # Generated rows follow the service's names sorted case-insensitively; _by_service is
+                # sorted by code point, so align them by that order.
+                ordered = sorted(names, key=str.lower)
+                cells = str(rows).split("|")
+                if len(cells) != len(ordered):
+                    raise ValueError(f"{len(cells)} resource rows for {len(ordered)} actions")
+                for name, cell in zip(ordered, cells, strict=True):
+                    if cell:
+                        self._resources_by_lower[name.lower()] = tuple(types[int(i)] for i in cell.split(","))
+            except (ValueError, TypeError, IndexError) as exc:
+                raise InputError(
+                    f"The IAM catalog {CATALOG_FILE} is corrupt (resource types of {service}: {exc}); "
+                    "reinstall ctlint."
+                ) from exc
+        self._decoded_services.add(service)
 
     def service_actions(self, service: str) -> tuple[str, ...]:
         return self._by_service.get(service.lower(), ())

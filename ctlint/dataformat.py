@@ -4,7 +4,7 @@ from __future__ import annotations
 
 CATALOG_FILE = "iam_catalog.json.gz"
 EVENTS_FILE = "cloudtrail_events.json"
-CATALOG_FORMAT = 1
+CATALOG_FORMAT = 2  # 2: resource types and their ARN formats per action
 
 # One-letter codes keep the catalog small.
 LEVEL_CODES = {"List": "L", "Read": "R", "Write": "W", "Tagging": "T", "Permissions management": "P"}

@@ -37,6 +37,8 @@ class ActionCatalog(Protocol):
 
 Locator = Callable[[Principal, str | None], SourceLocation | None]
 
+# Which policy verdict a per-action grant finding rests on (ctlint.policy): shared, read-only.
+
 
 @dataclass(frozen=True)
 class AccountState:
@@ -177,7 +179,15 @@ class RuleContext:
         usage = self.data.usage.principals.get(principal.arn)
         return usage.actions if usage else {}
 
-    def per_action(self, rule, account, principal, actions, message: tuple[str, str]) -> list[Finding]:
+    def per_action(
+        self,
+        rule,
+        account,
+        principal,
+        actions,
+        message: tuple[str, str],
+        properties: Mapping[str, object] = EMPTY_MAPPING,
+    ) -> list[Finding]:
         """`finding()` for each action (message: the text before and after it), with the per-principal work
         done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
         is a plain loop over locals, not a generator."""
@@ -220,7 +230,7 @@ class RuleContext:
                     locate(principal, action),
                     None,
                     None,
-                    EMPTY_MAPPING,
+                    properties,
                 )
             )
         return found

@@ -72,6 +72,8 @@ class Statement:
     not_principals: tuple[tuple[str, str], ...] = ()
     sid: str | None = None
     location: SourceLocation | None = None
+    # The parsed Condition block: (operator, key, values) per test, in document order; () when absent.
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,12 @@ class Grants:
     unknown_patterns: tuple[str, ...] = ()
     # Resource patterns on which sts:AssumeRole is allowed (for unused-assume-role).
     assume_role_resources: tuple[str, ...] = ()
+    # The subset of `actions` granted only under request context ctlint cannot know (conditions); the
+    # rest of `actions` is granted for certain (some resource, any context).
+    conditional: frozenset[str] = frozenset()
+    # Unconditional Deny statements on sts:AssumeRole (identity policies and boundary), as
+    # (resource patterns, is NotResource): a role they cover cannot be assumed.
+    assume_role_denials: tuple[tuple[tuple[str, ...], bool], ...] = ()
 
 
 # ---------------------------------------------------------------- time window and usage

@@ -1,13 +1,27 @@
-"""IAM policy evaluation: parse policy documents, compute a principal's effective actions, read trust policies.
+"""IAM policy evaluation: parse policy documents, compute a principal's verdict per action, read trust policies.
 
-Scope (deliberately an approximation, documented so nobody over-trusts it):
-- Allow statements grant their actions whatever their Resource or Condition (scoping is ignored).
-- A Deny subtracts only when it applies everywhere and always: `Resource` contains "*", no `NotResource`
-  and no `Condition`. A Deny on specific resources or with a condition leaves the grant in place, because
-  the principal may still use the action elsewhere or under other conditions.
-- A permissions boundary intersects the identity policies; Deny statements in the boundary subtract too.
+Scope (what is exact, and what is not evaluated):
+- Per action a three-valued verdict over identity policies (inline, managed, group) within the
+  permissions boundary: granted, conditionally granted (`Grants.conditional`), or not granted.
+  `Grants.actions` holds the granted and the conditionally granted actions.
+- Resources are decided exactly with the catalog's resource types and ARN formats (ctlint.arnmatch):
+  a statement applies to an action when its `Resource` (or the complement of its `NotResource`) can
+  match some ARN of a resource type the action takes (an action without resource types takes only
+  `*`); a Deny removes the action where it covers every such ARN. Identity Allow, boundary Allow and
+  the Denies are intersected per resource, so "granted" means: some resource of the principal's
+  partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
+  unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
+- Conditions are not evaluated. An Allow with a condition grants conditionally; a Deny with a condition
+  does not remove a grant (it is a guardrail that compliant requests satisfy), except against an Allow
+  whose condition tests include all of the Deny's: that Deny holds whenever the Allow does, so Allow
+  and Deny under the same condition never allow.
 - `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
   complement of its patterns within that universe.
+- A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
+  function) is read so that the grant is never understated.
+- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` decides the caller's own
+  condition keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType) and ignores other
+  conditions on an Allow.
 
 No I/O here: documents come in as values, results go out as values.
 """
@@ -15,11 +29,13 @@ No I/O here: documents come in as values, results go out as values.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote
 
+from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
+from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
 from ctlint.wildcard import matches
@@ -30,6 +46,7 @@ __all__ = [
     "compute_grants",
     "granting_statement",
     "statement_actions",
+    "example_resource",
     "trust_admits",
     "may_assume",
 ]
@@ -163,6 +180,7 @@ def _parse_statement(
     condition = raw.get("Condition")
     if condition is not None and not isinstance(condition, Mapping):
         raise InputError(f"{here}: Condition must be an object.")
+    conditions = _parse_conditions(condition, here) if condition else ()
     principals = (
         _parse_principals(raw["Principal"], where=here, key="Principal") if "Principal" in raw else ()
     )
@@ -182,10 +200,46 @@ def _parse_statement(
         not_principals=not_principals,
         sid=sid if isinstance(sid, str) else None,
         location=location,
+        conditions=conditions,
     )
 
 
+def _condition_value(value: object, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise InputError(f"{where} must be a string, number or boolean, or a list of them.")
+
+
+def _parse_conditions(condition: Mapping, here: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """`{"StringEquals": {"aws:PrincipalTag/team": ["a", "b"]}}` -> (("StringEquals", "aws:PrincipalTag/team", ("a", "b")),)."""
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    for operator, tests in condition.items():
+        if not isinstance(operator, str) or not isinstance(tests, Mapping) or not tests:
+            raise InputError(f"{here}: Condition operator {operator!r} must map condition keys to values.")
+        for key, value in tests.items():
+            if not isinstance(key, str):
+                raise InputError(f"{here}: Condition {operator} has a key that is not a string.")
+            where = f"{here}: Condition {operator} {key}"
+            values = value if isinstance(value, list) else [value]
+            out.append((operator, key, tuple(_condition_value(v, where) for v in values)))
+    return tuple(out)
+
+
 # ---------------------------------------------------------------- evaluation with caches
+
+
+@dataclass(frozen=True)
+class _Scoped:
+    """A statement whose answer depends on the resource or on request context: decided per action."""
+
+    effect: str
+    bits: int
+    resources: Atom | None  # None: every resource
+    conditions: frozenset[tuple[str, str, tuple[str, ...]]]  # empty: unconditional
 
 
 @dataclass
@@ -193,17 +247,87 @@ class _DocumentEffect:
     """What one policy document contributes, independent of who holds it (shared by many principals).
 
     Action sets are bitsets (Python ints, one bit per catalog action): union, intersection and difference
-    of 22,000-action sets then cost microseconds instead of milliseconds per principal."""
+    of 22,000-action sets then cost microseconds instead of milliseconds per principal. Statements on every
+    resource without a condition are folded into `allow`/`deny`; the others stay in `scoped`."""
 
     allow: int
-    deny: int  # only unconditional, all-resource Deny statements
+    deny: int
+    scoped: tuple[_Scoped, ...]
     unknown_patterns: tuple[str, ...]
     assume_role_resources: tuple[str, ...]
+    assume_role_denials: tuple[tuple[tuple[str, ...], bool], ...]
     allow_set: frozenset[str] | None = None  # materialised on demand, as a base for results
 
 
-def _deny_applies_everywhere(stmt: Statement) -> bool:
-    return stmt.not_resources is None and not stmt.has_condition and "*" in stmt.resources
+# A condition block ctlint could not parse (a Statement built with has_condition but no conditions).
+_OPAQUE_CONDITION = ("", "", ())
+
+
+def _is_stand_in(pattern: str) -> bool:
+    """Not an ARN pattern: IAM accepts only ARNs and wildcards, so this is the IaC reader's stand-in for a
+    value it could not resolve (e.g. the JSON text of `!GetAtt Table.Arn`)."""
+    return not pattern.startswith("arn:") and pattern[:1] not in ("*", "?")
+
+
+def _resource_atom(stmt: Statement) -> Atom | None:
+    """The statement's resources (None: every resource). An unresolved value is read so that the grant is
+    never understated: "any resource" where that widens the grant (an Allow's Resource, a Deny's
+    NotResource), "no resource" where it would narrow it."""
+    if stmt.not_resources is not None:
+        patterns = stmt.not_resources
+        if stmt.effect == "Deny" and any(_is_stand_in(p) for p in patterns):
+            return Atom(frozenset(), negated=False)  # denies nothing for sure
+        return Atom(frozenset(p for p in patterns if not _is_stand_in(p)), negated=True)
+    if "*" in stmt.resources:
+        return None
+    if stmt.effect == "Allow" and any(_is_stand_in(p) for p in stmt.resources):
+        return None
+    return Atom(frozenset(p for p in stmt.resources if not _is_stand_in(p)))
+
+
+def _statement_conditions(stmt: Statement) -> frozenset[tuple[str, str, tuple[str, ...]]]:
+    if not stmt.has_condition:
+        return frozenset()
+    return frozenset(stmt.conditions) or frozenset((_OPAQUE_CONDITION,))
+
+
+def _negate(atom: Atom) -> Atom:
+    return Atom(atom.patterns, not atom.negated)
+
+
+def _holds_on_star(atom: Atom | None) -> bool:
+    """Whether a statement's resource spec matches the resource `*` (what wildcard-only actions take)."""
+    if atom is None:
+        return True
+    return any(isinstance(p, str) and matches_resource(p, "*") for p in atom.patterns) != atom.negated
+
+
+def _example(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> str | None:
+    """A resource that satisfies every clause, or None (see _sat)."""
+    if star_only:
+        return "*" if _sat(clauses, True) else None
+    formula = []
+    for clause in clauses:
+        if any(a is None for a in clause):
+            continue
+        if not clause:
+            return None
+        formula.append(tuple(a for a in clause if a is not None))
+    return witness(tuple(formula)) if formula else "*"
+
+
+def _sat(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> bool:
+    """Some resource satisfies every clause (a clause: any of its atoms; None in a clause is "true")."""
+    if star_only:
+        return all(any(_holds_on_star(a) for a in clause) for clause in clauses)
+    formula = []
+    for clause in clauses:
+        if any(a is None for a in clause):
+            continue
+        if not clause:
+            return False
+        formula.append(tuple(a for a in clause if a is not None))
+    return satisfiable(tuple(formula))
 
 
 class _Evaluator:
@@ -223,8 +347,11 @@ class _Evaluator:
         # shares one statements tuple between all attachments of a managed policy.
         self._docs_by_id: dict[int, tuple[tuple[Statement, ...], _DocumentEffect]] = {}
         self._docs: dict[tuple[Statement, ...], _DocumentEffect] = {}
-        self._combos: dict[tuple[int, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+        self._combos: dict[tuple, _Combined] = {}
         self._results: dict[int, frozenset[str]] = {}
+        self._verdicts: dict[tuple, int] = {}
+        self._formats: dict[str, tuple[str, ...] | None] = {}
+        self._resource_types = getattr(universe, "resource_types", None)
 
     # ------------------------------------------------------------ sets of names
 
@@ -316,65 +443,184 @@ class _Evaluator:
 
     def _evaluate(self, statements: tuple[Statement, ...]) -> _DocumentEffect:
         allow = deny = 0
+        scoped: list[_Scoped] = []
         unknown: list[str] = []
         assume: list[str] = []
+        assume_denials: list[tuple[tuple[str, ...], bool]] = []
         assume_bit = self.pattern_bits(_ASSUME_ROLE)
         for stmt in statements:
             bits = self.statement_bits(stmt)
+            atom = _resource_atom(stmt)
+            conditions = _statement_conditions(stmt)
+            if atom is None and not conditions:
+                if stmt.effect == "Allow":
+                    allow |= bits
+                else:
+                    deny |= bits
+            elif bits:
+                scoped.append(_Scoped(stmt.effect, bits, atom, conditions))
             if stmt.effect == "Allow":
-                allow |= bits
                 if stmt.not_actions is None:
                     unknown.extend(p for p in stmt.actions if not self.pattern_bits(p))
                 if bits & assume_bit:
                     # NotResource is approximated as "anywhere": we would rather ask about one role too
                     # many than miss an assumable role.
                     assume.extend(stmt.resources if stmt.not_resources is None else ("*",))
-            elif _deny_applies_everywhere(stmt):
-                deny |= bits
+            elif bits & assume_bit and not conditions:
+                if stmt.not_resources is not None:
+                    assume_denials.append((stmt.not_resources, True))
+                else:
+                    assume_denials.append((stmt.resources, False))
         return _DocumentEffect(
             allow=allow,
             deny=deny,
+            scoped=tuple(scoped),
             unknown_patterns=tuple(dict.fromkeys(unknown)),
             assume_role_resources=tuple(dict.fromkeys(assume)),
+            assume_role_denials=tuple(dict.fromkeys(assume_denials)),
         )
 
     def grants(self, principal: Principal) -> Grants:
         docs = _unique_docs(principal.policies)
-        key = tuple(id(d.statements) for d in docs) + (
-            (-1, id(principal.boundary.statements)) if principal.boundary is not None else ()
+        partition = _partition_of(principal.arn)
+        key = (
+            partition,
+            *(id(d.statements) for d in docs),
+            *((-1, id(principal.boundary.statements)) if principal.boundary is not None else ()),
         )
         combo = self._combos.get(key)
         if combo is None:
-            combo = self._combos[key] = self._combine(docs, principal.boundary)
-        actions, unknown, assume = combo
+            combo = self._combos[key] = self._combine(docs, principal.boundary, partition)
         return Grants(
             principal_arn=principal.arn,
-            actions=actions,
-            unknown_patterns=unknown,
-            assume_role_resources=assume,
+            actions=combo.actions,
+            unknown_patterns=combo.unknown,
+            assume_role_resources=combo.assume,
+            conditional=combo.conditional,
+            assume_role_denials=combo.assume_denials,
         )
 
     def _combine(
-        self, docs: Sequence[PolicyDocument], boundary: PolicyDocument | None
-    ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        self, docs: Sequence[PolicyDocument], boundary: PolicyDocument | None, partition: str
+    ) -> _Combined:
         # document() holds every statements tuple it saw, so the ids in the combo key cannot be reused.
         effects = [self.document(d) for d in docs]
         allow = deny = 0
+        identity_scoped: list[_Scoped] = []
         for e in effects:
             allow |= e.allow
             deny |= e.deny
+            identity_scoped.extend(e.scoped)
+        boundary_allow = self._full
+        boundary_scoped: list[_Scoped] = []
+        denials = [d for e in effects for d in e.assume_role_denials]
         if boundary is not None:
             b = self.document(boundary)
-            allow &= b.allow
+            boundary_allow = b.allow
             deny |= b.deny
-        result = allow & ~deny
+            boundary_scoped = [s for s in b.scoped if s.effect == "Allow"]
+            identity_scoped.extend(s for s in b.scoped if s.effect == "Deny")
+            denials.extend(b.assume_role_denials)
+        touched = 0
+        for s in (*identity_scoped, *boundary_scoped):
+            touched |= s.bits
+        certain = allow & boundary_allow & ~deny & ~touched
+        conditional = 0
+        if touched:
+            maybe_allow = allow
+            for s in identity_scoped:
+                if s.effect == "Allow":
+                    maybe_allow |= s.bits
+            maybe_boundary = boundary_allow
+            for s in boundary_scoped:
+                maybe_boundary |= s.bits
+            candidates = touched & maybe_allow & maybe_boundary & ~deny
+            if candidates:
+                more_certain, conditional = self._decide(
+                    candidates,
+                    allow,
+                    boundary_allow,
+                    identity_scoped,
+                    boundary_scoped,
+                    boundary is not None,
+                    partition,
+                )
+                certain |= more_certain
+        result = certain | conditional
         unknown = tuple(sorted({p for e in effects for p in e.unknown_patterns}))
         assume = (
             tuple(sorted({r for e in effects for r in e.assume_role_resources}))
             if result & self.pattern_bits(_ASSUME_ROLE)
             else ()
         )
-        return self._materialise(result, effects), unknown, assume
+        return _Combined(
+            actions=self._materialise(result, effects),
+            conditional=frozenset(self._names_of(conditional)) if conditional else frozenset(),
+            unknown=unknown,
+            assume=assume,
+            assume_denials=tuple(sorted(set(denials))),
+        )
+
+    def _decide(
+        self,
+        candidates: int,
+        allow: int,
+        boundary_allow: int,
+        identity_scoped: Sequence[_Scoped],
+        boundary_scoped: Sequence[_Scoped],
+        has_boundary: bool,
+        partition: str,
+    ) -> tuple[int, int]:
+        """(certainly granted, conditionally granted) among `candidates`, one action at a time: which
+        scoped statements name the action, and whether its resources satisfy them."""
+        statements = (*identity_scoped, *boundary_scoped)
+        members: dict[str, list[int]] = {}
+        for index, s in enumerate(statements):
+            for name in self._names_of(s.bits & candidates):
+                members.setdefault(name, []).append(index)
+        certain: list[str] = []
+        conditional: list[str] = []
+        for name, indexes in members.items():
+            bit = self._bit[name]
+            in_allow = bool(allow >> bit & 1)
+            in_boundary = bool(boundary_allow >> bit & 1)
+            formats = self.formats(name)
+            key = (
+                formats,
+                partition,
+                in_allow,
+                in_boundary,
+                has_boundary,
+                *(id(statements[i]) for i in indexes),
+            )
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self._verdicts[key] = _verdict(
+                    formats,
+                    partition,
+                    in_allow,
+                    in_boundary if has_boundary else True,
+                    [statements[i] for i in indexes if i < len(identity_scoped)],
+                    [statements[i] for i in indexes if i >= len(identity_scoped)],
+                )
+                # The key holds ids of statements kept alive by the document cache.
+            if verdict == _CERTAIN:
+                certain.append(name)
+            elif verdict == _CONDITIONAL:
+                conditional.append(name)
+        return self._to_bits(certain), self._to_bits(conditional)
+
+    def formats(self, action: str) -> tuple[str, ...] | None:
+        """The ARN formats of the action's resource types; () when it takes only `*`; None when the
+        universe does not say (then any resource string is possible)."""
+        hit = self._formats.get(action, False)
+        if hit is False:
+            if self._resource_types is None:
+                hit = None
+            else:
+                hit = tuple(sorted({t.arn_format for t in self._resource_types(action)}))
+            self._formats[action] = hit
+        return hit  # type: ignore[return-value]
 
     def _materialise(self, bits: int, effects: Sequence[_DocumentEffect]) -> frozenset[str]:
         """The frozenset for a bitset, built with as little copying as possible: results are cached by
@@ -410,6 +656,103 @@ class _Evaluator:
                 result = result.union(self._names_of(extra))
         self._results[bits] = result
         return result
+
+
+_NOT_GRANTED, _CONDITIONAL, _CERTAIN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Combined:
+    actions: frozenset[str]
+    conditional: frozenset[str]
+    unknown: tuple[str, ...]
+    assume: tuple[str, ...]
+    assume_denials: tuple[tuple[tuple[str, ...], bool], ...]
+
+
+def _verdict(
+    formats: tuple[str, ...] | None,
+    partition: str,
+    in_allow: bool,
+    in_boundary: bool,
+    identity: Sequence[_Scoped],
+    boundary: Sequence[_Scoped],
+) -> int:
+    return _decision(formats, partition, in_allow, in_boundary, identity, boundary, _sat)[0]
+
+
+def _decision(
+    formats: tuple[str, ...] | None,
+    partition: str,
+    in_allow: bool,
+    in_boundary: bool,
+    identity: Sequence[_Scoped],
+    boundary: Sequence[_Scoped],
+    find: Callable[[Sequence[Sequence[Atom | None]], bool], object],
+    account: str | None = None,
+) -> tuple[int, object]:
+    """One action's verdict. `in_allow`/`in_boundary`: an unconditional all-resource Allow names it (in the
+    identity policies / the boundary; `in_boundary` is True without a boundary). `identity` holds the
+    scoped identity statements and every scoped Deny (boundary Denies included), `boundary` the scoped
+    boundary Allows, all naming the action.
+
+    Granted: some resource of the action is matched by an unconditional Allow in the identity policies
+    and in the boundary, and by no unconditional Deny. A Deny with a condition does not take it away:
+    it is a guardrail that some request satisfies (MFA present, the right network), so the grant stays
+    and is granted for requests that comply.
+    Conditional: not granted so, but some resource is matched by a conditional Allow (or a conditional
+    boundary Allow) and by no Deny whose condition tests are all among that Allow's: such a Deny holds
+    whenever the Allow does, so Allow and Deny under the same condition never allow. Whether a context
+    exists that meets the Allow's conditions is what ctlint cannot know."""
+    star_only = formats == ()
+    # One resource type at a time: a single ARN format fixes a literal prefix, which settles most
+    # questions (an s3 pattern against an ec2 format) before any automaton is built.
+    bases: list[list[list[Atom | None]]] = (
+        [[]] if not formats else [[[format_atom((f,), partition, account=account)]] for f in formats]
+    )
+
+    def find_any(clauses: list[list[Atom | None]]) -> object:
+        for base in bases:
+            found = find([*base, *clauses], star_only)
+            if found:
+                return found
+        return None
+
+    denies = [s for s in identity if s.effect == "Deny"]
+    allows = [s for s in identity if s.effect == "Allow"]
+    boundary_certain: list[Atom | None] = (
+        [None] if in_boundary else [s.resources for s in boundary if not s.conditions]
+    )
+    boundary_any: list[Atom | None] = [None] if in_boundary else [s.resources for s in boundary]
+    unconditional_denies: list[list[Atom | None]] = [
+        [_negate(s.resources)] if s.resources is not None else [] for s in denies if not s.conditions
+    ]
+    allow_certain: list[Atom | None] = (
+        [None] if in_allow else [s.resources for s in allows if not s.conditions]
+    )
+    if allow_certain and boundary_certain:
+        found = find_any([allow_certain, boundary_certain, *unconditional_denies])
+        if found:
+            return _CERTAIN, found
+    options: list[tuple[Atom | None, frozenset]] = [(None, frozenset())] if in_allow else []
+    options.extend((s.resources, s.conditions) for s in allows)
+    if not boundary_any:
+        return _NOT_GRANTED, None
+    for resources, conditions in options:
+        blocking: list[list[Atom | None]] = [
+            [_negate(d.resources)] if d.resources is not None else []
+            for d in denies
+            if d.conditions <= conditions
+        ]
+        found = find_any([[resources], boundary_any, *blocking])
+        if found:
+            return _CONDITIONAL, found
+    return _NOT_GRANTED, None
+
+
+def _partition_of(arn: str) -> str:
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else "aws"
 
 
 # For each byte value, the positions of its set bits: turns a bitset into names a byte at a time.
@@ -450,6 +793,36 @@ def statement_actions(stmt: Statement, universe: ActionUniverse) -> frozenset[st
     """The canonical actions one statement names (Action expanded, NotAction complemented), whatever its
     effect, resources or conditions; cached per universe like the rest of evaluation."""
     return _evaluator(universe).statement_actions(stmt)
+
+
+def example_resource(principal: Principal, action: str, universe: ActionUniverse) -> str | None:
+    """A resource of the principal's own account on which `action` (canonical name) is granted, for
+    certain or under conditions: a concrete ARN ("*" for an action that takes only `*`), or None when
+    the action is not granted there."""
+    ev = _evaluator(universe)
+    if action not in ev.grants(principal).actions:
+        return None
+    bit = ev._bit[action]
+    docs = [ev.document(d) for d in _unique_docs(principal.policies)]
+    boundary = ev.document(principal.boundary) if principal.boundary is not None else None
+    in_allow = any(e.allow >> bit & 1 for e in docs)
+    in_boundary = boundary is None or bool(boundary.allow >> bit & 1)
+    identity = [s for e in docs for s in e.scoped if s.bits >> bit & 1]
+    boundary_allows: list[_Scoped] = []
+    if boundary is not None:
+        identity += [s for s in boundary.scoped if s.effect == "Deny" and s.bits >> bit & 1]
+        boundary_allows = [s for s in boundary.scoped if s.effect == "Allow" and s.bits >> bit & 1]
+    _, found = _decision(
+        ev.formats(action),
+        _partition_of(principal.arn),
+        in_allow,
+        in_boundary,
+        identity,
+        boundary_allows,
+        _example,
+        account=principal.account_id,
+    )
+    return found if isinstance(found, str) else None
 
 
 def granting_statement(
@@ -494,13 +867,17 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
     """Whether the role's trust policy lets `source_arn` (a user or role ARN) call sts:AssumeRole.
 
     Admitted: the source ARN itself, its account ("arn:aws:iam::ACCT:root" or "ACCT"), or "*", in an Allow
-    statement whose actions cover sts:AssumeRole. Conditions on Allow are ignored (ExternalId, MFA); an
-    unconditional Deny naming the source wins. Service- and Federated-only trusts admit no user or role.
+    statement whose actions cover sts:AssumeRole. Conditions on the caller (aws:PrincipalArn,
+    aws:PrincipalAccount, aws:PrincipalType; ctlint.conditions) are decided: an Allow that admits the
+    account only when aws:PrincipalArn is one role admits only that role. Other conditions on an Allow
+    are ignored (ExternalId, MFA). A Deny naming the source wins when it has no condition or all its
+    condition tests are decided true. Service- and Federated-only trusts admit no user or role.
     """
     trust = role.trust_policy
     if trust is None:
         return False
     account = _account_of(source_arn)
+    facts = facts_for(source_arn, account or "", _type_of(source_arn))
     allowed = False
     for stmt in trust.statements:
         if not _admits_assume_role(stmt):
@@ -511,14 +888,27 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
             hit = _principal_matches(stmt.principals, source_arn, account)
         if not hit:
             continue
+        answers = [decide(test, facts) for test in stmt.conditions]
         if stmt.effect == "Deny":
-            if not stmt.has_condition:
+            if not stmt.has_condition or (answers and all(a is True for a in answers)):
                 return False
-        else:
+        elif False not in answers:
             allowed = True
     return allowed
 
 
+def _type_of(arn: str) -> str:
+    resource = arn.split(":", 5)[-1]
+    return "role" if resource.startswith("role/") else "user" if resource.startswith("user/") else ""
+
+
 def may_assume(grants: Grants, role_arn: str) -> bool:
-    """Whether the principal's own policies allow sts:AssumeRole on `role_arn` (any resource glob matches)."""
-    return any(matches(pattern, role_arn) for pattern in grants.assume_role_resources)
+    """Whether the principal's own policies allow sts:AssumeRole on `role_arn`: some Allow resource glob
+    matches it and no unconditional Deny (identity policies or boundary) covers it."""
+    if not any(matches(pattern, role_arn) for pattern in grants.assume_role_resources):
+        return False
+    for patterns, is_not_resource in grants.assume_role_denials:
+        hit = any(matches_resource(p, role_arn) for p in patterns)
+        if hit != is_not_resource:
+            return False
+    return True

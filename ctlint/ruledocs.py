@@ -8,8 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ctlint.model import RuleSpec
+from ctlint.resources import rules_dir
 from ctlint.rulefiles import builtin_rules
 from ctlint.rulekinds import KINDS
+
+# A hand-written section after the rules (how verdicts are decided, measured figures), shipped with them.
+APPENDIX = "verdicts.md"
 
 
 def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
@@ -48,6 +52,9 @@ def render_rule_docs(rules: Sequence[RuleSpec]) -> str:
         if rule.why:
             lines += ["", f"**Why.** {rule.why}"]
         lines += ["", f"**How to fix.** {rule.help}"]
+    appendix = rules_dir() / APPENDIX
+    if appendix.is_file():
+        lines += ["", appendix.read_text(encoding="utf-8").rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

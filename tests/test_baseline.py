@@ -238,8 +238,9 @@ def test_demo_baseline_then_one_new_grant_fails_with_exactly_that_finding(tmp_pa
     data = json.loads(snapshot.read_text())
     # alice is active (she assumes admin): a new grant she does not use is a granted-unused finding.
     alice = next(u for u in data["UserDetailList"] if u["UserName"] == "alice")
-    statement = alice["UserPolicyList"][0]["PolicyDocument"]["Statement"][0]
-    statement["Action"] = [statement["Action"], "iam:CreateAccessKey"]
+    statements = alice["UserPolicyList"][0]["PolicyDocument"]["Statement"]
+    # Its own statement, since the existing one is scoped to a role ARN (which no access key is).
+    statements.append({"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"})
     snapshot.write_text(json.dumps(data, indent=2))
 
     code = main(

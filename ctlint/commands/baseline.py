@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint.baseline import load_baseline, write_baseline
+from ctlint.commands.notes import print_warnings
 from ctlint.options import CheckOptions, InputOptions
 
 DEFAULT_OUTPUT = ".ctlint-baseline.json"
@@ -36,13 +37,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ctlint.commands.check import print_warnings
     from ctlint.pipeline import config_or_error, run_check
 
     # The check must not mark findings against an old baseline while we record a new one.
     inputs = InputOptions.from_namespace(args, config=config_or_error(args.config))
     result = run_check(CheckOptions(inputs=inputs))
-    print_warnings(result)
+    print_warnings(result.warnings)
     output = Path(args.output)
     previous = load_baseline(output) if output.exists() else None
     today = datetime.now(timezone.utc).date().isoformat()

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from ctlint import progress
 from ctlint.atomic import staged_all
+from ctlint.commands.notes import print_warnings
 from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
 from ctlint.gating import exit_code_for, summary_counts
 from ctlint.gcpause import cyclic_gc_paused
-from ctlint.inert import sanitise_line
 from ctlint.model import RunResult
 from ctlint.options import CheckOptions, InputOptions, ReportOptions
 from ctlint.pipeline import config_or_error, run_check
@@ -118,11 +118,6 @@ def write_reports(options: ReportOptions, result: RunResult) -> None:
         sys.stdout.flush()
 
 
-def print_warnings(result: RunResult) -> None:
-    for warning in result.warnings:
-        print(f"ctlint: warning: {sanitise_line(warning)}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     # Every stage after evaluation (allowlist, baseline, reports) handles the millions of findings too.
     with cyclic_gc_paused():
@@ -136,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     options = CheckOptions.from_namespace(args, inputs=inputs)
     reports = ReportOptions.from_namespace(args, tuple(r.name for r in FILE_RENDERERS))
     result = run_check(options)
-    print_warnings(result)
+    print_warnings(result.warnings)
     if options.baseline and options.update_baseline:
         from ctlint.baseline import load_baseline, write_baseline
 
