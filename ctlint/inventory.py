@@ -151,10 +151,11 @@ def _check_unicode(document: object, text: str, shown: str) -> None:
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
-            if lone_surrogate(value) is not None:
+            at = lone_surrogate(value)
+            if at is not None:
                 raise InputError(
                     f"{shown}: {where} holds a lone UTF-16 surrogate at character "
-                    f"{lone_surrogate(value) + 1} (not valid Unicode text)."
+                    f"{at + 1} (not valid Unicode text)."
                 )
         elif isinstance(value, dict):
             for key, item in value.items():
