@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -271,7 +272,7 @@ def parse_time(value: object) -> datetime:
     raise EngineError(f"the usage engine returned an unreadable time {value!r}.")
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:  # an engine's count: int, Decimal, numeric string or NULL
     return int(value) if value is not None else 0
 
 
