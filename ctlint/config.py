@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from ctlint.errors import ConfigError
+from ctlint.isotime import fromisoformat
 from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
 from ctlint.trailscope import (
     TrailScope,
@@ -208,7 +209,7 @@ def parse_date(value: str, where: str) -> date:
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
         raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD).") from None
 

@@ -38,6 +38,7 @@ from ctlint.errors import InputError
 from ctlint.iac.lines import lone_surrogate
 from ctlint.iac.managed import data_version as managed_data_version
 from ctlint.iac.managed import shipped_policy
+from ctlint.isotime import fromisoformat
 from ctlint.limits import check_file_size
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
@@ -210,7 +211,7 @@ def _last_used(entry: Mapping, where: str) -> datetime | None:
         return None
     raw = last["LastUsedDate"]
     try:
-        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        value = fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError as exc:
         raise InputError(f"{where}: RoleLastUsed.LastUsedDate {raw!r} is not an ISO 8601 date.") from exc
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

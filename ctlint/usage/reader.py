@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 from typing import Literal
 
 import msgspec
@@ -37,6 +37,7 @@ try:  # ISA-L's inflater is 2-3x faster than zlib; gzip is the fallback
 except ImportError:  # pragma: no cover
     import gzip as _gzip  # type: ignore[no-redef]  # the fallback: same decompress() as igzip
 
+from ctlint.isotime import fromisoformat
 from ctlint.usage import filekind
 from ctlint.usage.sql import ASSUME_EVENTS
 
@@ -151,7 +152,7 @@ def normalise_time(value) -> str | None:
     if len(iso) > 5 and iso[-5] in "+-" and iso[-3] != ":" and iso[-4:].isdigit():
         iso = iso[:-2] + ":" + iso[-2:]
     try:
-        moment = datetime.fromisoformat(iso)
+        moment = fromisoformat(iso)
     except ValueError:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from ctlint.errors import EngineError, InputError
 from ctlint.gcpause import cyclic_gc_paused
+from ctlint.isotime import fromisoformat
 from ctlint.model import AssumeRoleRow, EventStats, RawUsage, SessionUsageRow, UsageRow, Window, is_account_id
 
 QUERY_NAMES = ("principal_usage", "assume_role", "session_usage", "events_per_account", "event_stats")
@@ -260,7 +261,7 @@ def parse_time(value: object) -> datetime:
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         try:
-            moment = datetime.fromisoformat(text)
+            moment = fromisoformat(text)
         except ValueError:
             moment = None
         if moment is not None:
