@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from ctlint.errors import ConfigError
+from ctlint.isotime import fromisoformat
 from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
 from ctlint.trailscope import (
     TrailScope,
@@ -163,7 +164,9 @@ def _key_path(parts: Sequence[Any]) -> str:
 def _schema_message(error: jsonschema.ValidationError) -> str:
     where = _key_path(list(error.absolute_path))
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        # Errors jsonschema yields carry their schema (a mapping here); only hand-made ones are unset.
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        allowed = sorted(schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         hints = []
         for key in unknown:
@@ -173,7 +176,9 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         return f"{where}: {error.message.replace('is a required property', 'is required')}"
     if error.validator == "enum":
-        choices = ", ".join(str(c) for c in error.validator_value)
+        # The value of an `enum` keyword is its list of choices (unset only on hand-made errors).
+        values = error.validator_value if isinstance(error.validator_value, list) else []
+        choices = ", ".join(str(c) for c in values)
         return f"{where}: {error.instance!r} is not one of: {choices}"
     if error.validator == "type":
         return f"{where}: {error.instance!r} should be of type {error.validator_value}"
@@ -204,7 +209,7 @@ def parse_date(value: str, where: str) -> date:
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
         raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD).") from None
 

@@ -38,6 +38,7 @@ from ctlint.errors import InputError
 from ctlint.iac.lines import lone_surrogate
 from ctlint.iac.managed import data_version as managed_data_version
 from ctlint.iac.managed import shipped_policy
+from ctlint.isotime import fromisoformat
 from ctlint.limits import check_file_size
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
@@ -151,10 +152,11 @@ def _check_unicode(document: object, text: str, shown: str) -> None:
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
-            if lone_surrogate(value) is not None:
+            at = lone_surrogate(value)
+            if at is not None:
                 raise InputError(
                     f"{shown}: {where} holds a lone UTF-16 surrogate at character "
-                    f"{lone_surrogate(value) + 1} (not valid Unicode text)."
+                    f"{at + 1} (not valid Unicode text)."
                 )
         elif isinstance(value, dict):
             for key, item in value.items():
@@ -209,7 +211,7 @@ def _last_used(entry: Mapping, where: str) -> datetime | None:
         return None
     raw = last["LastUsedDate"]
     try:
-        value = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        value = fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError as exc:
         raise InputError(f"{where}: RoleLastUsed.LastUsedDate {raw!r} is not an ISO 8601 date.") from exc
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -98,7 +98,12 @@ def build_inventory(
     source: str,
     snapshot: Inventory | None,
     aws_managed: ManagedLookup,
-) -> tuple[Inventory, list[tuple[str, SourceLocation]], list[tuple[str, SourceLocation]], dict]:
+) -> tuple[
+    Inventory,
+    list[tuple[str, SourceLocation, str]],
+    list[tuple[str, SourceLocation]],
+    dict[tuple[str, str], SourceLocation],
+]:
     """Resolve drafts into principals; return (inventory, unlinked, unresolved, action_locations)."""
     parts = list(parsed)
     from_snapshot, snapshot_groups = snapshot_lookup(snapshot)
@@ -183,8 +188,8 @@ def build_inventory(
                 collect(groups_by_name[group], group, docs, locs)
             elif group in snapshot_groups:
                 docs.extend(snapshot_groups[group])
-                for doc in snapshot_groups[group]:
-                    locs.extend(_attached_locations(doc, draft.location))
+                for group_doc in snapshot_groups[group]:
+                    locs.extend(_attached_locations(group_doc, draft.location))
             else:
                 unresolved.append(
                     (f"group {group!r} of user {draft.name} is not defined anywhere", draft.location)

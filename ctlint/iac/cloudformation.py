@@ -144,7 +144,10 @@ class _Template:
         return _SUB.sub(replace, arg)
 
     def principal_name(self, logical_id: str) -> str:
-        kind, name_key = _PRINCIPAL_TYPES[self.type_of(logical_id)]
+        rtype = self.type_of(logical_id)
+        if rtype not in _PRINCIPAL_TYPES:  # callers check this first; the KeyError the lookup always raised
+            raise KeyError(rtype)
+        kind, name_key = _PRINCIPAL_TYPES[rtype]
         name = self.props(logical_id).get(name_key)
         if name is None:
             if kind == "group":
@@ -288,7 +291,7 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
                     target = local_target(value, kind)
                     if target is not None and arn is None:
                         target.inline.append(doc)
-                    elif target is not None:
+                    elif target is not None and arn is not None:  # arn is set: the branch above took None
                         target.managed.append((arn, at))
                     else:
                         target_name = resolved(value, at, f"{logical_id}: {key}")

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # CPython has it; typeshed omits it
 from typing import Any
 
 import yaml
@@ -93,7 +93,8 @@ class _JsonParser:
         return InputError(f"{self.source}: invalid JSON at line {self.line_at(pos)}: {what}.")
 
     def skip(self, pos: int) -> int:
-        return _WS.match(self.text, pos).end()
+        # `[ \t\n\r]*` matches the empty string, so match() never returns None here.
+        return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
 
     def value(self, pos: int, path: Path_) -> tuple[Any, int]:
         pos = self.skip(pos)
@@ -144,7 +145,8 @@ class _JsonParser:
                 raise self.fail(pos, "expected ':'")
             value, pos = self.value(pos + 1, (*path, key))
             # A member's line is its key's line: that is where a reader looks.
-            self.lines[(*path, key)] = key_line
+            # Not `[(*path, key)]`: mypy reads a starred subscript as 3.11-only syntax, parentheses or not.
+            self.lines[path + (key,)] = key_line
             result[key] = value
             pos = self.skip(pos)
             if self.text.startswith(",", pos):
@@ -190,7 +192,7 @@ class _CfnLoader(yaml.SafeLoader):
     depth = 0
     limit = budget = MIN_VALUE_BUDGET
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         # PyYAML composes recursively: refuse deep nesting before Python's recursion limit does.
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -247,7 +249,7 @@ def _convert(node: yaml.Node, loader: _CfnLoader, path: Path_, lines: dict[Path_
                 raise InputError(
                     f"{loader.name}: line {key_node.start_mark.line + 1}: duplicate key {key!r}."
                 )
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            lines[path + (key,)] = key_node.start_mark.line + 1  # see _JsonParser: no starred subscript
             value[key] = _convert(value_node, loader, (*path, key), lines)
     else:  # pragma: no cover - composer yields only the three node kinds
         raise InputError(f"{loader.name}: unsupported YAML node at line {node.start_mark.line + 1}.")

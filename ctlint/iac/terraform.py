@@ -166,8 +166,9 @@ class _Plan:
             return list(value)
         targets = self.referenced(inst, attr, (f"aws_iam_{kind}",))
         names = [t.values.get("name") for t in targets]
-        if targets and all(isinstance(n, str) for n in names):
-            return names
+        strings = [n for n in names if isinstance(n, str)]
+        if targets and len(strings) == len(names):
+            return strings
         return None
 
     def managed_arn(self, inst: _Instance) -> str | None:
@@ -348,17 +349,18 @@ def parse_plan(located: Located, *, account_id: str) -> Parsed:
         if inst.type in _PRINCIPALS:
             _principal(plan, inst, _PRINCIPALS[inst.type], where, out)
         elif inst.type == "aws_iam_policy":
-            arn = plan.policy_arn_of(inst)
-            doc = plan.document(inst, ("policy",), name=arn, kind="managed")
+            defined_arn = plan.policy_arn_of(inst)  # not `arn`: that is str | None in the branches below
+            doc = plan.document(inst, ("policy",), name=defined_arn, kind="managed")
             if doc is None:
                 out.unresolved.append((f"{inst.address}: policy document known only after apply", where))
             else:
-                out.policies[arn] = doc
+                out.policies[defined_arn] = doc
                 _note_unresolved(out, doc, where)
         elif inst.type in _INLINE:
             kind = _INLINE[inst.type]
             target = plan.principal_name(inst, kind, kind)
-            name = inst.values.get("name") if isinstance(inst.values.get("name"), str) else inst.address
+            raw_name = inst.values.get("name")
+            name = raw_name if isinstance(raw_name, str) else inst.address
             doc = plan.document(inst, ("policy",), name=name, kind="inline")
             if target is None or doc is None:
                 missing = f"{kind} name" if target is None else "policy document"

@@ -192,7 +192,7 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
         columns = data["tables"][name]
         if not isinstance(columns, list) or len(columns) != len(names):
             raise ValueError("a table of another shape")
-        decoded = []
+        decoded: list[list[Any]] = []  # one column per field: datetimes, ints or strings
         for field_name, column in zip(names, columns, strict=True):
             if field_name in ("first_seen", "last_seen"):
                 decoded.append(moments(_ints(column)))

@@ -24,6 +24,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from ctlint.errors import EngineError
 from ctlint.model import Window
@@ -280,7 +281,7 @@ def split_range_rows(
     tail: list[tuple] = []
     stats_days = 0
     for row in rows:
-        record = dict(zip(RANGE_COLUMNS, row, strict=True))
+        record: dict[str, Any] = dict(zip(RANGE_COLUMNS, row, strict=True))  # an engine's values
         name = str(record["query"])
         shape_name = "assume_role" if name == TAIL else name
         if shape_name not in _RESULT_SHAPE:

@@ -100,8 +100,8 @@ class Cache:
             con.execute(
                 "INSERT INTO ids SELECT m.new, i.h FROM ctlint_cache.ids i JOIN cache_map m ON i.file_id = m.old"
             )
-            total = con.execute("SELECT coalesce(sum(ct_weight), 0) FROM rows").fetchone()[0]
-            if total != expected:
+            total = con.execute("SELECT coalesce(sum(ct_weight), 0) FROM rows").fetchone()
+            if total is None or total[0] != expected:  # an aggregate returns one row; if not, rebuild
                 raise ValueError("inconsistent")
         except (duckdb.Error, ValueError, TypeError, IndexError):
             con.execute("DELETE FROM rows")

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, timezone
+from typing import Literal
 
 import msgspec
 import numpy as np
@@ -34,8 +35,9 @@ import orjson
 try:  # ISA-L's inflater is 2-3x faster than zlib; gzip is the fallback
     from isal import igzip as _gzip
 except ImportError:  # pragma: no cover
-    import gzip as _gzip
+    import gzip as _gzip  # type: ignore[no-redef]  # the fallback: same decompress() as igzip
 
+from ctlint.isotime import fromisoformat
 from ctlint.usage import filekind
 from ctlint.usage.sql import ASSUME_EVENTS
 
@@ -65,7 +67,8 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}
 _WRAPPED = re.compile(rb'^\s*\{\s*"Records"\s*:')
 _EMPTY: dict = {}
 _NULL = msgspec.Raw(b"null")
-_TIMES: dict = {}  # eventTime -> normalised form, or False when unreadable (per process)
+# eventTime -> normalised form, or False when unreadable (per process)
+_TIMES: dict[str | None, str | Literal[False]] = {}
 
 
 @dataclass
@@ -149,7 +152,7 @@ def normalise_time(value) -> str | None:
     if len(iso) > 5 and iso[-5] in "+-" and iso[-3] != ":" and iso[-4:].isdigit():
         iso = iso[:-2] + ":" + iso[-2:]
     try:
-        moment = datetime.fromisoformat(iso)
+        moment = fromisoformat(iso)
     except ValueError:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
@@ -408,8 +411,8 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     except _NotEvents as found:
         result.kind = found.kind
         return result
-    except _Unreadable as error:
-        text = str(error)
+    except _Unreadable as unreadable:  # not `error`: that name holds each record's errorCode below
+        text = str(unreadable)
         result.error = text if text.endswith(".") else f"{text}."  # one clear sentence, like every error
         return result
     groups: dict[tuple, list] = {}

@@ -35,12 +35,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from ctlint.errors import EngineError, InputError
 from ctlint.gcpause import cyclic_gc_paused
+from ctlint.isotime import fromisoformat
 from ctlint.model import (
     AssumeRoleRow,
     EventStats,
@@ -292,7 +294,7 @@ def parse_time(value: object) -> datetime:
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         try:
-            moment = datetime.fromisoformat(text)
+            moment = fromisoformat(text)
         except ValueError:
             moment = None
         if moment is not None:
@@ -304,7 +306,7 @@ def parse_time(value: object) -> datetime:
     raise EngineError(f"the usage engine returned an unreadable time {value!r}.")
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:  # an engine's count: int, Decimal, numeric string or NULL
     return int(value) if value is not None else 0
 
 
