@@ -26,6 +26,7 @@ from ctlint import INFORMATION_URI, __version__
 from ctlint.model import Finding, GroupedFinding, Level, RuleSpec, RunResult
 from ctlint.report import RenderOptions
 from ctlint.report.sarif_rules import (
+    ACCESS_LEVEL_SEVERITY,
     access_level_severity,
     help_uri,
     slug,
@@ -40,15 +41,6 @@ SARIF_VERSION = "2.1.0"
 MAX_RESULTS = 25_000
 MAX_ACTIONS_LISTED = 100  # per merged result; the JSON report has every finding
 
-# GitHub maps security-severity: > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
-# An unused permission is worth more to an attacker the more it can change: rank by access level.
-ACCESS_LEVEL_SEVERITY: Mapping[str, float] = {
-    "Permissions management": 8.0,
-    "Write": 6.5,
-    "Tagging": 4.0,
-    "Read": 3.5,
-    "List": 2.0,
-}
 LEVEL_SEVERITY: Mapping[Level, float] = {Level.ERROR: 7.0, Level.WARNING: 5.0, Level.NOTE: 2.0}
 # Fields whose schema default we still write: GitHub shows the level, so say it explicitly.
 _ALWAYS_WRITTEN = frozenset({"level"})

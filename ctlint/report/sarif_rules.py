@@ -19,6 +19,7 @@ from ctlint import INFORMATION_URI
 from ctlint.model import Finding, Level
 
 # GitHub maps security-severity: > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
+# An unused permission is worth more to an attacker the more it can change: rank by access level.
 ACCESS_LEVEL_SEVERITY: Mapping[str, float] = {
     "Permissions management": 8.0,
     "Write": 6.5,
