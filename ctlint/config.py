@@ -20,6 +20,7 @@ import yaml
 
 from ctlint.errors import ConfigError
 from ctlint.isotime import fromisoformat
+from ctlint.limits import check_size
 from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
 from ctlint.trailscope import (
     TrailScope,
@@ -101,27 +102,6 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-MAX_VALUES = 100_000  # a config is a few hundred values; YAML aliases can multiply that exponentially
-
-
-def check_size(document: Any, path: Path | str, what: str = "config") -> None:
-    """Refuse a YAML document whose aliases expand it past MAX_VALUES (a 'billion laughs' file)."""
-    count = 0
-    stack = [document]
-    while stack:
-        value = stack.pop()
-        count += 1
-        if count > MAX_VALUES:
-            raise ConfigError(
-                f"{path}: the {what} expands to more than {MAX_VALUES:,} values (YAML aliases nested in aliases?)."
-            )
-        if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
 
 
 def _read_yaml(path: Path) -> Any:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from ctlint.errors import InputError
+from ctlint.errors import ConfigError, InputError
 
 MIB = 1024 * 1024
 # CloudFormation itself accepts templates up to 1 MB (from S3); transforms expand them on AWS's side.
@@ -47,3 +48,24 @@ def check_file_size(path: Path | str, kind: str, shown: str | None = None) -> No
             f"{shown or path}: the {_WHAT[kind]} is {_mib(size)}, over ctlint's limit of {_mib(limit)} "
             "for such files; it was not read."
         )
+
+
+MAX_VALUES = 100_000  # a config is a few hundred values; YAML aliases can multiply that exponentially
+
+
+def check_size(document: Any, path: Path | str, what: str = "config") -> None:
+    """Refuse a YAML document whose aliases expand it past MAX_VALUES (a 'billion laughs' file)."""
+    count = 0
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError(
+                f"{path}: the {what} expands to more than {MAX_VALUES:,} values (YAML aliases nested in aliases?)."
+            )
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)

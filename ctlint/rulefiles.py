@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from ctlint.config import check_size
 from ctlint.errors import ConfigError
+from ctlint.limits import check_size
 from ctlint.model import Level, RuleFilters, RuleSpec
 from ctlint.resources import rules_dir
 from ctlint.rulekinds import KINDS
