@@ -51,6 +51,28 @@ def test_local_engine_reports_each_session_identity_of_a_role(tmp_path):
     assert set(sessions["bob@example.com"]) == {"ec2:DescribeInstances"}  # the denied call does not count
 
 
+@pytest.mark.parametrize("cache", [False, True])
+def test_local_engine_reads_source_identity_like_athena(tmp_path, cache):
+    """sourceIdentity (set by the caller, kept across role chains) wins over the session name, locally too."""
+    carol = assumed_role(A, "ci", "i-0abc", "ASIACAROL0000000001")
+    carol["sessionContext"]["sourceIdentity"] = "carol"
+    anonymous = assumed_role(A, "ci", "i-0abc", "ASIANONE00000000001")
+    records = [
+        event(carol, "s3.amazonaws.com", "ListBuckets", "2026-06-02T10:00:00Z"),
+        event(carol, "s3.amazonaws.com", "ListBuckets", "2026-06-02T11:00:00Z"),
+        event(anonymous, "s3.amazonaws.com", "ListBuckets", "2026-06-03T10:00:00Z"),
+    ]
+    write_s3_layout(tmp_path / "logs", records)
+    for _ in range(2 if cache else 1):  # the second run reads the per-file cache
+        engine = LocalEngine([tmp_path / "logs"], cache=cache, cache_min_bytes=0)
+        try:
+            raw = engine.collect(WINDOW, [A])
+        finally:
+            engine.close()
+        counts = {(row.session, row.count) for row in raw.identities}
+        assert counts == {("carol", 2), ("i-0abc", 1)}
+
+
 def test_the_sql_prefers_source_identity_over_the_session_name():
     """The Athena table shape (DuckDB standing in): sourceIdentity wins when the session carries one."""
     con = duckdb.connect()

@@ -50,7 +50,7 @@ from ctlint.usage.cache import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
-FORMAT = 5  # 4: documents carry a MAC; 5: per-session identities
+FORMAT = 6  # 4: documents carry a MAC; 5: per-session identities; 6: sourceIdentity read locally
 KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 

@@ -35,7 +35,7 @@ from ctlint.atomic import write_text_atomic
 from ctlint.usage import filekind
 from ctlint.usage.integrity import seal_file
 
-FORMAT = 3  # 2: the file kind (events, digest, insight); 3: a MAC file beside the cache
+FORMAT = 4  # 2: the file kind (events, digest, insight); 3: a MAC file beside the cache; 4: sourceIdentity
 _FIELDS = ("error", "bad", "problem", "records", "time_min", "time_max", "kind")
 
 

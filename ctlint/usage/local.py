@@ -538,7 +538,7 @@ class LocalEngine:
                 username := NULL::VARCHAR,
                 sessioncontext := struct_pack(sessionissuer := struct_pack(type := NULL::VARCHAR,
                   principalid := NULL::VARCHAR, arn := issuer_arn, accountid := NULL::VARCHAR,
-                  username := NULL::VARCHAR), sourceidentity := NULL::VARCHAR)) AS useridentity,
+                  username := NULL::VARCHAR), sourceidentity := source_identity)) AS useridentity,
               eventtime, eventsource, eventname, NULL::VARCHAR AS awsregion, errorcode,
               requestparameters, responseelements, eventid, requestid,
               account AS recipientaccountid, account, NULL::VARCHAR AS region,

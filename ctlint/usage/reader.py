@@ -59,6 +59,7 @@ ROW_COLUMNS = (
     "responseelements",
     "eventid",
     "requestid",
+    "source_identity",  # userIdentity.sessionContext.sourceIdentity: who is behind a shared role
 )
 _ASSUME = frozenset(ASSUME_EVENTS)
 _STS = "sts.amazonaws.com"
@@ -255,6 +256,7 @@ class Issuer(msgspec.Struct, gc=False):
 
 class Context(msgspec.Struct, gc=False):
     sessionIssuer: Issuer | None = None
+    sourceIdentity: str | None = None
 
 
 class Identity(msgspec.Struct, gc=False):
@@ -306,7 +308,12 @@ def _from_dict(record: dict) -> Record:
             accountId=_text(ui.get("accountId")),
             invokedBy=_text(ui.get("invokedBy")),
             accessKeyId=_text(ui.get("accessKeyId")),
-            sessionContext=Context(Issuer(_text(issuer.get("arn")))) if type(issuer) is dict else None,
+            sessionContext=Context(
+                Issuer(_text(issuer.get("arn"))) if type(issuer) is dict else None,
+                _text(context.get("sourceIdentity")),
+            )
+            if type(context) is dict
+            else None,
         )
     return Record(
         eventTime=_text(record.get("eventTime")),
@@ -456,6 +463,7 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
         context = ui.sessionContext
         issuer = context.sessionIssuer if context is not None else None
         issuer_arn = issuer.arn if issuer is not None else None
+        source_identity = context.sourceIdentity if context is not None else None
         account = record.recipientAccountId
         if account is None:
             account = ui.accountId
@@ -488,6 +496,7 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
                     response,
                     event_id,
                     record.requestID,
+                    source_identity,
                 )
             )
             continue
@@ -503,6 +512,7 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
             ui.invokedBy,
             ui.accessKeyId,
             issuer_arn,
+            source_identity,
         )
         group = groups.get(key)
         if group is None:
@@ -514,7 +524,7 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
             elif moment > group[2]:
                 group[2] = moment
     for key, (count, first, last) in groups.items():
-        rows.append((key[0], first, last, count, *key[2:], None, None, None, None))
+        rows.append((key[0], first, last, count, *key[2:-1], None, None, None, None, key[-1]))
     result.bad = bad
     result.records = len(records) - bad - insights
     if insights and insights == len(records):
