@@ -112,5 +112,15 @@ class InertStream:
         self._target.write(safe)
         return len(text)
 
+    _CONTROLS = frozenset({"\r\033[2K"})  # ctlint's own: clear the live progress line
+
+    def write_control(self, sequence: str) -> None:
+        """Write one of ctlint's own terminal controls unescaped; anything else is written inert."""
+        if sequence not in self._CONTROLS:
+            self.write(sequence)
+            return
+        self._target.write(sequence)
+        self._at_line_start = True
+
     def __getattr__(self, name: str):  # flush, fileno, isatty, encoding, buffer, ...
         return getattr(self._target, name)

@@ -23,6 +23,7 @@ from typing import TextIO
 MODES = ("auto", "always", "never")
 INTERVAL = 10.0  # seconds between plain lines
 _LIVE_EVERY = 0.2
+_CLEAR = "\r\033[2K"  # back to the line's start, erase it
 
 
 def mode_from(progress: str | None = None, *, quiet: bool = False) -> str:
@@ -69,7 +70,8 @@ class Progress:
             if self.live:
                 if text != self._text and (force or now - self._last >= _LIVE_EVERY):
                     self._text = text
-                    self.stream.write(f"\r\033[2Kctlint: {text}")
+                    self._control(_CLEAR)
+                    self.stream.write(f"ctlint: {text}")
                     self.stream.flush()
                     self._shown = True
                     self._last = now
@@ -82,10 +84,15 @@ class Progress:
         """End of a stage: remove the live line (the plain lines stay in the log)."""
         with self._lock:
             if self._shown:
-                self.stream.write("\r\033[2K")
+                self._control(_CLEAR)
                 self.stream.flush()
                 self._shown = False
                 self._text = ""
+
+    def _control(self, sequence: str) -> None:
+        # stderr is made inert (ctlint.inert.InertStream), which would escape the clearing sequence.
+        write = getattr(self.stream, "write_control", None)
+        (write or self.stream.write)(sequence)
 
     @contextmanager
     def stage(self, label: str) -> Iterator[None]:

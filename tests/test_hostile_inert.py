@@ -204,3 +204,17 @@ def test_show_and_usage_output_is_inert():
     assert "ListBuckets\\x1b[31m" in text
     _check_human(text)
     assert "evil\\x0a::warning::x" in text
+
+
+def test_only_ctlints_own_line_clear_passes_the_inert_stderr_unescaped():
+    import io
+
+    from ctlint.inert import InertStream
+
+    target = io.StringIO()
+    stream = InertStream(target)
+    stream.write_control("\r\033[2K")  # the progress line's clear
+    stream.write_control("\033]0;title\007")  # anything else is data-like: shown escaped
+    stream.write("\033[2J")
+    assert target.getvalue().startswith("\r\033[2K")
+    assert "\033]" not in target.getvalue() and "\033[2J" not in target.getvalue()
