@@ -7,7 +7,6 @@ Findings below the threshold are still reported, as notes of the run, never as f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from ctlint.model import Finding, Level, RunResult
@@ -30,10 +29,6 @@ def is_gating(finding: Finding, fail_on: str) -> bool:
     if fail_on == "never" or finding.suppressed or finding.baseline == "unchanged":
         return False
     return finding.level.rank >= Level(fail_on).rank
-
-
-def gating_findings(findings: Iterable[Finding], fail_on: str) -> list[Finding]:
-    return [f for f in findings if is_gating(f, fail_on)]
 
 
 def gating_count(result: RunResult) -> int:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint import progress
-from ctlint.atomic import staged_all
+from ctlint.atomic import staged_all, write_all_atomic
 from ctlint.commands.notes import print_warnings
 from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
@@ -106,8 +106,8 @@ def write_reports(options: ReportOptions, result: RunResult) -> None:
         files.append((Path(options.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if options.output:
         files.append((Path(options.output), RENDERERS[options.format].render(result, plain)))
-        with progress.current().stage("writing the reports"), staged_all(files):
-            pass
+        with progress.current().stage("writing the reports"):
+            write_all_atomic(files)
         return
     colour = options.format == "text" and use_colour(options.no_color, sys.stdout)
     # Rendered whole before any file is renamed into place: a failing renderer leaves no report.

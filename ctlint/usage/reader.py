@@ -532,7 +532,3 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     result.ids = identity_keys(event_ids).tobytes()
     result.time_min, result.time_max = tmin, tmax
     return result
-
-
-def read_batch(batch: list[tuple[str, int, int, str]]) -> list[FileResult]:
-    return [read_file(*item) for item in batch]
