@@ -189,22 +189,27 @@ def unused_assume_role(
 # history to compare with (the regular rules judge it), one only in the snapshot is not managed by the IaC.
 
 
-def _compared(state: AccountState, principal: Principal) -> tuple[Grants, Grants] | None:
+def _change(
+    ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal
+) -> tuple[frozenset[str], frozenset[str], set[str]] | None:
+    """(proposed actions, deployed actions, used actions case-folded) of a principal the IaC redefines."""
     if state.deployed_grants is None or principal.origin == "snapshot":
         return None
     before = state.deployed_grants.get(principal.arn)
-    return None if before is None else (state.grants[principal.arn], before)
+    if before is None or not ctx.principal_passes(rule, principal):
+        return None
+    used = {a.casefold() for a in ctx.used_actions(principal)}
+    return state.grants[principal.arn].actions, before.actions, used
 
 
 def new_grant_unused(
     ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
 ) -> Iterator[Finding]:
-    compared = _compared(state, principal)
-    if compared is None or not ctx.principal_passes(rule, principal):
+    change = _change(ctx, rule, state, principal)
+    if change is None:
         return
-    new, old = compared
-    used = {a.casefold() for a in ctx.used_actions(principal)}
-    for action in sorted(new.actions - old.actions):
+    new, old, used = change
+    for action in sorted(new - old):
         # Unobservable actions are never called unused.
         if action.casefold() in used or action not in ctx.observable or not ctx.action_passes(rule, action):
             continue
@@ -220,12 +225,11 @@ def new_grant_unused(
 def removed_grant_used(
     ctx: RuleContext, rule: RuleSpec, state: AccountState, principal: Principal, grants: Grants
 ) -> Iterator[Finding]:
-    compared = _compared(state, principal)
-    if compared is None or not ctx.principal_passes(rule, principal):
+    change = _change(ctx, rule, state, principal)
+    if change is None:
         return
-    new, old = compared
-    used = {a.casefold() for a in ctx.used_actions(principal)}
-    for action in sorted(old.actions - new.actions):
+    new, old, used = change
+    for action in sorted(old - new):
         if action.casefold() in used and ctx.action_passes(rule, action):
             yield ctx.finding(
                 rule,
