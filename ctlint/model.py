@@ -267,6 +267,9 @@ class Usage:
     unmapped: tuple[UnmappedEvent, ...] = ()
     skipped_files: tuple[str, ...] = ()
     identities: tuple[IdentityUsageRow, ...] = ()  # raw events per session identity (RawUsage.identities)
+    # Issue 18: principal ARN -> canonical IAM action -> resource ARNs it was used on (some may end in `*`
+    # where collapsed); empty unless the engine was asked for resources.
+    resources: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=lambda: EMPTY_MAPPING)
 
 
 # ---------------------------------------------------------------- rules and findings

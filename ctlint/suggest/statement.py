@@ -1,0 +1,150 @@
+"""Right-size one statement: the pure function `ctlint suggest` builds on, and IaC patches can call.
+
+`rightsize_statement(statement, used, universe)` keeps, of the actions one Allow statement names, those
+in `used`, each on the resources it was used on where the statement covers them (else the statement's
+own patterns that overlap them), or on the statement's patterns that matter for the action when no
+resource is known; actions that take only `*` keep `*`. The Condition block is carried over, so what
+it guarded stays guarded. The result is never broader than the statement. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ctlint.model import Statement
+from ctlint.policy import ActionUniverse, statement_actions
+from ctlint.suggest.actions import compress_actions
+from ctlint.suggest.resources import STAR, covers, grants_somewhere, is_policy_resource, overlapping, relevant
+
+Condition = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class SuggestedStatement:
+    """One statement of a suggested document (Sid set when the principal's documents are assembled)."""
+
+    effect: str
+    actions: tuple[str, ...] = ()  # patterns (canonical names, or wildcards naming only wanted actions)
+    not_actions: tuple[str, ...] | None = None  # a carried-over Deny's NotAction, verbatim
+    resources: tuple[str, ...] = (STAR,)
+    not_resources: tuple[str, ...] | None = None
+    conditions: Condition = ()
+    sid: str | None = None
+    purpose: str = "used"  # used | allowlisted | unobservable | deny
+    names: frozenset[str] = field(default=frozenset(), compare=False)  # the canonical actions it allows
+    origin: str = field(default="", compare=False)  # StatementRef.label() of the statement it comes from
+
+    def to_json(self) -> dict[str, object]:
+        """The statement in IAM's JSON grammar (single values stay lists: both are valid)."""
+        out: dict[str, object] = {}
+        if self.sid:
+            out["Sid"] = self.sid
+        out["Effect"] = self.effect
+        if self.not_actions is not None:
+            out["NotAction"] = list(self.not_actions)
+        else:
+            out["Action"] = list(self.actions)
+        if self.not_resources is not None:
+            out["NotResource"] = list(self.not_resources)
+        else:
+            out["Resource"] = list(self.resources)
+        if self.conditions:
+            out["Condition"] = condition_block(self.conditions)
+        return out
+
+
+def condition_block(conditions: Condition) -> dict[str, dict[str, list[str]]]:
+    """The parsed Condition tests as IAM's `{operator: {key: [values]}}`, in document order."""
+    block: dict[str, dict[str, list[str]]] = {}
+    for operator, key, values in conditions:
+        block.setdefault(operator, {})[key] = list(values)
+    return block
+
+
+@dataclass(frozen=True)
+class RightSized:
+    statements: tuple[SuggestedStatement, ...]
+    placed: frozenset[str]  # actions of `used` the statements allow
+    unplaced: frozenset[str]  # actions of `used` the statement names but cannot keep (see `reason`)
+    reason: str | None = None  # why nothing could be kept, when that is the statement's fault
+
+
+def condition_unreadable(stmt: Statement) -> bool:
+    """The statement has a Condition ctlint did not parse (an IaC value it could not read offline)."""
+    return stmt.has_condition and not stmt.conditions
+
+
+def formats_of(universe: ActionUniverse, action: str) -> tuple[str, ...]:
+    resource_types = getattr(universe, "resource_types", None)
+    if resource_types is None:
+        return ()
+    return tuple(sorted({t.arn_format for t in resource_types(action)}))
+
+
+def _resources_for(
+    stmt: Statement, action: str, used_on: frozenset[str], universe: ActionUniverse, partition: str
+) -> tuple[tuple[str, ...], bool] | None:
+    """(patterns, is NotResource) to keep for `action`, or None when the statement grants it nowhere."""
+    formats = formats_of(universe, action)
+    if not grants_somewhere(stmt, formats, partition):
+        return None
+    if not formats:
+        return (STAR,), False
+    arns = sorted(r for r in used_on if is_policy_resource(r))
+    if not arns:
+        if stmt.not_resources is not None:
+            return tuple(stmt.not_resources), True
+        return relevant(stmt, formats, partition) or tuple(stmt.resources), False
+    kept: list[str] = []
+    for arn in arns:
+        if covers(stmt, arn, formats, partition):
+            kept.append(arn)
+        else:
+            kept.extend(overlapping(stmt, arn, formats, partition))
+    if not kept:
+        return None
+    return tuple(sorted(dict.fromkeys(kept))), False
+
+
+def rightsize_statement(
+    statement: Statement,
+    used: Mapping[str, frozenset[str]],
+    universe: ActionUniverse,
+    *,
+    partition: str = "aws",
+    purpose: str = "used",
+) -> RightSized:
+    """Right-size one Allow statement to `used` (canonical action -> resource ARNs or ARN patterns it was
+    used on; an empty set: used, resource unknown). Actions of `used` the statement does not name are
+    ignored; those it names but grants on none of their resources, or on none of the used ones, come
+    back in `unplaced`. Resources that are not printable ARNs are ignored (the statement's patterns
+    stand in for them)."""
+    if statement.effect != "Allow":
+        raise ValueError("rightsize_statement takes an Allow statement")
+    named = statement_actions(statement, universe) & used.keys()
+    if condition_unreadable(statement):
+        return RightSized((), frozenset(), frozenset(named), "its Condition could not be read")
+    groups: dict[tuple[tuple[str, ...], bool], set[str]] = {}
+    unplaced: set[str] = set()
+    for action in named:
+        where = _resources_for(statement, action, used[action], universe, partition)
+        if where is None:
+            unplaced.add(action)
+        else:
+            groups.setdefault(where, set()).add(action)
+    statements = []
+    for (patterns, negated), actions in sorted(groups.items(), key=lambda kv: (min(kv[1]), kv[0])):
+        statements.append(
+            SuggestedStatement(
+                effect="Allow",
+                actions=compress_actions(actions, universe),
+                resources=() if negated else patterns,
+                not_resources=patterns if negated else None,
+                conditions=statement.conditions,
+                purpose=purpose,
+                names=frozenset(actions),
+            )
+        )
+    placed = frozenset(named - unplaced)
+    return RightSized(tuple(statements), placed, frozenset(unplaced))
