@@ -42,55 +42,76 @@ class Packed:
     oversized: tuple[str, ...]  # Sids of statements that exceed a whole document on their own
 
 
-def _halves(stmt: SuggestedStatement) -> tuple[SuggestedStatement, SuggestedStatement] | None:
-    """Split one statement into two that together allow (or deny) exactly the same: its Action list, or
-    else its Resource list, in halves. NotAction and NotResource lists cannot be split that way."""
+def _take(stmt: SuggestedStatement, room: int) -> tuple[SuggestedStatement, SuggestedStatement | None] | None:
+    """The longest head of the statement's Action list (else of its Resource list) that fits in `room`
+    characters, and the rest: two statements that together allow (or deny) exactly what it does.
+    None when not even one entry fits, or the list cannot be split (NotAction, NotResource)."""
     if stmt.not_actions is None and len(stmt.actions) > 1:
-        middle = len(stmt.actions) // 2
-        return replace(stmt, actions=stmt.actions[:middle]), replace(stmt, actions=stmt.actions[middle:])
-    if stmt.not_resources is None and len(stmt.resources) > 1:
-        middle = len(stmt.resources) // 2
-        return (
-            replace(stmt, resources=stmt.resources[:middle]),
-            replace(stmt, resources=stmt.resources[middle:]),
-        )
-    return None
-
-
-def _fitting(stmt: SuggestedStatement, limit: int) -> list[SuggestedStatement]:
-    """`stmt`, split until every piece fits in a document of `limit` characters where it can be."""
-    budget = limit - _EMPTY_DOCUMENT
-    if size(stmt.to_json()) <= budget:
-        return [stmt]
-    halves = _halves(stmt)
-    if halves is None:
-        return [stmt]
-    return [*_fitting(halves[0], limit), *_fitting(halves[1], limit)]
+        key, values = "actions", stmt.actions
+    elif stmt.not_resources is None and len(stmt.resources) > 1:
+        key, values = "resources", stmt.resources
+    else:
+        return None
+    lo, hi = 0, len(values)  # the largest count in [1, len] that fits, by bisection
+    while lo < hi:
+        middle = (lo + hi + 1) // 2
+        if size(replace(stmt, **{key: values[:middle]}).to_json()) <= room:
+            lo = middle
+        else:
+            hi = middle - 1
+    if lo == 0:
+        return None
+    head = replace(stmt, **{key: values[:lo]})
+    return head, (replace(stmt, **{key: values[lo:]}) if lo < len(values) else None)
 
 
 def pack(statements: Sequence[SuggestedStatement], limit: int = MANAGED_POLICY_CHARS) -> Packed:
-    """Statements in order, split where one alone is too big, filled into as few documents of at most
-    `limit` characters as this order allows. Sids made unique again after a split (a suffix)."""
-    pieces: list[SuggestedStatement] = []
-    for stmt in statements:
-        parts = _fitting(stmt, limit)
-        if len(parts) == 1:
-            pieces.append(stmt)
-        else:
-            pieces.extend(
-                replace(p, sid=f"{stmt.sid}Part{i}" if stmt.sid else None) for i, p in enumerate(parts, 1)
-            )
+    """Statements in order, filled into documents of at most `limit` characters; a statement that does
+    not fit where the current document ends is split to fill it (its parts get a `Part<n>` Sid suffix).
+    A statement too big for a document alone that cannot be split is kept whole, named in `oversized`."""
     documents: list[list[SuggestedStatement]] = []
-    used = 0
+    current: list[SuggestedStatement] = []
+    used = _EMPTY_DOCUMENT
     oversized: list[str] = []
-    for piece in pieces:
-        cost = size(piece.to_json())
-        if cost + _EMPTY_DOCUMENT > limit:
-            oversized.append(piece.sid or "")
-        if documents and used + 1 + cost <= limit:  # one comma between statements
-            documents[-1].append(piece)
-            used += 1 + cost
-        else:
-            documents.append([piece])
-            used = _EMPTY_DOCUMENT + cost
+
+    def close() -> None:
+        nonlocal current, used
+        if current:
+            documents.append(current)
+        current, used = [], _EMPTY_DOCUMENT
+
+    for stmt in statements:
+        pieces: list[tuple[list[SuggestedStatement], int]] = []  # where each part of `stmt` went
+        rest: SuggestedStatement | None = stmt
+        while rest is not None:
+            separator = 1 if current else 0
+            cost = size(rest.to_json())
+            if used + separator + cost <= limit:
+                head, rest = rest, None
+            else:
+                if rest is stmt and stmt.sid:
+                    # Its parts will be renamed `<sid>Part<n>`: measure them with the longest such Sid.
+                    longest = max(len(stmt.actions), len(stmt.resources))
+                    rest = replace(stmt, sid=f"{stmt.sid}Part{longest}")
+                taken = _take(rest, limit - used - separator)
+                if taken is None and current:
+                    close()  # try again in a fresh document
+                    continue
+                if taken is None:
+                    oversized.append(rest.sid or "")
+                    head, rest = rest, None
+                else:
+                    head, rest = taken
+            current.append(head)
+            pieces.append((current, len(current) - 1))
+            used += separator + size(head.to_json())
+            if rest is not None:
+                close()
+        if len(pieces) > 1 and stmt.sid:
+            for number, (where, index) in enumerate(pieces, start=1):
+                where[index] = replace(where[index], sid=f"{stmt.sid}Part{number}")
+        elif pieces:  # whole after all (in a fresh document): its own Sid, never longer
+            where, index = pieces[0]
+            where[index] = replace(where[index], sid=stmt.sid)
+    close()
     return Packed(tuple(tuple(d) for d in documents), tuple(oversized))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable
 from ctlint.model import Statement
@@ -81,8 +82,15 @@ def relevant(stmt: Statement, formats: Sequence[str], partition: str) -> tuple[s
         return patterns
     if not formats:
         return tuple(p for p in patterns if matches_resource(p, STAR))
-    base = (format_atom(formats, partition),)
-    return tuple(p for p in patterns if satisfiable(((Atom(frozenset((p,))),), base)))
+    return tuple(p for p in patterns if _meets(p, tuple(formats), partition))
+
+
+@lru_cache(maxsize=65536)
+def _meets(pattern: str, formats: tuple[str, ...], partition: str) -> bool:
+    """Some ARN of `formats` matches `pattern` (cached: a policy's few patterns meet many actions)."""
+    if pattern.strip("*") == "":
+        return True  # `*` matches every ARN
+    return satisfiable(((Atom(frozenset((pattern,))),), (format_atom(formats, partition),)))
 
 
 def grants_somewhere(stmt: Statement, formats: Sequence[str], partition: str) -> bool:
@@ -93,3 +101,34 @@ def grants_somewhere(stmt: Statement, formats: Sequence[str], partition: str) ->
         return _holds_on(stmt, STAR)
     outside = Atom(frozenset(stmt.not_resources), negated=True)
     return satisfiable(((outside,), (format_atom(formats, partition),)))
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def format_pattern(arn_format: str, partition: str) -> str:
+    """An IAM pattern for every ARN of one resource type: its format with `*` for each name or id."""
+    return _PLACEHOLDER.sub(lambda m: partition if m.group(0) == "${Partition}" else "*", arn_format)
+
+
+def of_type(resource: str, arn_format: str, partition: str) -> bool:
+    """Whether `resource` (an ARN or ARN pattern) names some resource of the type with `arn_format`."""
+    return satisfiable(((Atom(frozenset((resource,))),), (format_atom((arn_format,), partition),)))
+
+
+def within_type(stmt: Statement, arn_format: str, partition: str) -> tuple[str, ...]:
+    """The statement's Resource patterns for one resource type, each cut to that type where the type's
+    pattern is narrower (`*` becomes `arn:aws:dynamodb:*:*:table/*/index/*`); never broader than the
+    statement. A NotResource statement keeps its patterns whole."""
+    if stmt.not_resources is not None:
+        return stmt.not_resources
+    whole = format_pattern(arn_format, partition)
+    whole_atom = Atom(frozenset((whole,)))
+    out = []
+    for pattern in relevant(stmt, (arn_format,), partition):
+        atom = Atom(frozenset((pattern,)))
+        if not satisfiable(((whole_atom,), (Atom(atom.patterns, negated=True),))):
+            out.append(whole)  # the type's pattern lies within this one: use the narrower
+        else:
+            out.append(pattern)
+    return tuple(dict.fromkeys(out))

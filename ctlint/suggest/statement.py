@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from ctlint.model import Statement
 from ctlint.policy import ActionUniverse, statement_actions
 from ctlint.suggest.actions import compress_actions
-from ctlint.suggest.resources import STAR, covers, grants_somewhere, is_policy_resource, overlapping, relevant
+from ctlint.suggest.resources import (
+    STAR,
+    covers,
+    grants_somewhere,
+    is_policy_resource,
+    of_type,
+    overlapping,
+    relevant,
+    within_type,
+)
 
 Condition = tuple[tuple[str, str, tuple[str, ...]], ...]
 
@@ -85,7 +94,13 @@ def formats_of(universe: ActionUniverse, action: str) -> tuple[str, ...]:
 def _resources_for(
     stmt: Statement, action: str, used_on: frozenset[str], universe: ActionUniverse, partition: str
 ) -> tuple[tuple[str, ...], bool] | None:
-    """(patterns, is NotResource) to keep for `action`, or None when the statement grants it nowhere."""
+    """(patterns, is NotResource) to keep for `action`, or None when the statement grants it nowhere.
+
+    Narrowed one resource type at a time: a type the used resources belong to is cut to them (those the
+    statement covers; else the statement's patterns that overlap them); a type they never show keeps the
+    statement's patterns for that type. The catalog does not say which types one request needs (an
+    `ec2:RunInstances` call is authorised on an image, a subnet, ... as well as the instance), so an
+    unseen type is never dropped."""
     formats = formats_of(universe, action)
     if not grants_somewhere(stmt, formats, partition):
         return None
@@ -97,13 +112,23 @@ def _resources_for(
             return tuple(stmt.not_resources), True
         return relevant(stmt, formats, partition) or tuple(stmt.resources), False
     kept: list[str] = []
+    seen_types: set[str] = set()
     for arn in arns:
+        types = [f for f in formats if of_type(arn, f, partition)]
+        if not types:
+            continue  # not a resource this action takes: it tells nothing about the grant
+        seen_types.update(types)
         if covers(stmt, arn, formats, partition):
             kept.append(arn)
         else:
             kept.extend(overlapping(stmt, arn, formats, partition))
     if not kept:
         return None
+    for arn_format in formats:
+        if arn_format not in seen_types:
+            kept.extend(within_type(stmt, arn_format, partition) if stmt.not_resources is None else ())
+    if stmt.not_resources is not None and len(seen_types) < len(formats):
+        return tuple(stmt.not_resources), True  # an unseen type keeps the NotResource whole
     return tuple(sorted(dict.fromkeys(kept))), False
 
 
