@@ -42,6 +42,10 @@ class Packed:
     oversized: tuple[str, ...]  # Sids of statements that exceed a whole document on their own
 
 
+def _with(stmt: SuggestedStatement, key: str, values: tuple[str, ...]) -> SuggestedStatement:
+    return replace(stmt, actions=values) if key == "actions" else replace(stmt, resources=values)
+
+
 def _take(stmt: SuggestedStatement, room: int) -> tuple[SuggestedStatement, SuggestedStatement | None] | None:
     """The longest head of the statement's Action list (else of its Resource list) that fits in `room`
     characters, and the rest: two statements that together allow (or deny) exactly what it does.
@@ -55,14 +59,14 @@ def _take(stmt: SuggestedStatement, room: int) -> tuple[SuggestedStatement, Sugg
     lo, hi = 0, len(values)  # the largest count in [1, len] that fits, by bisection
     while lo < hi:
         middle = (lo + hi + 1) // 2
-        if size(replace(stmt, **{key: values[:middle]}).to_json()) <= room:
+        if size(_with(stmt, key, values[:middle]).to_json()) <= room:
             lo = middle
         else:
             hi = middle - 1
     if lo == 0:
         return None
-    head = replace(stmt, **{key: values[:lo]})
-    return head, (replace(stmt, **{key: values[lo:]}) if lo < len(values) else None)
+    head = _with(stmt, key, values[:lo])
+    return head, (_with(stmt, key, values[lo:]) if lo < len(values) else None)
 
 
 def pack(statements: Sequence[SuggestedStatement], limit: int = MANAGED_POLICY_CHARS) -> Packed:
