@@ -215,3 +215,10 @@ def test_demo_copy_with_a_renamed_config_still_works(tmp_path, capsys):
     shutil.copytree(ROOT / "examples" / "demo", demo)
     code, out, _ = run(capsys, "suggest", "--config", str(demo / "ctlint.yaml"), "-f", "json")
     assert code == 0 and json.loads(out)["policies"]
+
+
+def test_docs_describe_every_key_of_the_contract(demo_json):
+    docs = (ROOT / "docs" / "suggest.md").read_text()
+    contract = docs.split("## The JSON contract", 1)[1].split("## For IaC patches", 1)[0]
+    for key in {*ENTRY_KEYS, *demo_json, *demo_json["policies"][0]["limits"]}:
+        assert f"`{key}`" in contract, key
