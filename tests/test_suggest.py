@@ -6,6 +6,7 @@ grammar, and within IAM's size limits."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace as change
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -13,7 +14,16 @@ import pytest
 from suggest_proof import allows, at_most, check_documents, sample_arns, suggested_principal
 
 from ctlint.catalog import Catalog
-from ctlint.model import ActionUse, AllowlistEntry, Principal, PrincipalUsage, Usage, Window
+from ctlint.model import (
+    ActionUse,
+    AllowlistEntry,
+    PolicyDocument,
+    Principal,
+    PrincipalUsage,
+    Statement,
+    Usage,
+    Window,
+)
 from ctlint.observability import visibility
 from ctlint.options import InputOptions
 from ctlint.pipeline import analyse
@@ -350,3 +360,41 @@ def test_usage_field_defaults_to_no_resources():
         principals={ARN: PrincipalUsage(ARN, "role", {"s3:GetObject": ActionUse(1, SEEN, SEEN)})},
     )
     assert usage.resources == {}
+
+
+def test_iac_values_ctlint_cannot_read_are_never_guessed(catalog):
+    """IaC statements whose Resource is only known at deployment, or whose Condition could not be read,
+    are left out with a note naming them: a guess could only widen or drop what they guard."""
+    unresolved = Statement(
+        "Allow", actions=("dynamodb:GetItem",), resources=('{"Fn::GetAtt": ["Table", "Arn"]}',)
+    )
+    guarded = Statement("Allow", actions=("sqs:SendMessage",), resources=("*",), has_condition=True)
+    plain = Statement("Allow", actions=("s3:ListAllMyBuckets",), resources=("*",))
+    document = PolicyDocument(name="iac", kind="inline", statements=(unresolved, guarded, plain))
+    principal = change(app_principal(), policies=(document,))
+    used = {"dynamodb:GetItem": set(), "sqs:SendMessage": set(), "s3:ListAllMyBuckets": set()}
+    _, s = scenario(catalog, used=used, principal=principal)
+    check_documents(s)
+    kept = {a for d in s.documents for st in d["Statement"] for a in st["Action"]}
+    assert kept == {"s3:ListAllMyBuckets"}
+    assert any("only known at deployment" in n and "statement 1" in n for n in s.notes)
+    assert any("Condition could not be read" in n and "statement 2" in n for n in s.notes)
+    assert not any("could not be placed" in n for n in s.notes)
+
+
+def test_boundary_stays_and_the_suggestion_stays_within_it(catalog):
+    boundary = parse_policy_document(
+        {"Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "*"}]},
+        name="b",
+        kind="boundary",
+        where="test",
+    )
+    principal = change(app_principal(), boundary=boundary)
+    _, s = scenario(catalog, principal=principal)
+    check_documents(s)
+    suggested = suggested_principal(principal, s)
+    assert suggested.boundary is boundary
+    granted = compute_grants(suggested, catalog).actions
+    assert not any(a.startswith("dynamodb:") for a in granted)  # outside the boundary today, and still
+    assert "s3:GetObject" in granted and granted <= set(s.used) | set(s.unobservable)
+    assert allows(suggested, "s3:GetObject", "arn:aws:s3:::data-dev/x", catalog) == "granted"

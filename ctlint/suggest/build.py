@@ -271,6 +271,7 @@ def suggest_policy(
 
     pieces: list[SuggestedStatement] = []
     placed: set[str] = set()
+    explained: set[str] = set()  # kept actions a note already accounts for
     for index, source in enumerate(sources):
         for purpose in ("used", "allowlisted", "unobservable"):
             used_here = wanted.get(purpose, {}).get(index)
@@ -280,6 +281,7 @@ def suggest_policy(
                 source.statement, used_here, universe, partition=partition, purpose=purpose
             )
             if sized.reason:
+                explained |= sized.unplaced
                 notes.append(
                     f"{source.ref.label()}: {sized.reason}; its {len(sized.unplaced)} kept action(s) are not "
                     "in the suggestion (keep that statement as it is)."
@@ -290,6 +292,7 @@ def suggest_policy(
     missing_actions = (
         used | allowlisted | (frozenset() if options.drop_unobservable else unobservable)
     ) - placed
+    missing_actions -= explained | placed
     if missing_actions:
         notes.append(
             f"{len(missing_actions)} kept action(s) could not be placed in a statement that grants them today "

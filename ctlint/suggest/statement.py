@@ -84,6 +84,12 @@ def condition_unreadable(stmt: Statement) -> bool:
     return stmt.has_condition and not stmt.conditions
 
 
+def is_stand_in(pattern: str) -> bool:
+    """Not an ARN pattern: the IaC reader's stand-in for a value it could not resolve offline (the JSON
+    text of `!GetAtt Table.Arn`); IAM accepts only ARNs and wildcards, so it cannot go into a document."""
+    return not pattern.startswith("arn:") and pattern[:1] not in ("*", "?")
+
+
 def formats_of(universe: ActionUniverse, action: str) -> tuple[str, ...]:
     resource_types = getattr(universe, "resource_types", None)
     if resource_types is None:
@@ -150,6 +156,11 @@ def rightsize_statement(
     named = statement_actions(statement, universe) & used.keys()
     if condition_unreadable(statement):
         return RightSized((), frozenset(), frozenset(named), "its Condition could not be read")
+    unresolved = [p for p in (*statement.resources, *(statement.not_resources or ())) if is_stand_in(p)]
+    if unresolved and named:
+        return RightSized(
+            (), frozenset(), frozenset(named), f"its resource {unresolved[0]} is only known at deployment"
+        )
     groups: dict[tuple[tuple[str, ...], bool], set[str]] = {}
     unplaced: set[str] = set()
     for action in named:
