@@ -398,3 +398,27 @@ def test_boundary_stays_and_the_suggestion_stays_within_it(catalog):
     assert not any(a.startswith("dynamodb:") for a in granted)  # outside the boundary today, and still
     assert "s3:GetObject" in granted and granted <= set(s.used) | set(s.unobservable)
     assert allows(suggested, "s3:GetObject", "arn:aws:s3:::data-dev/x", catalog) == "granted"
+
+
+def test_sids_from_hostile_data_are_alphanumeric_and_unique(catalog):
+    hostile = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ünï-côde\n::warning::x",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": "*",
+            },
+            {"Sid": "ünï côde", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+        ],
+    }
+    _, s = scenario(
+        catalog,
+        principal=app_principal(hostile),
+        used={"sqs:SendMessage": set(), "s3:ListAllMyBuckets": set()},
+    )
+    check_documents(s)  # the schema requires [A-Za-z0-9]+ Sids, unique per document
+    sids = [st["Sid"] for d in s.documents for st in d["Statement"]]
+    assert sids == ["NCDeWarningXUsed", "NCDeUsed", "App3NotRecordedByCloudTrail"]
