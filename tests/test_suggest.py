@@ -422,3 +422,10 @@ def test_sids_from_hostile_data_are_alphanumeric_and_unique(catalog):
     check_documents(s)  # the schema requires [A-Za-z0-9]+ Sids, unique per document
     sids = [st["Sid"] for d in s.documents for st in d["Statement"]]
     assert sids == ["NCDeWarningXUsed", "NCDeUsed", "App3NotRecordedByCloudTrail"]
+
+
+def test_a_resource_of_another_type_tells_nothing_and_keeps_the_patterns(catalog):
+    used = {"sqs:SendMessage": {"arn:aws:s3:::not-a-queue"}}
+    _, s = scenario(catalog, used=used)
+    (send,) = [st for d in s.documents for st in d["Statement"] if "sqs:SendMessage" in st["Action"]]
+    assert send["Resource"] == ["*"] and not s.notes

@@ -33,7 +33,7 @@ from ctlint.suggest.limits import (
     pack,
     size,
 )
-from ctlint.suggest.resources import STAR, covers, is_policy_resource, overlapping, relevant
+from ctlint.suggest.resources import STAR, covers, is_policy_resource, of_type, overlapping, relevant
 from ctlint.suggest.statement import (
     SuggestedStatement,
     condition_unreadable,
@@ -140,7 +140,10 @@ def _assign(
     resources no candidate grants. No resource known: the first unconditional statement granting it on
     `*` alone, else every candidate (today's grant of the action, exactly)."""
     formats = formats_of(universe, action)
-    valid = frozenset(r for r in arns if is_policy_resource(r)) if formats else frozenset()
+    # Only ARNs of the action's resource types say anything about what it needs (ctlint.suggest.statement).
+    valid = frozenset(
+        r for r in arns if is_policy_resource(r) and any(of_type(r, f, partition) for f in formats)
+    )
     if not valid:
         for source in _unconditional_first(candidates):
             if not source.statement.has_condition and STAR in relevant(source.statement, formats, partition):

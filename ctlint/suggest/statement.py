@@ -112,17 +112,19 @@ def _resources_for(
         return None
     if not formats:
         return (STAR,), False
-    arns = sorted(r for r in used_on if is_policy_resource(r))
-    if not arns:
+    # A resource of none of the action's types tells nothing about what it needs: ignored.
+    typed = {
+        arn: types
+        for arn in sorted(r for r in used_on if is_policy_resource(r))
+        if (types := [f for f in formats if of_type(arn, f, partition)])
+    }
+    if not typed:
         if stmt.not_resources is not None:
             return tuple(stmt.not_resources), True
         return relevant(stmt, formats, partition) or tuple(stmt.resources), False
     kept: list[str] = []
     seen_types: set[str] = set()
-    for arn in arns:
-        types = [f for f in formats if of_type(arn, f, partition)]
-        if not types:
-            continue  # not a resource this action takes: it tells nothing about the grant
+    for arn, types in typed.items():
         seen_types.update(types)
         if covers(stmt, arn, formats, partition):
             kept.append(arn)
