@@ -7,11 +7,20 @@ wildcard may name more tomorrow; docs/suggest.md says so. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from functools import lru_cache
 
 from ctlint.policy import ActionUniverse
 
 MIN_ACTIONS_PER_WILDCARD = 2  # a wildcard for one action hides its name and saves nothing
+
+
+@lru_cache(maxsize=1024)
+def _sorted(names: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A service's names sorted case-insensitively, and their lower-case local parts (cached: the
+    catalog's expansion of `service:*` is the same frozenset every time, and caches its hash)."""
+    ordered = tuple(sorted(names, key=str.lower))
+    return ordered, tuple(n.partition(":")[2].lower() for n in ordered)
 
 
 class _Ranges:
@@ -19,10 +28,9 @@ class _Ranges:
     prefix of the names is a contiguous range, so "is every action under this prefix wanted" is a
     subtraction."""
 
-    def __init__(self, service: str, names: Sequence[str], wanted: Collection[str]) -> None:
+    def __init__(self, service: str, names: frozenset[str], wanted: Collection[str]) -> None:
         self.service = service
-        self.names = sorted(names, key=str.lower)
-        self.local = [n.partition(":")[2].lower() for n in self.names]
+        self.names, self.local = _sorted(names)
         self.before = [0]
         for name in self.names:
             self.before.append(self.before[-1] + (name in wanted))
@@ -73,7 +81,7 @@ def compress_actions(actions: Collection[str], universe: ActionUniverse) -> tupl
         known = universe.expand(f"{service}:*")
         out.extend(sorted(members - known))
         found: list[str] = []
-        ranges = _Ranges(service, sorted(known), members)
+        ranges = _Ranges(service, known, members)
         ranges.patterns(0, len(ranges.names), 0, found)
         # Belt and braces: a pattern that names anything unwanted falls back to its wanted names.
         for pattern in found:

@@ -252,6 +252,7 @@ def suggest_policy(
     review = used_all - granted - visibility.uncontrolled
 
     sources = _sources(principal, grants, universe)
+    named = [statement_actions(s.statement, universe) for s in sources]  # a union per statement, once
     notes: list[str] = []
     wanted: dict[str, dict[int, dict[str, frozenset[str]]]] = {}  # purpose -> source -> action -> ARNs
     ungranted: dict[str, frozenset[str]] = {}
@@ -260,7 +261,7 @@ def suggest_policy(
         keep["unobservable"] = unobservable
     for purpose, actions in keep.items():
         for action in sorted(actions):
-            candidates = [s for s in sources if action in statement_actions(s.statement, universe)]
+            candidates = [s for s, names in zip(sources, named, strict=True) if action in names]
             # Recorded for some uses only: the log may not show every resource, so keep the patterns.
             arns = facts.resources.get(action, frozenset()) if purpose == "used" else frozenset()
             if action in visibility.partial:
