@@ -35,6 +35,8 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
+from ctlint.callerfacts import facts_of
+from ctlint.callerpolicy import CallerResolver
 from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
@@ -100,7 +102,15 @@ def parse_policy_document(
         _parse_statement(s, where=where, index=i, kind=kind, location=location)
         for i, s in enumerate(raw_statements, start=1)
     )
-    return PolicyDocument(name=name, kind=kind, statements=statements, location=location, via_group=via_group)
+    version = doc.get("Version")
+    return PolicyDocument(
+        name=name,
+        kind=kind,
+        statements=statements,
+        location=location,
+        via_group=via_group,
+        version=version if isinstance(version, str) else None,
+    )
 
 
 def _decode(raw: str | Mapping, where: str) -> object:
@@ -352,6 +362,7 @@ class _Evaluator:
         self._verdicts: dict[tuple, int] = {}
         self._formats: dict[str, tuple[str, ...] | None] = {}
         self._resource_types = getattr(universe, "resource_types", None)
+        self.callers = CallerResolver()
 
     # ------------------------------------------------------------ sets of names
 
@@ -481,16 +492,17 @@ class _Evaluator:
         )
 
     def grants(self, principal: Principal) -> Grants:
-        docs = _unique_docs(principal.policies)
+        policies, boundary = self.callers.principal_documents(principal)
+        docs = _unique_docs(policies)
         partition = _partition_of(principal.arn)
         key = (
             partition,
             *(id(d.statements) for d in docs),
-            *((-1, id(principal.boundary.statements)) if principal.boundary is not None else ()),
+            *((-1, id(boundary.statements)) if boundary is not None else ()),
         )
         combo = self._combos.get(key)
         if combo is None:
-            combo = self._combos[key] = self._combine(docs, principal.boundary, partition)
+            combo = self._combos[key] = self._combine(docs, boundary, partition)
         return Grants(
             principal_arn=principal.arn,
             actions=combo.actions,
@@ -803,8 +815,9 @@ def example_resource(principal: Principal, action: str, universe: ActionUniverse
     if action not in ev.grants(principal).actions:
         return None
     bit = ev._bit[action]
-    docs = [ev.document(d) for d in _unique_docs(principal.policies)]
-    boundary = ev.document(principal.boundary) if principal.boundary is not None else None
+    policies, own_boundary = ev.callers.principal_documents(principal)
+    docs = [ev.document(d) for d in _unique_docs(policies)]
+    boundary = ev.document(own_boundary) if own_boundary is not None else None
     in_allow = any(e.allow >> bit & 1 for e in docs)
     in_boundary = boundary is None or bool(boundary.allow >> bit & 1)
     identity = [s for e in docs for s in e.scoped if s.bits >> bit & 1]
@@ -863,21 +876,29 @@ def _account_of(arn: str) -> str | None:
     return None
 
 
-def trust_admits(role: Principal, source_arn: str) -> bool:
+def trust_admits(role: Principal, source_arn: str, source: Principal | None = None) -> bool:
     """Whether the role's trust policy lets `source_arn` (a user or role ARN) call sts:AssumeRole.
 
     Admitted: the source ARN itself, its account ("arn:aws:iam::ACCT:root" or "ACCT"), or "*", in an Allow
-    statement whose actions cover sts:AssumeRole. Conditions on the caller (aws:PrincipalArn,
-    aws:PrincipalAccount, aws:PrincipalType; ctlint.conditions) are decided: an Allow that admits the
-    account only when aws:PrincipalArn is one role admits only that role. Other conditions on an Allow
-    are ignored (ExternalId, MFA). A Deny naming the source wins when it has no condition or all its
-    condition tests are decided true. Service- and Federated-only trusts admit no user or role.
+    statement whose actions cover sts:AssumeRole. Conditions on the caller are decided (ctlint.conditions):
+    from the ARN alone aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and
+    aws:PrincipalIsAWSService; with `source` (the principal of that ARN) also its tags, unique id, name
+    and organisation (ctlint.callerfacts). An Allow that admits the account only when aws:PrincipalArn is
+    one role admits only that role; an Allow with a caller test decided false admits no one. Other
+    conditions on an Allow are ignored (ExternalId, MFA). A Deny naming the source wins when it has no
+    condition or all its condition tests are decided true. Service- and Federated-only trusts admit no
+    user or role.
     """
     trust = role.trust_policy
     if trust is None:
         return False
     account = _account_of(source_arn)
-    facts = facts_for(source_arn, account or "", _type_of(source_arn))
+    facts = (
+        facts_of(source)
+        if source is not None and source.arn == source_arn
+        else facts_for(source_arn, account or "", _type_of(source_arn))
+    )
+    variables = trust.version == "2012-10-17"
     allowed = False
     for stmt in trust.statements:
         if not _admits_assume_role(stmt):
@@ -888,7 +909,7 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
             hit = _principal_matches(stmt.principals, source_arn, account)
         if not hit:
             continue
-        answers = [decide(test, facts) for test in stmt.conditions]
+        answers = [decide(test, facts, variables=variables) for test in stmt.conditions]
         if stmt.effect == "Deny":
             if not stmt.has_condition or (answers and all(a is True for a in answers)):
                 return False
