@@ -19,11 +19,13 @@ No I/O here.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ctlint.conditions import CallerFacts
-from ctlint.model import Principal
+from ctlint.model import Inventory, Principal
 from ctlint.wildcard import matches
 
-__all__ = ["facts_of", "session_tags_possible"]
+__all__ = ["facts_of", "in_organization", "session_tags_possible"]
 
 _TAG_PREFIX = "aws:principaltag/"
 _TAG_SESSION = "sts:TagSession"
@@ -82,3 +84,21 @@ def facts_of(principal: Principal) -> CallerFacts:
         unknown=frozenset(unknown),
         prefixed=prefixed,
     )
+
+
+def in_organization(
+    organization_id: str | None, snapshot: Inventory | None, inventory: Inventory
+) -> tuple[Inventory | None, Inventory]:
+    """The deployed snapshot and the evaluated inventory with every principal in the configured
+    organisation (None: left as they are); one object when they were one."""
+    if organization_id is None:
+        return snapshot, inventory
+
+    def placed(each: Inventory) -> Inventory:
+        principals = tuple(replace(p, organization_id=organization_id) for p in each.principals)
+        return replace(each, principals=principals)
+
+    moved = placed(inventory)
+    if snapshot is None or snapshot is inventory:
+        return (moved if snapshot is not None else None), moved
+    return placed(snapshot), moved
