@@ -18,7 +18,7 @@ from ctlint.callerfacts import facts_of
 from ctlint.conditions import CallerFacts, decide
 from ctlint.model import PolicyDocument, Principal, Statement
 
-__all__ = ["CALLER_KEYS", "CallerResolver", "is_caller_key"]
+__all__ = ["CALLER_KEYS", "CallerResolver", "is_caller_key", "never_applies"]
 
 CALLER_KEYS = frozenset(
     {
@@ -110,3 +110,19 @@ def _resolve(
         remaining = tuple(t for j, t in enumerate(stmt.conditions) if j not in settled)
         out.append(replace(stmt, conditions=remaining, has_condition=bool(remaining)))
     return tuple(out)
+
+
+def never_applies(principal: Principal, doc: PolicyDocument) -> frozenset[int]:
+    """1-based indexes of the document's statements that a test on the caller rules out for `principal`
+    (for attribution: such a statement grants this principal nothing)."""
+    tests = [
+        (i, test)
+        for i, stmt in enumerate(doc.statements, start=1)
+        for test in stmt.conditions
+        if is_caller_key(test[1])
+    ]
+    if not tests:
+        return frozenset()
+    facts = facts_of(principal)
+    variables = doc.version == _VARIABLES_VERSION
+    return frozenset(i for i, test in tests if decide(test, facts, variables=variables) is False)

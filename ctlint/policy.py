@@ -11,17 +11,27 @@ Scope (what is exact, and what is not evaluated):
   the Denies are intersected per resource, so "granted" means: some resource of the principal's
   partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
   unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
-- Conditions are not evaluated. An Allow with a condition grants conditionally; a Deny with a condition
-  does not remove a grant (it is a guardrail that compliant requests satisfy), except against an Allow
-  whose condition tests include all of the Deny's: that Deny holds whenever the Allow does, so Allow
-  and Deny under the same condition never allow.
+- Conditions on the caller are decided per principal (ctlint.callerpolicy, with the facts of
+  ctlint.callerfacts and the tests of ctlint.conditions), in identity policies and the boundary alike:
+  aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalIsAWSService,
+  aws:PrincipalOrgID (the configured organisation), aws:PrincipalTag/<key> (a user's tags; a role's
+  only when its trust policy admits no sts:TagSession), aws:userid (a user's UserId; a role's
+  "RoleId:<session name>" only where the pattern settles every session name) and aws:username (users;
+  absent for roles), with the String, Arn, Bool and Null operators, IfExists, ForAnyValue/ForAllValues
+  and policy variables of known value. A statement with a test decided false never applies; one whose
+  tests are all decided true is unconditional (an Allow grants, a Deny removes, sts:AssumeRole Denies
+  included); the tests left undecided keep it conditional, and an unknown fact is always undecided.
+- Other conditions are not evaluated. An Allow with an undecided condition grants conditionally; a Deny
+  with an undecided condition does not remove a grant (it is a guardrail that compliant requests
+  satisfy), except against an Allow whose undecided condition tests include all of the Deny's: that
+  Deny holds whenever the Allow does, so Allow and Deny under the same condition never allow.
 - `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
   complement of its patterns within that universe.
 - A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
   function) is read so that the grant is never understated.
-- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` decides the caller's own
-  condition keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType) and ignores other
-  conditions on an Allow.
+- `may_assume` applies unconditional Denies of sts:AssumeRole (and those decided true for the caller);
+  `trust_admits` decides the caller's own condition keys (from the ARN, and with the calling principal
+  also its tags, unique id, name and organisation) and ignores other conditions on an Allow.
 
 No I/O here: documents come in as values, results go out as values.
 """

@@ -285,3 +285,13 @@ def test_trust_policies_decide_the_callers_tags_when_the_caller_is_known():
     caller = user()
     assert not trust_admits(target, caller.arn, caller)
     assert trust_admits(target, caller.arn)  # without the caller: the tag is not known, the Allow admits
+
+
+def test_a_statement_ruled_out_for_the_caller_is_not_blamed_for_a_grant():
+    from ctlint.attribution import attribute
+    from ctlint.policy import statement_actions
+
+    held = user(allow("s3:GetObject", TEAM_RED), allow("s3:GetObject"))
+    grants = compute_grants(held, U)
+    attribution = attribute(held, grants.actions, lambda stmt: statement_actions(stmt, U))
+    assert [ref.index for ref in attribution.statements_of("s3:GetObject")] == [2]
