@@ -24,7 +24,9 @@ Scope (what is exact, and what is not evaluated):
 - Other conditions are not evaluated. An Allow with an undecided condition grants conditionally; a Deny
   with an undecided condition does not remove a grant (it is a guardrail that compliant requests
   satisfy), except against an Allow whose undecided condition tests include all of the Deny's: that
-  Deny holds whenever the Allow does, so Allow and Deny under the same condition never allow.
+  Deny holds whenever the Allow does, so Allow and Deny under the same condition never allow. A Deny
+  whose undecided tests are all on caller keys (a tag ctlint was not told, no configured organisation)
+  is no guardrail a request can satisfy: it keeps the grant from being certain (conditional at best).
 - `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
   complement of its patterns within that universe.
 - A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
@@ -46,7 +48,7 @@ from urllib.parse import unquote
 
 from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
 from ctlint.callerfacts import facts_of
-from ctlint.callerpolicy import CallerResolver
+from ctlint.callerpolicy import CallerResolver, is_caller_key
 from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
@@ -747,7 +749,9 @@ def _decision(
     )
     boundary_any: list[Atom | None] = [None] if in_boundary else [s.resources for s in boundary]
     unconditional_denies: list[list[Atom | None]] = [
-        [_negate(s.resources)] if s.resources is not None else [] for s in denies if not s.conditions
+        [_negate(s.resources)] if s.resources is not None else []
+        for s in denies
+        if not s.conditions or _on_caller_only(s.conditions)
     ]
     allow_certain: list[Atom | None] = (
         [None] if in_allow else [s.resources for s in allows if not s.conditions]
@@ -770,6 +774,13 @@ def _decision(
         if found:
             return _CONDITIONAL, found
     return _NOT_GRANTED, None
+
+
+def _on_caller_only(conditions: frozenset[tuple[str, str, tuple[str, ...]]]) -> bool:
+    """Every test is on the caller's own keys (left undecided: a fact ctlint does not know). Unlike a
+    request condition, no compliant request gets past such a Deny if the fact is against it, so it keeps
+    a grant from being certain (the grant is conditional at best)."""
+    return all(is_caller_key(key) for _, key, _ in conditions)
 
 
 def _partition_of(arn: str) -> str:

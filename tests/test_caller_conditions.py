@@ -295,3 +295,61 @@ def test_a_statement_ruled_out_for_the_caller_is_not_blamed_for_a_grant():
     grants = compute_grants(held, U)
     attribution = attribute(held, grants.actions, lambda stmt: statement_actions(stmt, U))
     assert [ref.index for ref in attribution.statements_of("s3:GetObject")] == [2]
+
+
+def test_knowing_less_never_changes_a_decided_answer():
+    """Partial facts (unknown tags, no organisation, a role that admits session tags, no unique id) may
+    only turn answers into "conditional": every granted / not granted answer must be the one the full
+    facts give. Seeded random policies with the differential test's caller conditions."""
+    import random
+
+    from tests.test_policy_oracle import random_caller_test
+
+    rng = random.Random(1515)
+    actions = ["s3:GetObject", "s3:PutObject", "iam:PassRole", "sts:AssumeRole"]
+    checked = decided_by_full = 0
+    for _ in range(300):
+        statements = []
+        for _ in range(rng.randint(1, 4)):
+            stmt = {
+                "Effect": rng.choice(("Allow", "Allow", "Deny")),
+                "Action": rng.choice(actions),
+                "Resource": "*",
+            }
+            if rng.random() < 0.8:
+                stmt["Condition"] = random_caller_test(rng)
+            statements.append(stmt)
+        tags = tuple((k, rng.choice(("blue", "red", "Blue"))) for k in ("team", "cost") if rng.random() < 0.6)
+        full = (user if rng.random() < 0.5 else role)(*statements, tags=tags, organization_id="o-abc123")
+        partials = [
+            replace(full, tags_complete=False),
+            replace(full, tags=tags[:1], tags_complete=False),
+            replace(full, organization_id=None),
+            replace(full, unique_id=None),
+        ]
+        if full.type == "role":
+            partials.append(
+                replace(
+                    full,
+                    trust_policy=parse_policy_document(WITH_TAG_SESSION, name="t", kind="trust", where="t"),
+                )
+            )
+        truth = compute_grants(full, U)
+        for partial in partials:
+            grants = compute_grants(partial, U)
+            for action in actions:
+                checked += 1
+                if action in grants.conditional:
+                    continue
+                decided_by_full += 1
+                assert (action in grants.actions) == (action in truth.actions), (statements, partial, action)
+                assert action not in truth.conditional, (statements, partial, action)
+    assert checked > 4000 and decided_by_full > checked // 2
+
+
+def test_a_deny_on_an_unknown_fact_of_the_caller_leaves_the_grant_conditional():
+    # No request gets past a Deny on a fact the principal has: unknown, it keeps the grant uncertain.
+    held = user(allow("s3:GetObject"), deny("s3:GetObject", {"Null": {"aws:PrincipalTag/cost": "true"}}))
+    assert "s3:GetObject" not in compute_grants(held, U).actions  # tags complete: no cost tag, denied
+    partial = compute_grants(replace(held, tags_complete=False), U)
+    assert partial.conditional == {"s3:GetObject"}
