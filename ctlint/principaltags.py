@@ -6,8 +6,8 @@ never renders. A value IAM would refuse is an input error naming the file, the r
   value (Terraform); at most 50 per principal; a key of 1 to 128 and a value of up to 256 characters,
   each of Unicode letters, digits, spaces and `_ . : / = + - @`; no two keys that differ only in case
   (IAM compares tag keys case-insensitively).
-- UserId / RoleId: up to 128 ASCII letters, digits or underscores (IAM issues 21; sanitised exports
-  write shorter ones).
+- UserId / RoleId: up to 128 ASCII letters, digits and `_ + = , . @ -` (IAM issues 21 letters and
+  digits; sanitised exports and test data write names in their place).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ MAX_TAGS = 50
 _MAX_KEY = 128
 _MAX_VALUE = 256
 _PUNCTUATION = frozenset("_.:/=+-@")
-_UNIQUE_ID = re.compile(r"[A-Za-z0-9_]{1,128}")
+_UNIQUE_ID = re.compile(r"[A-Za-z0-9_+=,.@-]{1,128}")
 
 Tags = tuple[tuple[str, str | None], ...]
 
@@ -89,5 +89,7 @@ def unique_id(raw: object, where: str) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or _UNIQUE_ID.fullmatch(raw) is None:
-        raise InputError(f"{where}: not an IAM unique id (up to 128 ASCII letters, digits or underscores).")
+        raise InputError(
+            f"{where}: not an IAM unique id (up to 128 ASCII letters, digits and _ + = , . @ -)."
+        )
     return raw
