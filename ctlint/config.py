@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -39,6 +39,7 @@ class AccountConfig:
     id: str
     iam: Path | None = None
     iac: tuple[Mapping[str, str], ...] = ()
+    organization_id: str | None = None  # the account's organisation (aws:PrincipalOrgID); None: unknown
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def load_config(path: Path | str) -> Config:
     return Config(
         path=path,
         base_dir=base_dir,
-        accounts=_accounts(document["accounts"], base_dir, path),
+        accounts=_in_organization(_accounts(document["accounts"], base_dir, path), document),
         usage_source=source,
         local_paths=local_paths,
         skip_bad_files=bool(local.get("skip_bad_files", False)),
@@ -304,6 +305,18 @@ def load_config(path: Path | str) -> Config:
         fail_on=document.get("fail_on"),
         raw=document,
         trail=_trail(usage, base_dir, path),
+    )
+
+
+def _in_organization(
+    accounts: tuple[AccountConfig, ...], document: Mapping[str, Any]
+) -> tuple[AccountConfig, ...]:
+    """Each account's organisation id: its own `organization_id`, else the top-level one."""
+    default = document.get("organization_id")
+    raw = document["accounts"]
+    return tuple(
+        replace(account, organization_id=item.get("organization_id", default))
+        for account, item in zip(accounts, raw, strict=True)
     )
 
 

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ctlint.errors import InputError
 from ctlint.iac.lines import lone_surrogate
@@ -42,6 +43,7 @@ from ctlint.isotime import fromisoformat
 from ctlint.limits import check_file_size
 from ctlint.model import Inventory, PolicyDocument, Principal, SourceLocation, is_account_id
 from ctlint.policy import parse_policy_document
+from ctlint.principaltags import tags_from_list, unique_id
 
 __all__ = ["Snapshot", "load_snapshot", "read_snapshot"]
 
@@ -387,6 +389,16 @@ class _Reader:
             )
 
 
+def _identity_facts(record: Mapping, id_key: str, where: str) -> dict[str, Any]:
+    """Tags and unique id of a user or role record. A record without Tags (exports older than IAM
+    tagging) has unknown tags, not none: `tags_complete` says which."""
+    facts: dict[str, Any] = {"unique_id": unique_id(record.get(id_key), f"{where}, {id_key}")}
+    if "Tags" in record:
+        facts["tags"] = tags_from_list(record["Tags"], f"{where}, Tags")
+        facts["tags_complete"] = True
+    return facts
+
+
 def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str) -> Snapshot:
     """Parse snapshot text (the file's content); `shown` names the file in messages and locations."""
     data = _loads(text, shown)
@@ -449,6 +461,7 @@ def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str)
                 boundary=reader.boundary(u, owner),
                 groups=tuple(group_names),
                 location=reader.loc(arn),
+                **_identity_facts(u, "UserId", f"{shown}: {owner}"),
             )
         )
 
@@ -482,6 +495,7 @@ def parse_snapshot(text: str, *, account_id: str, account_name: str, shown: str)
                 trust_policy=trust,
                 role_last_used=_last_used(r, f"{shown}: {owner}"),
                 location=reader.loc(arn),
+                **_identity_facts(r, "RoleId", f"{shown}: {owner}"),
             )
         )
 

@@ -83,6 +83,7 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
     location: SourceLocation | None = None
     via_group: str | None = None  # group name when the policy comes through a group
+    version: str | None = None  # the document's Version ("2012-10-17" substitutes policy variables)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,12 @@ class Principal:
     groups: tuple[str, ...] = ()
     location: SourceLocation | None = None
     origin: str = "snapshot"  # "snapshot" | "terraform" | "cloudformation"
+    # Issue 15, for the caller-decided condition keys (ctlint.callerfacts). Attacker-controlled text:
+    # decided on, never rendered. Tags as (key, value); value None: not known (an unresolved IaC value).
+    tags: tuple[tuple[str, str | None], ...] = ()
+    tags_complete: bool = False  # no tag outside `tags` (a snapshot's Tags, Terraform's tags_all)
+    unique_id: str | None = None  # UserId / RoleId (aws:userid)
+    organization_id: str | None = None  # the configured organisation id (aws:PrincipalOrgID)
 
     @property
     def is_service_linked(self) -> bool:

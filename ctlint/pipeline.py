@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctlint import __version__, progress
 from ctlint.allowlist import apply_allowlist
+from ctlint.callerfacts import in_organization
 from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.conventions import discover_config
@@ -141,6 +142,7 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
     warnings: list[str] = []
     for account in config.accounts:
         snapshot, inventory, iac = _load_account(config, account, warnings)
+        snapshot, inventory = in_organization(account.organization_id, snapshot, inventory)
         grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
         deployed_grants = unlinked = None
         if iac is not None and snapshot is not None:

@@ -11,17 +11,29 @@ Scope (what is exact, and what is not evaluated):
   the Denies are intersected per resource, so "granted" means: some resource of the principal's
   partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
   unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
-- Conditions are not evaluated. An Allow with a condition grants conditionally; a Deny with a condition
-  does not remove a grant (it is a guardrail that compliant requests satisfy), except against an Allow
-  whose condition tests include all of the Deny's: that Deny holds whenever the Allow does, so Allow
-  and Deny under the same condition never allow.
+- Conditions on the caller are decided per principal (ctlint.callerpolicy, with the facts of
+  ctlint.callerfacts and the tests of ctlint.conditions), in identity policies and the boundary alike:
+  aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalIsAWSService,
+  aws:PrincipalOrgID (the configured organisation), aws:PrincipalTag/<key> (a user's tags; a role's
+  only when its trust policy admits no sts:TagSession), aws:userid (a user's UserId; a role's
+  "RoleId:<session name>" only where the pattern settles every session name) and aws:username (users;
+  absent for roles), with the String, Arn, Bool and Null operators, IfExists, ForAnyValue/ForAllValues
+  and policy variables of known value. A statement with a test decided false never applies; one whose
+  tests are all decided true is unconditional (an Allow grants, a Deny removes, sts:AssumeRole Denies
+  included); the tests left undecided keep it conditional, and an unknown fact is always undecided.
+- Other conditions are not evaluated. An Allow with an undecided condition grants conditionally; a Deny
+  with an undecided condition does not remove a grant (it is a guardrail that compliant requests
+  satisfy), except against an Allow whose undecided condition tests include all of the Deny's: that
+  Deny holds whenever the Allow does, so Allow and Deny under the same condition never allow. A Deny
+  whose undecided tests are all on caller keys (a tag ctlint was not told, no configured organisation)
+  is no guardrail a request can satisfy: it keeps the grant from being certain (conditional at best).
 - `Action` and `NotAction` are expanded against an action universe (the catalog); `NotAction` is the
   complement of its patterns within that universe.
 - A resource value that is not an ARN pattern (the IaC reader's stand-in for an unresolved intrinsic
   function) is read so that the grant is never understated.
-- `may_assume` applies unconditional Denies of sts:AssumeRole; `trust_admits` decides the caller's own
-  condition keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType) and ignores other
-  conditions on an Allow.
+- `may_assume` applies unconditional Denies of sts:AssumeRole (and those decided true for the caller);
+  `trust_admits` decides the caller's own condition keys (from the ARN, and with the calling principal
+  also its tags, unique id, name and organisation) and ignores other conditions on an Allow.
 
 No I/O here: documents come in as values, results go out as values.
 """
@@ -35,6 +47,8 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from ctlint.arnmatch import Atom, format_atom, matches_resource, satisfiable, witness
+from ctlint.callerfacts import facts_of
+from ctlint.callerpolicy import CallerResolver, is_caller_key
 from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
@@ -100,7 +114,15 @@ def parse_policy_document(
         _parse_statement(s, where=where, index=i, kind=kind, location=location)
         for i, s in enumerate(raw_statements, start=1)
     )
-    return PolicyDocument(name=name, kind=kind, statements=statements, location=location, via_group=via_group)
+    version = doc.get("Version")
+    return PolicyDocument(
+        name=name,
+        kind=kind,
+        statements=statements,
+        location=location,
+        via_group=via_group,
+        version=version if isinstance(version, str) else None,
+    )
 
 
 def _decode(raw: str | Mapping, where: str) -> object:
@@ -352,6 +374,7 @@ class _Evaluator:
         self._verdicts: dict[tuple, int] = {}
         self._formats: dict[str, tuple[str, ...] | None] = {}
         self._resource_types = getattr(universe, "resource_types", None)
+        self.callers = CallerResolver()
 
     # ------------------------------------------------------------ sets of names
 
@@ -481,16 +504,17 @@ class _Evaluator:
         )
 
     def grants(self, principal: Principal) -> Grants:
-        docs = _unique_docs(principal.policies)
+        policies, boundary = self.callers.principal_documents(principal)
+        docs = _unique_docs(policies)
         partition = _partition_of(principal.arn)
         key = (
             partition,
             *(id(d.statements) for d in docs),
-            *((-1, id(principal.boundary.statements)) if principal.boundary is not None else ()),
+            *((-1, id(boundary.statements)) if boundary is not None else ()),
         )
         combo = self._combos.get(key)
         if combo is None:
-            combo = self._combos[key] = self._combine(docs, principal.boundary, partition)
+            combo = self._combos[key] = self._combine(docs, boundary, partition)
         return Grants(
             principal_arn=principal.arn,
             actions=combo.actions,
@@ -725,7 +749,9 @@ def _decision(
     )
     boundary_any: list[Atom | None] = [None] if in_boundary else [s.resources for s in boundary]
     unconditional_denies: list[list[Atom | None]] = [
-        [_negate(s.resources)] if s.resources is not None else [] for s in denies if not s.conditions
+        [_negate(s.resources)] if s.resources is not None else []
+        for s in denies
+        if not s.conditions or _on_caller_only(s.conditions)
     ]
     allow_certain: list[Atom | None] = (
         [None] if in_allow else [s.resources for s in allows if not s.conditions]
@@ -748,6 +774,13 @@ def _decision(
         if found:
             return _CONDITIONAL, found
     return _NOT_GRANTED, None
+
+
+def _on_caller_only(conditions: frozenset[tuple[str, str, tuple[str, ...]]]) -> bool:
+    """Every test is on the caller's own keys (left undecided: a fact ctlint does not know). Unlike a
+    request condition, no compliant request gets past such a Deny if the fact is against it, so it keeps
+    a grant from being certain (the grant is conditional at best)."""
+    return all(is_caller_key(key) for _, key, _ in conditions)
 
 
 def _partition_of(arn: str) -> str:
@@ -803,8 +836,9 @@ def example_resource(principal: Principal, action: str, universe: ActionUniverse
     if action not in ev.grants(principal).actions:
         return None
     bit = ev._bit[action]
-    docs = [ev.document(d) for d in _unique_docs(principal.policies)]
-    boundary = ev.document(principal.boundary) if principal.boundary is not None else None
+    policies, own_boundary = ev.callers.principal_documents(principal)
+    docs = [ev.document(d) for d in _unique_docs(policies)]
+    boundary = ev.document(own_boundary) if own_boundary is not None else None
     in_allow = any(e.allow >> bit & 1 for e in docs)
     in_boundary = boundary is None or bool(boundary.allow >> bit & 1)
     identity = [s for e in docs for s in e.scoped if s.bits >> bit & 1]
@@ -863,21 +897,29 @@ def _account_of(arn: str) -> str | None:
     return None
 
 
-def trust_admits(role: Principal, source_arn: str) -> bool:
+def trust_admits(role: Principal, source_arn: str, source: Principal | None = None) -> bool:
     """Whether the role's trust policy lets `source_arn` (a user or role ARN) call sts:AssumeRole.
 
     Admitted: the source ARN itself, its account ("arn:aws:iam::ACCT:root" or "ACCT"), or "*", in an Allow
-    statement whose actions cover sts:AssumeRole. Conditions on the caller (aws:PrincipalArn,
-    aws:PrincipalAccount, aws:PrincipalType; ctlint.conditions) are decided: an Allow that admits the
-    account only when aws:PrincipalArn is one role admits only that role. Other conditions on an Allow
-    are ignored (ExternalId, MFA). A Deny naming the source wins when it has no condition or all its
-    condition tests are decided true. Service- and Federated-only trusts admit no user or role.
+    statement whose actions cover sts:AssumeRole. Conditions on the caller are decided (ctlint.conditions):
+    from the ARN alone aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and
+    aws:PrincipalIsAWSService; with `source` (the principal of that ARN) also its tags, unique id, name
+    and organisation (ctlint.callerfacts). An Allow that admits the account only when aws:PrincipalArn is
+    one role admits only that role; an Allow with a caller test decided false admits no one. Other
+    conditions on an Allow are ignored (ExternalId, MFA). A Deny naming the source wins when it has no
+    condition or all its condition tests are decided true. Service- and Federated-only trusts admit no
+    user or role.
     """
     trust = role.trust_policy
     if trust is None:
         return False
     account = _account_of(source_arn)
-    facts = facts_for(source_arn, account or "", _type_of(source_arn))
+    facts = (
+        facts_of(source)
+        if source is not None and source.arn == source_arn
+        else facts_for(source_arn, account or "", _type_of(source_arn))
+    )
+    variables = trust.version == "2012-10-17"
     allowed = False
     for stmt in trust.statements:
         if not _admits_assume_role(stmt):
@@ -888,7 +930,7 @@ def trust_admits(role: Principal, source_arn: str) -> bool:
             hit = _principal_matches(stmt.principals, source_arn, account)
         if not hit:
             continue
-        answers = [decide(test, facts) for test in stmt.conditions]
+        answers = [decide(test, facts, variables=variables) for test in stmt.conditions]
         if stmt.effect == "Deny":
             if not stmt.has_condition or (answers and all(a is True for a in answers)):
                 return False

@@ -174,7 +174,7 @@ def unused_assume_role(
     for role in ctx.roles:
         if role.arn == principal.arn or role.is_service_linked or (principal.arn, role.arn) in assumed:
             continue
-        if may_assume(grants, role.arn) and trust_admits(role, principal.arn):
+        if may_assume(grants, role.arn) and trust_admits(role, principal.arn, principal):
             yield ctx.finding(
                 rule,
                 state.inventory,

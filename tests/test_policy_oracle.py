@@ -234,6 +234,7 @@ class Tally:
     compared: int = 0
     oracle_errors: int = 0
     disagreements: list[tuple[str, str, str, str]] | None = None  # (case, action, ctlint, simulator)
+    conditional: int = 0  # comparisons where ctlint answered "conditional" (compare_callers counts them)
 
 
 def compare(
@@ -325,4 +326,302 @@ def test_conditional_policies_disagree_only_where_ctlint_says_conditional(setup)
         f"{len(tally.disagreements)} disagreements ({len(conditional)} on conditional answers)"
     )
     assert tally.compared >= 100
+    assert [d for d in tally.disagreements if d[2] != "conditional"] == []
+
+
+# ---------------------------------------------------------------- caller-decided condition keys (issue 15)
+# Principals with tags, unique ids and an organisation, and statements conditioned on the caller's own
+# keys. The simulator gets the caller's request context (what AWS would put there); ctlint gets the
+# principal. With every fact known, ctlint must decide every answer and agree on all of them; with facts
+# it cannot know (session tags, an unconfigured organisation, an incomplete tag set) every disagreement
+# must be a "conditional" answer.
+
+ORG = "o-abc123"
+USER_ID = "AIDAEXAMPLEUSERID0001"
+ROLE_ID = "AROAEXAMPLEROLEID0001"
+SESSION = "ci-session"
+TAG_VALUES = ("blue", "red", "Blue")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A principal as ctlint sees it (`known_*`) and the request context of one of its calls (`actual_*`)."""
+
+    type: str  # "user" | "role"
+    known_tags: tuple[tuple[str, str], ...]
+    tags_complete: bool
+    tag_session: bool  # the role's trust policy admits sts:TagSession
+    known_org: str | None
+    actual_tags: tuple[tuple[str, str], ...]
+    actual_org: str | None
+
+    @property
+    def name(self) -> str:
+        return "alice" if self.type == "user" else "deploy"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:{self.type}/{self.name}"
+
+    def principal(self, identity: Case) -> Principal:
+        trust_actions = ["sts:AssumeRole", "sts:TagSession"] if self.tag_session else "sts:AssumeRole"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": trust_actions}],
+        }
+        base = _principal(identity)
+        return Principal(
+            arn=self.arn,
+            name=self.name,
+            type=self.type,
+            account_id=ACCOUNT,
+            policies=base.policies,
+            boundary=base.boundary,
+            trust_policy=parse_policy_document(trust, name="trust", kind="trust", where="oracle")
+            if self.type == "role"
+            else None,
+            tags=self.known_tags,
+            tags_complete=self.tags_complete,
+            unique_id=USER_ID if self.type == "user" else ROLE_ID,
+            organization_id=self.known_org,
+        )
+
+    def context(self) -> dict:
+        context = {
+            "aws:PrincipalArn": self.arn,
+            "aws:PrincipalAccount": ACCOUNT,
+            "aws:PrincipalType": "User" if self.type == "user" else "AssumedRole",
+            "aws:PrincipalIsAWSService": "false",
+            "aws:userid": USER_ID if self.type == "user" else f"{ROLE_ID}:{SESSION}",
+        }
+        if self.type == "user":
+            context["aws:username"] = self.name
+        if self.actual_org:
+            context["aws:PrincipalOrgID"] = self.actual_org
+        context.update({f"aws:PrincipalTag/{k}": v for k, v in self.actual_tags})
+        return context
+
+    def request_principal(self) -> str:
+        if self.type == "user":
+            return self.arn
+        return f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.name}/{SESSION}"
+
+
+def random_caller(rng: random.Random, *, all_known: bool) -> Caller:
+    kind = rng.choice(("user", "role"))
+    tags = tuple((k, rng.choice(TAG_VALUES)) for k in ("team", "cost") if rng.random() < 0.6)
+    if all_known:
+        return Caller(kind, tags, True, False, ORG, tags, ORG)
+    tag_session = kind == "role" and rng.random() < 0.5
+    complete = rng.random() < 0.5
+    actual = dict(tags)
+    if tag_session and rng.random() < 0.7:  # a session tag overrides or adds one
+        actual[rng.choice(("team", "cost"))] = rng.choice(TAG_VALUES)
+    if not complete and "cost" not in actual and rng.random() < 0.5:  # a tag ctlint was not told of
+        actual["cost"] = rng.choice(TAG_VALUES)
+    known_org = ORG if rng.random() < 0.5 else None
+    actual_org = ORG if known_org else rng.choice((ORG, "o-other", None))
+    return Caller(kind, tags, complete, tag_session, known_org, tuple(sorted(actual.items())), actual_org)
+
+
+_STRING_OPERATORS = (
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+)
+
+
+def _caller_values(rng: random.Random, key: str) -> list[str]:
+    """Values a caller test compares a key with, including matching ones and policy variables."""
+    options = {
+        "aws:PrincipalTag/team": ["blue", "red", "BLUE", "b*", "?ed", "${aws:PrincipalTag/cost}"],
+        "aws:PrincipalTag/cost": ["blue", "red", "*", "${aws:PrincipalTag/team}"],
+        "aws:PrincipalArn": [
+            f"arn:aws:iam::{ACCOUNT}:user/alice",
+            f"arn:aws:iam::{ACCOUNT}:role/deploy",
+            f"arn:aws:iam::{ACCOUNT}:user/*",
+            "arn:aws:iam::*:role/*",
+            "*:user/${aws:username}",
+        ],
+        "aws:PrincipalAccount": [ACCOUNT, "222222222222", "1111*"],
+        "aws:PrincipalType": ["User", "AssumedRole", "user"],
+        "aws:PrincipalOrgID": [ORG, "o-other", "o-*"],
+        "aws:userid": [USER_ID, ROLE_ID, "AIDA*", "AROA*", f"{ROLE_ID}:*", "AIDAEXAMPLE?SERID0001"],
+        "aws:username": ["alice", "deploy", "al*", "${aws:PrincipalTag/team}"],
+    }[key]
+    return rng.sample(options, rng.randint(1, 2))
+
+
+_CALLER_KEYS = (
+    "aws:PrincipalTag/team",
+    "aws:PrincipalTag/cost",
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalType",
+    "aws:PrincipalOrgID",
+    "aws:userid",
+    "aws:username",
+)
+
+
+def random_caller_test(rng: random.Random) -> dict:
+    """One condition test on a caller key: {operator: {key: values}}."""
+    key = rng.choice((*_CALLER_KEYS, "aws:PrincipalIsAWSService"))
+    roll = rng.random()
+    if key == "aws:PrincipalIsAWSService":
+        return {rng.choice(("Bool", "BoolIfExists")): {key: rng.choice(("true", "false"))}}
+    if roll < 0.12:
+        return {"Null": {key: rng.choice(("true", "false"))}}
+    values = _caller_values(rng, key)
+    if key == "aws:PrincipalArn" and roll < 0.45:
+        operator = rng.choice(("ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"))
+        values = [v for v in values if "${" not in v] or [f"arn:aws:iam::{ACCOUNT}:user/*"]
+    else:
+        operator = rng.choice(_STRING_OPERATORS)
+    if rng.random() < 0.2:
+        operator += "IfExists"
+    if rng.random() < 0.2 and not operator.endswith("IfExists"):
+        operator = rng.choice(("ForAnyValue:", "ForAllValues:")) + operator
+    return {operator: {key: values if len(values) > 1 else values[0]}}
+
+
+def _with_caller_condition(rng: random.Random, stmt: dict, request_conditions: bool) -> dict:
+    if rng.random() >= 0.6:
+        return stmt
+    condition: dict = {}
+    for _ in range(rng.randint(1, 2)):
+        for operator, tests in random_caller_test(rng).items():
+            condition.setdefault(operator, {}).update(tests)
+    if request_conditions and rng.random() < 0.4:
+        for operator, tests in rng.choice(CONDITIONS).items():
+            condition.setdefault(operator, {}).update(tests)
+    return {**stmt, "Condition": condition}
+
+
+def random_caller_cases(
+    seed: int, n: int, actions: list[str], formats: dict[str, list[str]], *, all_known: bool
+) -> list[tuple[Case, Caller]]:
+    rng = random.Random(seed)
+    out = []
+    for case in random_cases(seed, n, actions, formats, conditional=False):
+        identity = tuple(_with_caller_condition(rng, s, not all_known) for s in case.identity)
+        if rng.random() < 0.5:
+            # A guardrail on every resource, on the caller: removes the grant exactly where it is decided true.
+            guard = {**_statement(rng, actions, formats, "Deny", False), "Resource": "*"}
+            guard.pop("NotResource", None)
+            identity += ({**guard, "Condition": random_caller_test(rng)},)
+        boundary = (
+            tuple(_with_caller_condition(rng, s, not all_known) for s in case.boundary)
+            if case.boundary
+            else None
+        )
+        out.append((Case(identity, boundary), random_caller(rng, all_known=all_known)))
+    return out
+
+
+class CatalogSubset:
+    """The catalog narrowed to the compared actions. Evaluation is per action (a pattern's, a NotAction's
+    and a statement's meaning for one action do not depend on the other actions), so the verdicts on
+    these actions are the full catalog's, at a fraction of the cost of deciding 22,000 actions."""
+
+    def __init__(self, catalog: Catalog, actions: list[str]) -> None:
+        self.catalog = catalog
+        self.all_actions = frozenset(actions)
+
+    def expand(self, pattern: str) -> frozenset[str]:
+        return self.catalog.expand(pattern) & self.all_actions
+
+    def expand_not(self, patterns) -> frozenset[str]:
+        return self.catalog.expand_not(patterns) & self.all_actions
+
+    def resource_types(self, action: str):
+        return self.catalog.resource_types(action)
+
+
+def compare_callers(
+    cases: list[tuple[Case, Caller]],
+    actions: list[str],
+    formats: dict[str, list[str]],
+    full_catalog: Catalog,
+    oracle: Path,
+    contexts,
+) -> Tally:
+    """Like `compare`, for principals with caller facts: each simulation carries the caller's context."""
+    catalog = CatalogSubset(full_catalog, actions)
+    requests: list[dict] = []
+    slots: list[tuple[int, str, int, int]] = []
+    principals = [caller.principal(case) for case, caller in cases]
+    verdicts = [_ctlint_verdicts(p, catalog) for p in principals]  # type: ignore[arg-type]
+    for index, (case, caller) in enumerate(cases):
+        named = _named_by_allows(case, catalog)  # type: ignore[arg-type]
+        for action in actions:
+            if action not in named and action not in verdicts[index][0]:
+                continue
+            arns = [arn for f in formats[action] for arn in concrete_arns(f)] or ["*"]
+            if action in verdicts[index][0]:
+                example = example_resource(principals[index], action, catalog)
+                assert example is not None, (case, action)
+                arns = sorted({*arns, example})
+            first = len(requests)
+            for arn in arns:
+                for ctx in contexts:
+                    simulation = _simulation(case, action, arn, {**caller.context(), **ctx})
+                    simulation["request"]["principal"] = caller.request_principal()
+                    requests.append(simulation)
+            slots.append((index, action, first, len(requests) - first))
+    started = time.perf_counter()
+    answers = _ask(oracle, {"simulate": requests})["simulate"]
+    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
+    assert len(answers) == len(requests)
+    tally = Tally(disagreements=[])
+    for index, action, first, count in slots:
+        results = answers[first : first + count]
+        if any(r.startswith("error") for r in results):
+            tally.oracle_errors += 1
+            continue
+        tally.compared += 1
+        granted, conditional = verdicts[index]
+        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
+        theirs = "allowed" if "Allowed" in results else "denied"
+        if ours == "conditional":
+            tally.conditional += 1
+        if (ours == "not granted") != (theirs == "denied"):
+            case, caller = cases[index]
+            tally.disagreements.append((json.dumps([case.__dict__, caller.__dict__]), action, ours, theirs))
+    return tally
+
+
+def test_caller_conditions_with_every_fact_known_are_decided_and_agree(setup):
+    oracle, catalog, actions, formats = setup
+    cases = random_caller_cases(151, 30, actions, formats, all_known=True)
+    tally = compare_callers(cases, actions, formats, catalog, oracle, contexts=({},))
+    print(
+        f"\ncaller keys, all known: {tally.compared} comparisons, {tally.oracle_errors} oracle errors, "
+        f"{tally.conditional} conditional answers, {len(tally.disagreements)} disagreements"
+    )
+    for d in tally.disagreements[:5]:
+        print(d)
+    assert tally.compared >= 100
+    assert tally.oracle_errors <= tally.compared // 20
+    assert tally.disagreements == []
+    assert tally.conditional == 0
+
+
+def test_caller_conditions_with_unknown_facts_disagree_only_where_ctlint_says_conditional(setup):
+    oracle, catalog, actions, formats = setup
+    cases = random_caller_cases(152, 20, actions, formats, all_known=False)
+    tally = compare_callers(cases, actions, formats, catalog, oracle, contexts=CONTEXTS)
+    conditional = [d for d in tally.disagreements if d[2] == "conditional"]
+    print(
+        f"\ncaller keys, some unknown: {tally.compared} comparisons, {tally.oracle_errors} oracle errors, "
+        f"{tally.conditional} conditional answers, {len(tally.disagreements)} disagreements "
+        f"({len(conditional)} on conditional answers)"
+    )
+    for d in [d for d in tally.disagreements if d[2] != "conditional"][:5]:
+        print(d)
+    assert tally.compared >= 100
+    assert tally.oracle_errors <= tally.compared // 20
     assert [d for d in tally.disagreements if d[2] != "conditional"] == []

@@ -149,7 +149,10 @@ def _dest_diff(
             f"{principal.name} did not assume {role.name} between {window.start:%Y-%m-%d} and "
             f"{window.end:%Y-%m-%d}."
         )
-        if not (may_assume(source.grants[principal.arn], role.arn) and trust_admits(role, principal.arn)):
+        if not (
+            may_assume(source.grants[principal.arn], role.arn)
+            and trust_admits(role, principal.arn, principal)
+        ):
             _info(
                 f"{principal.name} cannot assume {role.arn}: its policies or the role's trust policy "
                 "do not allow it."

@@ -33,6 +33,10 @@ class Draft:
     boundary: tuple[str, SourceLocation] | None = None
     trust: LocatedDocument | None = None
     groups: list[str] = field(default_factory=list)
+    # For the caller-decided condition keys (ctlint.iac.principalfacts).
+    tags: tuple[tuple[str, str | None], ...] = ()
+    tags_complete: bool = False
+    unique_id: str | None = None
 
 
 @dataclass
@@ -213,6 +217,9 @@ def build_inventory(
                 groups=tuple(draft.groups),
                 location=draft.location,
                 origin=draft.origin,
+                tags=draft.tags,
+                tags_complete=draft.tags_complete,
+                unique_id=draft.unique_id,
             )
         )
     principals.sort(key=lambda p: p.arn)

@@ -17,6 +17,7 @@ from ctlint.errors import InputError
 from ctlint.iac.build import Draft, Parsed, normalize_path, policy_arn, principal_arn
 from ctlint.iac.documents import LocatedDocument, build_document
 from ctlint.iac.lines import Located
+from ctlint.iac.principalfacts import cloudformation_facts
 from ctlint.model import SourceLocation
 
 _SUB = re.compile(r"\$\{([^}]*)\}")
@@ -241,6 +242,11 @@ def parse_template(located: Located, *, account_id: str) -> Parsed:
         drafts[logical_id] = draft
         out.drafts.append(draft)
         props = tpl.props(logical_id)
+        if kind != "group":
+            facts = cloudformation_facts(
+                props.get("Tags"), tpl.resolve, Unresolved, f"{located.source}: {logical_id}"
+            )
+            draft.tags = facts.get("tags", ())
         if kind == "role" and "AssumeRolePolicyDocument" in props:
             draft.trust = document(logical_id, ("AssumeRolePolicyDocument",), "trust", "trust")
         for i, policy in enumerate(props.get("Policies") or []):

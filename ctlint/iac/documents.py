@@ -51,6 +51,34 @@ def _principals(value: Any) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _conditions(raw: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The Condition block as (operator, key, values) tests, as ctlint.policy parses it; () when any part
+    is not plain text, a number or a boolean (an intrinsic function the stack resolves): the statement
+    then stays conditional on tests ctlint cannot read."""
+    if not isinstance(raw, Mapping):
+        return ()
+    tests: list[tuple[str, str, tuple[str, ...]]] = []
+    for operator, block in raw.items():
+        if not isinstance(operator, str) or not isinstance(block, Mapping) or not block:
+            return ()
+        for key, value in block.items():
+            values = value if isinstance(value, list) else [value]
+            if not isinstance(key, str) or not values:
+                return ()
+            texts: list[str] = []
+            for v in values:
+                if isinstance(v, bool):
+                    texts.append("true" if v else "false")
+                elif isinstance(v, str):
+                    texts.append(v)
+                elif isinstance(v, int | float):
+                    texts.append(str(v))
+                else:
+                    return ()
+            tests.append((operator, key, tuple(texts)))
+    return tuple(tests)
+
+
 def load_document(raw: Any, *, where: str) -> Mapping[str, Any]:
     """A policy given as an object or as JSON text (as Terraform plans carry it)."""
     if isinstance(raw, str):
@@ -119,6 +147,7 @@ def build_document(
                 not_principals=_principals(item.get("NotPrincipal")),
                 sid=item.get("Sid") if isinstance(item.get("Sid"), str) else None,
                 location=SourceLocation(path, line_at(base)),
+                conditions=_conditions(item.get("Condition")),
             )
         )
     document = PolicyDocument(
@@ -127,5 +156,6 @@ def build_document(
         statements=tuple(statements),
         location=SourceLocation(path, line_at(())),
         via_group=via_group,
+        version=doc.get("Version") if isinstance(doc.get("Version"), str) else None,
     )
     return LocatedDocument(document, tuple(action_locations), tuple(unresolved))

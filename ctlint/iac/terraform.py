@@ -18,6 +18,7 @@ from ctlint.errors import InputError
 from ctlint.iac.build import Draft, Parsed, normalize_path, policy_arn
 from ctlint.iac.documents import LineAt, LocatedDocument, build_document
 from ctlint.iac.lines import Located
+from ctlint.iac.principalfacts import terraform_facts
 from ctlint.model import SourceLocation
 
 _INDEX = re.compile(r"\[[^\]]*\]")
@@ -420,6 +421,7 @@ def _principal(plan: _Plan, inst: _Instance, kind: str, where: SourceLocation, o
         location=where,
         origin="terraform",
         path=normalize_path(values.get("path")),
+        **terraform_facts(values, inst.unknown, f"{plan.doc.source}: {inst.address}"),
     )
     if name is None:
         out.unlinked.append((inst.address, where, kind))
