@@ -131,7 +131,9 @@ def _one(item: Any, kind: str | None, where: str, location: SourceLocation) -> P
                 f"{where}: a bare policy document does not say whether it is an SCP or an RCP; name the "
                 "file *.scp.json or *.rcp.json, or give the describe-policy output."
             )
-        return _validated(parse_policy_document(item, name=where, kind=kind, where=where, location=location))
+        return _validated(
+            parse_policy_document(item, name=where, kind=kind, where=where, location=location), where
+        )
     raise InputError(
         f"{where}: expected the output of `aws organizations describe-policy` (a 'Policy' object) or a "
         "policy document (with a 'Statement')."
@@ -153,11 +155,13 @@ def _described(policy: Any, kind: str | None, where: str, location: SourceLocati
             "and RESOURCE_CONTROL_POLICY."
         )
     if kind is not None and found != kind:
-        raise InputError(f"{here}: is a {_WHAT[found]}, but the file is listed as holding {_WHAT[kind]}s.")
+        raise InputError(f"{here}: is a {_WHAT[found]}, but the file is listed under '{kind}s'.")
     content = policy.get("Content")
     if not isinstance(content, str):
         raise InputError(f"{here}: Policy.Content must be the policy document as a JSON string.")
-    return _validated(parse_policy_document(content, name=name, kind=found, where=here, location=location))
+    return _validated(
+        parse_policy_document(content, name=name, kind=found, where=here, location=location), here
+    )
 
 
 def _is_pass_through(stmt: Statement) -> bool:
@@ -171,10 +175,10 @@ def _is_pass_through(stmt: Statement) -> bool:
     )
 
 
-def _validated(doc: PolicyDocument) -> PolicyDocument:
+def _validated(doc: PolicyDocument, where: str) -> PolicyDocument:
     """Refuse what AWS Organizations would refuse and ctlint would misread."""
     for index, stmt in enumerate(doc.statements, start=1):
-        here = f"{doc.name}: statement {index}" + (f" ({stmt.sid})" if stmt.sid else "")
+        here = f"{where}: statement {index}" + (f" ({stmt.sid})" if stmt.sid else "")
         if doc.kind == "scp" and (stmt.principals or stmt.not_principals):
             raise InputError(f"{here}: an SCP statement cannot name a Principal (SCPs bind the account).")
         if doc.kind == "rcp" and stmt.effect == "Allow" and not _is_pass_through(stmt):
