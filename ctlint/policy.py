@@ -538,9 +538,16 @@ class _Evaluator:
             guard_scoped.append([s for s in g.scoped if s.effect == "Allow"])
             identity_scoped.extend(s for s in g.scoped if s.effect == "Deny")
             denials.extend(g.assume_role_denials)
+        # A scoped Allow cannot change the verdict of an action that an unconditional all-resource Allow
+        # of the same kind names (that Allow already holds on every resource, under no condition).
         touched = 0
-        for s in (*identity_scoped, *boundary_scoped, *(s for scoped in guard_scoped for s in scoped)):
-            touched |= s.bits
+        for s in identity_scoped:
+            touched |= s.bits & ~allow if s.effect == "Allow" else s.bits
+        for s in boundary_scoped:
+            touched |= s.bits & ~boundary_allow
+        for guard_allow, scoped in zip(guard_allows, guard_scoped, strict=True):
+            for s in scoped:
+                touched |= s.bits & ~guard_allow
         certain = allow & boundary_allow & ~deny & ~touched
         for guard_allow in guard_allows:
             certain &= guard_allow
