@@ -10,7 +10,13 @@ Scope (what is exact, and what is not evaluated):
   `*`); a Deny removes the action where it covers every such ARN. Identity Allow, boundary Allow and
   the Denies are intersected per resource, so "granted" means: some resource of the principal's
   partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
-  unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
+  unconditional Deny. Resource policies and session policies are not read.
+- Organisation policies (`Principal.organization`, ctlint.orgpolicy): each SCP level is intersected
+  per resource like one more boundary (some SCP Allow at every level, no SCP Deny), and the account's
+  RCP Denies subtract like identity Denies, with the same resource-type logic and condition
+  conventions; the management account and service-linked roles are not bound. RCPs are applied as if
+  every resource were the principal's own account's (exact there; see ctlint.orgpolicy), and to
+  whatever actions they name (the list of services that honour RCPs is not shipped).
 - Conditions are not evaluated. An Allow with a condition grants conditionally; a Deny with a condition
   does not remove a grant (it is a guardrail that compliant requests satisfy), except against an Allow
   whose condition tests include all of the Deny's: that Deny holds whenever the Allow does, so Allow
