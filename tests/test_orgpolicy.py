@@ -196,3 +196,32 @@ def test_principals_sharing_one_organisation_share_its_guards(catalog):
     a, b = user(org=shared), replace(user(org=shared), arn=f"arn:aws:iam::{ACCOUNT}:user/bob", name="bob")
     assert guards(a) is guards(b)
     assert compute_grants(a, catalog).actions is compute_grants(b, catalog).actions
+
+
+def test_removals_name_the_policy_and_level_that_removed_each_action(catalog):
+    from ctlint.orgexplain import removed_by_organization
+
+    identity = doc(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteBucket", "sqs:SendMessage"], "Resource": "*"}
+    )
+    deny = scp({"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"})
+    objects_only = scp({"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "arn:aws:s3:::b/*"})
+    s3_only = scp({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    levels = (
+        OrgLevel("root", scps=(FULL, deny)),
+        OrgLevel("ou-prod", scps=(s3_only,)),
+        OrgLevel(ACCOUNT, scps=(objects_only,)),
+    )
+    removals = removed_by_organization(user(identity, org=OrgPolicies(levels=levels)), catalog)
+    assert [(r.action, r.reason) for r in removals] == [
+        ("s3:DeleteBucket", "denied by SCP 'scp' at root"),
+        ("sqs:SendMessage", "no SCP at ou-prod allows it"),
+    ]
+    # s3:GetObject stays: objects under b/ are allowed at every level.
+    bucket_only = scp({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"})
+    scoped = OrgPolicies(levels=(OrgLevel("root", scps=(bucket_only,)),))
+    assert [(r.action, r.reason) for r in removed_by_organization(user(identity, org=scoped), catalog)] == [
+        ("s3:GetObject", "no resource its policies allow is allowed by the organisation policies too"),
+        ("sqs:SendMessage", "no SCP at root allows it"),
+    ]
+    assert removed_by_organization(user(identity), catalog) == ()
