@@ -545,10 +545,17 @@ class _Evaluator:
             identity_scoped.extend(s for s in g.scoped if s.effect == "Deny")
             denials.extend(g.assume_role_denials)
         # A scoped Allow cannot change the verdict of an action that an unconditional all-resource Allow
-        # of the same kind names (that Allow already holds on every resource, under no condition).
-        touched = 0
+        # of the same kind names (that Allow already holds on every resource, under no condition), and a
+        # conditional Deny never takes away a grant that such Allows make certain (the region guardrail
+        # of many SCPs names nearly every action).
+        touched = conditional_denies = 0
         for s in identity_scoped:
-            touched |= s.bits & ~allow if s.effect == "Allow" else s.bits
+            if s.effect == "Allow":
+                touched |= s.bits & ~allow
+            elif s.conditions:
+                conditional_denies |= s.bits
+            else:
+                touched |= s.bits
         for s in boundary_scoped:
             touched |= s.bits & ~boundary_allow
         for guard_allow, scoped in zip(guard_allows, guard_scoped, strict=True):
@@ -557,6 +564,7 @@ class _Evaluator:
         certain = allow & boundary_allow & ~deny & ~touched
         for guard_allow in guard_allows:
             certain &= guard_allow
+        touched |= conditional_denies & ~certain
         conditional = 0
         if touched:
             maybe_allow = allow
