@@ -198,8 +198,13 @@ def _prefix_compatible(a: str | tuple[str, ...], b: str | tuple[str, ...]) -> bo
 
 def satisfiable(formula: Formula) -> bool:
     """Whether some string satisfies every clause of `formula` (exact; cached)."""
-    if _prune(formula) is None:  # settled by literal prefixes: skip normalising for the cache
+    pruned = _prune(formula)
+    if pruned is None:  # settled by literal prefixes: skip normalising for the cache
         return False
+    if len(pruned) <= 1 and not any(atom.negated for clause in pruned for atom in clause):
+        # One clause of positive atoms (typically an action's ARN format alone, once the prefixes have
+        # settled the rest): every pattern and every format matches some string.
+        return not pruned or bool(pruned[0])
     return _satisfiable(_normalise(formula))
 
 

@@ -75,6 +75,17 @@ class CallerResolver:
         boundary = self.document(principal.boundary, facts) if principal.boundary is not None else None
         return policies, boundary
 
+    def guard_documents(
+        self, principal: Principal, guards: Sequence[PolicyDocument]
+    ) -> tuple[PolicyDocument, ...]:
+        """The organisation policies binding the principal, as they apply to its own calls: SCP
+        exemptions on aws:PrincipalArn, aws:PrincipalTag/* or aws:PrincipalOrgID are decided like the
+        boundary's."""
+        if not any(self._caller_tests(g.statements) for g in guards):
+            return tuple(guards)
+        facts = facts_of(principal)
+        return tuple(self.document(g, facts) for g in guards)
+
     def document(self, doc: PolicyDocument, facts: CallerFacts) -> PolicyDocument:
         tests = self._caller_tests(doc.statements)
         if not tests:

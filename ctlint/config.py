@@ -22,6 +22,7 @@ from ctlint.errors import ConfigError
 from ctlint.isotime import fromisoformat
 from ctlint.limits import check_size
 from ctlint.model import EMPTY_MAPPING, AllowlistEntry, Window, is_account_id
+from ctlint.orgload import LevelFiles, OrgSource
 from ctlint.trailscope import (
     TrailScope,
     load_event_selectors,
@@ -40,6 +41,7 @@ class AccountConfig:
     iam: Path | None = None
     iac: tuple[Mapping[str, str], ...] = ()
     organization_id: str | None = None  # the account's organisation (aws:PrincipalOrgID); None: unknown
+    organization: OrgSource | None = None  # accounts[].organization: its SCPs and RCPs
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,10 @@ def _accounts(raw: Sequence[Mapping[str, Any]], base_dir: Path, path: Path) -> t
         iac = tuple(dict(entry) for entry in item.get("iac", ()))
         if iam is None and not iac:
             raise ConfigError(f"{where}: account '{name}' needs an 'iam' snapshot or an 'iac' source.")
-        accounts.append(AccountConfig(name=name, id=account_id, iam=iam, iac=iac))
+        organization = (
+            _organization(item["organization"], base_dir, where) if "organization" in item else None
+        )
+        accounts.append(AccountConfig(name=name, id=account_id, iam=iam, iac=iac, organization=organization))
     return tuple(accounts)
 
 
@@ -384,3 +389,34 @@ def resolve_window(
             f"{window_end:%Y-%m-%d} ({end_from})."
         )
     return Window(start=window_start, end=window_end)
+
+
+def _organization(block: Mapping[str, Any], base_dir: Path, where: str) -> OrgSource:
+    """`accounts[].organization`: a `tree` folder or a `levels` list (exactly one, unless the account is
+    the management account, which no SCP or RCP binds)."""
+    shown = f"{where}.organization"
+    management = bool(block.get("management_account", False))
+    if "tree" in block and "levels" in block:
+        raise ConfigError(f"{shown}: has both 'tree' and 'levels'; give one.")
+    if "tree" not in block and "levels" not in block and not management:
+        raise ConfigError(
+            f"{shown}: needs 'tree' (a folder per OU path) or 'levels' (the policy files per level), or "
+            "management_account: true."
+        )
+    if "tree" in block:
+        tree = _resolve(base_dir, block["tree"])
+        if not tree.is_dir():
+            raise ConfigError(f"{shown}.tree: the folder {tree} does not exist.")
+        return OrgSource(shown=shown, management_account=management, tree=tree)
+    levels = []
+    for index, level in enumerate(block.get("levels", ())):
+        files = {}
+        for key in ("scps", "rcps"):
+            files[key] = tuple(_resolve(base_dir, p) for p in level.get(key, ()))
+            for path in files[key]:
+                if not path.is_file():
+                    raise ConfigError(
+                        f"{shown}.levels[{index}].{key}: the policy file {path} does not exist."
+                    )
+        levels.append(LevelFiles(name=str(level["name"]), scps=files["scps"], rcps=files["rcps"]))
+    return OrgSource(shown=shown, management_account=management, levels=tuple(levels))

@@ -19,16 +19,20 @@ MAX_TEMPLATE_BYTES = 8 * MIB
 MAX_PLAN_BYTES = 64 * MIB
 # `aws iam get-account-authorization-details` of a large account is tens of MB.
 MAX_SNAPSHOT_BYTES = 512 * MIB
+# An SCP or RCP is at most 5,120 characters; a file may list the describe-policy outputs of many.
+MAX_ORG_POLICY_BYTES = 4 * MIB
 
 LIMITS = {
     "cloudformation": MAX_TEMPLATE_BYTES,
     "terraform_plan": MAX_PLAN_BYTES,
     "snapshot": MAX_SNAPSHOT_BYTES,
+    "organization_policy": MAX_ORG_POLICY_BYTES,
 }
 _WHAT = {
     "cloudformation": "CloudFormation template",
     "terraform_plan": "Terraform plan",
     "snapshot": "IAM snapshot",
+    "organization_policy": "organisation policy file",
 }
 
 

@@ -108,6 +108,8 @@ class Principal:
     tags_complete: bool = False  # no tag outside `tags` (a snapshot's Tags, Terraform's tags_all)
     unique_id: str | None = None  # UserId / RoleId (aws:userid)
     organization_id: str | None = None  # the configured organisation id (aws:PrincipalOrgID)
+    # The organisation policies (SCPs, RCPs) that bind the principal's account; None: not configured.
+    organization: OrgPolicies | None = None
 
     @property
     def is_service_linked(self) -> bool:
@@ -483,3 +485,26 @@ class RunResult:
     groups: tuple[GroupedFinding, ...] = ()  # of `findings`, sorted
     suppressed_groups: tuple[GroupedFinding, ...] = ()  # of `suppressed`, sorted
     principals: tuple[PrincipalSummary, ...] = ()  # sorted by weighted_unused, most first
+
+
+# ---------------------------------------------------------------- organisation policies
+
+
+@dataclass(frozen=True)
+class OrgLevel:
+    """One level of the hierarchy above an account: the root, an OU, or the account itself, with the
+    service control and resource control policies attached there (ctlint.orgpolicy reads them)."""
+
+    name: str  # as the input names it: "root", "ou-prod", the account id, a folder path
+    scps: tuple[PolicyDocument, ...] = ()
+    rcps: tuple[PolicyDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrgPolicies:
+    """The organisation policies of one account, root level first and the account's own level last.
+    `management_account`: the organisation's management account, which neither SCPs nor RCPs bind."""
+
+    levels: tuple[OrgLevel, ...]
+    management_account: bool = False
+    source: str = ""  # the config key it was read from, for messages

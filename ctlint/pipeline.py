@@ -121,6 +121,20 @@ def _load_account(
     return snapshot, merged, result
 
 
+def _bind_organization(
+    account: AccountConfig, snapshot: Inventory | None, inventory: Inventory
+) -> tuple[Inventory | None, Inventory]:
+    """Both views of the account (deployed and proposed) under its SCPs and RCPs (ctlint.orgpolicy)."""
+    from ctlint.orgload import load_organization
+    from ctlint.orgpolicy import with_organization
+
+    assert account.organization is not None
+    org = load_organization(account.organization, account.id, display_path)
+    return (with_organization(snapshot, org) if snapshot is not None else None), with_organization(
+        inventory, org
+    )
+
+
 def _require_events(config: Config, raw: RawUsage, window: Window) -> None:
     for account in config.accounts:
         if raw.events_per_account.get(account.id, 0) == 0:
@@ -143,6 +157,8 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
     for account in config.accounts:
         snapshot, inventory, iac = _load_account(config, account, warnings)
         snapshot, inventory = in_organization(account.organization_id, snapshot, inventory)
+        if account.organization is not None:
+            snapshot, inventory = _bind_organization(account, snapshot, inventory)
         grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
         deployed_grants = unlinked = None
         if iac is not None and snapshot is not None:

@@ -10,7 +10,15 @@ Scope (what is exact, and what is not evaluated):
   `*`); a Deny removes the action where it covers every such ARN. Identity Allow, boundary Allow and
   the Denies are intersected per resource, so "granted" means: some resource of the principal's
   partition is allowed by an unconditional identity Allow and boundary Allow and matched by no
-  unconditional Deny. Resource policies, SCPs/RCPs and session policies are not read.
+  unconditional Deny. Resource policies and session policies are not read.
+- Organisation policies (`Principal.organization`, ctlint.orgpolicy): each SCP level is intersected
+  per resource like one more boundary (some SCP Allow at every level, no SCP Deny), and the account's
+  RCP Denies subtract like identity Denies, with the same resource-type logic and condition
+  conventions (caller keys in them are decided as in the boundary: SCP exemptions on
+  aws:PrincipalArn or aws:PrincipalTag/*); the management account and service-linked roles are not
+  bound. RCPs are applied as if every resource were the principal's own account's (exact there; see
+  ctlint.orgpolicy), and to whatever actions they name (the list of services that honour RCPs is not
+  shipped).
 - Conditions on the caller are decided per principal (ctlint.callerpolicy, with the facts of
   ctlint.callerfacts and the tests of ctlint.conditions), in identity policies and the boundary alike:
   aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalIsAWSService,
@@ -52,6 +60,7 @@ from ctlint.callerpolicy import CallerResolver, is_caller_key
 from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
+from ctlint.orgpolicy import guards as org_guards
 from ctlint.wildcard import matches
 
 __all__ = [
@@ -505,16 +514,18 @@ class _Evaluator:
 
     def grants(self, principal: Principal) -> Grants:
         policies, boundary = self.callers.principal_documents(principal)
+        guards = self.callers.guard_documents(principal, org_guards(principal))
         docs = _unique_docs(policies)
         partition = _partition_of(principal.arn)
         key = (
             partition,
             *(id(d.statements) for d in docs),
             *((-1, id(boundary.statements)) if boundary is not None else ()),
+            *((-2, id(g.statements)) for g in guards),
         )
         combo = self._combos.get(key)
         if combo is None:
-            combo = self._combos[key] = self._combine(docs, boundary, partition)
+            combo = self._combos[key] = self._combine(docs, boundary, partition, guards)
         return Grants(
             principal_arn=principal.arn,
             actions=combo.actions,
@@ -525,7 +536,11 @@ class _Evaluator:
         )
 
     def _combine(
-        self, docs: Sequence[PolicyDocument], boundary: PolicyDocument | None, partition: str
+        self,
+        docs: Sequence[PolicyDocument],
+        boundary: PolicyDocument | None,
+        partition: str,
+        guards: Sequence[PolicyDocument] = (),
     ) -> _Combined:
         # document() holds every statements tuple it saw, so the ids in the combo key cannot be reused.
         effects = [self.document(d) for d in docs]
@@ -545,10 +560,36 @@ class _Evaluator:
             boundary_scoped = [s for s in b.scoped if s.effect == "Allow"]
             identity_scoped.extend(s for s in b.scoped if s.effect == "Deny")
             denials.extend(b.assume_role_denials)
-        touched = 0
-        for s in (*identity_scoped, *boundary_scoped):
-            touched |= s.bits
+        # Organisation policies (ctlint.orgpolicy): each guard restricts and subtracts like a boundary.
+        guard_allows: list[int] = []
+        guard_scoped: list[list[_Scoped]] = []
+        for g in map(self.document, guards):
+            guard_allows.append(g.allow)
+            deny |= g.deny
+            guard_scoped.append([s for s in g.scoped if s.effect == "Allow"])
+            identity_scoped.extend(s for s in g.scoped if s.effect == "Deny")
+            denials.extend(g.assume_role_denials)
+        # A scoped Allow cannot change the verdict of an action that an unconditional all-resource Allow
+        # of the same kind names (that Allow already holds on every resource, under no condition), and a
+        # conditional Deny never takes away a grant that such Allows make certain (the region guardrail
+        # of many SCPs names nearly every action).
+        touched = conditional_denies = 0
+        for s in identity_scoped:
+            if s.effect == "Allow":
+                touched |= s.bits & ~allow
+            elif s.conditions:
+                conditional_denies |= s.bits
+            else:
+                touched |= s.bits
+        for s in boundary_scoped:
+            touched |= s.bits & ~boundary_allow
+        for guard_allow, scoped in zip(guard_allows, guard_scoped, strict=True):
+            for s in scoped:
+                touched |= s.bits & ~guard_allow
         certain = allow & boundary_allow & ~deny & ~touched
+        for guard_allow in guard_allows:
+            certain &= guard_allow
+        touched |= conditional_denies & ~certain
         conditional = 0
         if touched:
             maybe_allow = allow
@@ -559,6 +600,10 @@ class _Evaluator:
             for s in boundary_scoped:
                 maybe_boundary |= s.bits
             candidates = touched & maybe_allow & maybe_boundary & ~deny
+            for guard_allow, scoped in zip(guard_allows, guard_scoped, strict=True):
+                for s in scoped:
+                    guard_allow |= s.bits
+                candidates &= guard_allow
             if candidates:
                 more_certain, conditional = self._decide(
                     candidates,
@@ -568,6 +613,7 @@ class _Evaluator:
                     boundary_scoped,
                     boundary is not None,
                     partition,
+                    tuple(zip(guard_allows, guard_scoped, strict=True)),
                 )
                 certain |= more_certain
         result = certain | conditional
@@ -594,10 +640,17 @@ class _Evaluator:
         boundary_scoped: Sequence[_Scoped],
         has_boundary: bool,
         partition: str,
+        guards: Sequence[tuple[int, Sequence[_Scoped]]] = (),
     ) -> tuple[int, int]:
         """(certainly granted, conditionally granted) among `candidates`, one action at a time: which
-        scoped statements name the action, and whether its resources satisfy them."""
+        scoped statements name the action, and whether its resources satisfy them. `guards`: per
+        organisation guard, its unconditional all-resource Allow bits and its scoped Allows."""
         statements = (*identity_scoped, *boundary_scoped)
+        guard_ranges: list[tuple[int, int]] = []
+        for _, scoped in guards:
+            guard_ranges.append((len(statements), len(statements) + len(scoped)))
+            statements = (*statements, *scoped)
+        unguarded = len(identity_scoped) + len(boundary_scoped)
         members: dict[str, list[int]] = {}
         for index, s in enumerate(statements):
             for name in self._names_of(s.bits & candidates):
@@ -609,6 +662,7 @@ class _Evaluator:
             in_allow = bool(allow >> bit & 1)
             in_boundary = bool(boundary_allow >> bit & 1)
             formats = self.formats(name)
+            in_guards = tuple(bool(guard_allow >> bit & 1) for guard_allow, _ in guards)
             key = (
                 formats,
                 partition,
@@ -616,6 +670,11 @@ class _Evaluator:
                 in_boundary,
                 has_boundary,
                 *(id(statements[i]) for i in indexes),
+                # Which guard each statement belongs to: one document may be a boundary and an SCP.
+                *(
+                    (-1, inside, *(id(statements[i]) for i in indexes if start <= i < end))
+                    for inside, (start, end) in zip(in_guards, guard_ranges, strict=True)
+                ),
             )
             verdict = self._verdicts.get(key)
             if verdict is None:
@@ -625,7 +684,11 @@ class _Evaluator:
                     in_allow,
                     in_boundary if has_boundary else True,
                     [statements[i] for i in indexes if i < len(identity_scoped)],
-                    [statements[i] for i in indexes if i >= len(identity_scoped)],
+                    [statements[i] for i in indexes if len(identity_scoped) <= i < unguarded],
+                    tuple(
+                        (inside, [statements[i] for i in indexes if start <= i < end])
+                        for inside, (start, end) in zip(in_guards, guard_ranges, strict=True)
+                    ),
                 )
                 # The key holds ids of statements kept alive by the document cache.
             if verdict == _CERTAIN:
@@ -701,8 +764,9 @@ def _verdict(
     in_boundary: bool,
     identity: Sequence[_Scoped],
     boundary: Sequence[_Scoped],
+    guards: Sequence[tuple[bool, Sequence[_Scoped]]] = (),
 ) -> int:
-    return _decision(formats, partition, in_allow, in_boundary, identity, boundary, _sat)[0]
+    return _decision(formats, partition, in_allow, in_boundary, identity, boundary, _sat, guards=guards)[0]
 
 
 def _decision(
@@ -714,6 +778,7 @@ def _decision(
     boundary: Sequence[_Scoped],
     find: Callable[[Sequence[Sequence[Atom | None]], bool], object],
     account: str | None = None,
+    guards: Sequence[tuple[bool, Sequence[_Scoped]]] = (),
 ) -> tuple[int, object]:
     """One action's verdict. `in_allow`/`in_boundary`: an unconditional all-resource Allow names it (in the
     identity policies / the boundary; `in_boundary` is True without a boundary). `identity` holds the
@@ -756,13 +821,21 @@ def _decision(
     allow_certain: list[Atom | None] = (
         [None] if in_allow else [s.resources for s in allows if not s.conditions]
     )
-    if allow_certain and boundary_certain:
-        found = find_any([allow_certain, boundary_certain, *unconditional_denies])
+    # Organisation guards (`guards`: per SCP level / the RCPs, whether an unconditional all-resource Allow
+    # names the action, and the guard's scoped Allows naming it) restrict like the boundary does.
+    guards_certain: list[list[Atom | None]] = [
+        [None] if inside else [s.resources for s in scoped if not s.conditions] for inside, scoped in guards
+    ]
+    guards_any: list[list[Atom | None]] = [
+        [None] if inside else [s.resources for s in scoped] for inside, scoped in guards
+    ]
+    if allow_certain and boundary_certain and all(guards_certain):
+        found = find_any([allow_certain, boundary_certain, *guards_certain, *unconditional_denies])
         if found:
             return _CERTAIN, found
     options: list[tuple[Atom | None, frozenset]] = [(None, frozenset())] if in_allow else []
     options.extend((s.resources, s.conditions) for s in allows)
-    if not boundary_any:
+    if not boundary_any or not all(guards_any):
         return _NOT_GRANTED, None
     for resources, conditions in options:
         blocking: list[list[Atom | None]] = [
@@ -770,7 +843,7 @@ def _decision(
             for d in denies
             if d.conditions <= conditions
         ]
-        found = find_any([[resources], boundary_any, *blocking])
+        found = find_any([[resources], boundary_any, *guards_any, *blocking])
         if found:
             return _CONDITIONAL, found
     return _NOT_GRANTED, None
@@ -846,6 +919,12 @@ def example_resource(principal: Principal, action: str, universe: ActionUniverse
     if boundary is not None:
         identity += [s for s in boundary.scoped if s.effect == "Deny" and s.bits >> bit & 1]
         boundary_allows = [s for s in boundary.scoped if s.effect == "Allow" and s.bits >> bit & 1]
+    guards: list[tuple[bool, list[_Scoped]]] = []
+    for g in map(ev.document, ev.callers.guard_documents(principal, org_guards(principal))):
+        identity += [s for s in g.scoped if s.effect == "Deny" and s.bits >> bit & 1]
+        guards.append(
+            (bool(g.allow >> bit & 1), [s for s in g.scoped if s.effect == "Allow" and s.bits >> bit & 1])
+        )
     _, found = _decision(
         ev.formats(action),
         _partition_of(principal.arn),
@@ -855,6 +934,7 @@ def example_resource(principal: Principal, action: str, universe: ActionUniverse
         boundary_allows,
         _example,
         account=principal.account_id,
+        guards=guards,
     )
     return found if isinstance(found, str) else None
 

@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -624,4 +624,157 @@ def test_caller_conditions_with_unknown_facts_disagree_only_where_ctlint_says_co
         print(d)
     assert tally.compared >= 100
     assert tally.oracle_errors <= tally.compared // 20
+    assert [d for d in tally.disagreements if d[2] != "conditional"] == []
+
+
+# ---------------------------------------------------------------- organisation policies (SCPs, RCPs)
+# Kept apart from the identity-policy generator above: the same identity cases, bound by random SCP levels
+# (Allow-lists and Denies, resource-scoped) and RCP Denies, compared the same way.
+
+ORG_LEVELS = ("root", "ou-prod", ACCOUNT)
+
+
+@dataclass(frozen=True)
+class OrgCase:
+    case: Case
+    scp_levels: tuple[tuple[dict, ...], ...]  # per level, root first: the statements of its one SCP
+    rcps: tuple[dict, ...]  # RCP Deny statements, attached at the root
+
+
+def _rcp_statement(
+    rng: random.Random, actions: list[str], formats: dict[str, list[str]], conditional: bool
+) -> dict:
+    """An RCP statement as Organizations accepts it: Deny, Principal "*", Action without "*" or NotAction."""
+    stmt = _statement(rng, actions, formats, "Deny", conditional)
+    if "NotAction" in stmt or stmt.get("Action") == "*" or "*" in stmt.get("Action", ()):
+        stmt.pop("NotAction", None)
+        stmt["Action"] = rng.choice(actions)
+    return {"Principal": "*", **stmt}
+
+
+def random_org_cases(
+    seed: int, n: int, actions: list[str], formats: dict[str, list[str]], conditional: bool
+) -> list[OrgCase]:
+    rng = random.Random(seed)
+    out = []
+    for case in random_cases(seed, n, actions, formats, conditional):
+        if rng.random() < 0.4:  # an administrator, so that the organisation policies decide
+            case = Case(({"Effect": "Allow", "Action": "*", "Resource": "*"},), case.boundary)
+        levels = []
+        for _ in ORG_LEVELS:
+            if rng.random() < 0.5:
+                level: list[dict] = [{"Effect": "Allow", "Action": "*", "Resource": "*"}]  # FullAWSAccess
+            else:
+                level = [
+                    _statement(rng, actions, formats, "Allow", conditional) for _ in range(rng.randint(1, 2))
+                ]
+            if rng.random() < 0.3:
+                level.append(_statement(rng, actions, formats, "Deny", conditional))
+            levels.append(tuple(level))
+        rcps = tuple(_rcp_statement(rng, actions, formats, conditional) for _ in range(rng.randint(0, 2)))
+        out.append(OrgCase(case, tuple(levels), rcps))
+    return out
+
+
+def _org_principal(org_case: OrgCase) -> Principal:
+    from ctlint.model import OrgLevel, OrgPolicies
+
+    def document(statements: tuple[dict, ...], kind: str) -> tuple:
+        return (parse_policy_document(_policy(statements), name=kind, kind=kind, where="oracle"),)
+
+    levels = [
+        OrgLevel(name, scps=document(statements, "scp"))
+        for name, statements in zip(ORG_LEVELS, org_case.scp_levels, strict=True)
+    ]
+    if org_case.rcps:
+        levels[0] = OrgLevel(levels[0].name, scps=levels[0].scps, rcps=document(org_case.rcps, "rcp"))
+    return replace(_principal(org_case.case), organization=OrgPolicies(levels=tuple(levels)))
+
+
+def _org_simulation(org_case: OrgCase, action: str, resource: str, context: dict) -> dict:
+    simulation = _simulation(org_case.case, action, resource, context)
+    simulation["serviceControlPolicies"] = [
+        {"orgIdentifier": name, "policies": [{"name": f"scp-{name}", "policy": _policy(statements)}]}
+        for name, statements in zip(ORG_LEVELS, org_case.scp_levels, strict=True)
+    ]
+    if org_case.rcps:  # the simulator adds RCPFullAWSAccess to every level itself
+        simulation["resourceControlPolicies"] = [
+            {"orgIdentifier": "root", "policies": [{"name": "rcp", "policy": _policy(org_case.rcps)}]}
+        ]
+    return simulation
+
+
+def compare_org(
+    cases: list[OrgCase],
+    actions: list[str],
+    formats: dict[str, list[str]],
+    catalog: Catalog,
+    oracle: Path,
+    contexts,
+) -> Tally:
+    requests: list[dict] = []
+    slots: list[tuple[int, str, int, int]] = []
+    principals = [_org_principal(c) for c in cases]
+    verdicts = [_ctlint_verdicts(p, catalog) for p in principals]
+    for index, org_case in enumerate(cases):
+        named = _named_by_allows(org_case.case, catalog)
+        for action in actions:
+            if action not in named and action not in verdicts[index][0]:
+                continue
+            arns = [arn for f in formats[action] for arn in concrete_arns(f)] or ["*"]
+            if action in verdicts[index][0]:
+                example = example_resource(principals[index], action, catalog)
+                assert example is not None, (org_case, action)
+                arns = sorted({*arns, example})
+            first = len(requests)
+            requests.extend(_org_simulation(org_case, action, arn, ctx) for arn in arns for ctx in contexts)
+            slots.append((index, action, first, len(requests) - first))
+    started = time.perf_counter()
+    answers = _ask(oracle, {"simulate": requests})["simulate"]
+    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
+    assert len(answers) == len(requests)
+    tally = Tally(disagreements=[])
+    removed = 0
+    for index, action, first, count in slots:
+        results = answers[first : first + count]
+        if any(r.startswith("error") for r in results):
+            tally.oracle_errors += 1
+            continue
+        tally.compared += 1
+        granted, conditional = verdicts[index]
+        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
+        theirs = "allowed" if "Allowed" in results else "denied"
+        removed += (
+            ours == "not granted" and action in compute_grants(_principal(cases[index].case), catalog).actions
+        )
+        if (ours == "not granted") != (theirs == "denied"):
+            tally.disagreements.append((repr(cases[index]), action, ours, theirs))
+    print(f"; {removed} answers where the organisation policies removed a grant", end="")
+    tally.removed = removed  # type: ignore[attr-defined]
+    return tally
+
+
+def test_scps_and_rcps_without_conditions_agree_exactly(setup):
+    oracle, catalog, actions, formats = setup
+    cases = random_org_cases(25, 30, actions, formats, conditional=False)
+    tally = compare_org(cases, actions, formats, catalog, oracle, contexts=({},))
+    print(
+        f"\norganisation, unconditional: {tally.compared} comparisons, {tally.oracle_errors} oracle errors, "
+        f"{len(tally.disagreements)} disagreements"
+    )
+    assert tally.compared >= 100 and tally.oracle_errors == 0
+    assert tally.removed >= 20  # type: ignore[attr-defined]  # the SCPs and RCPs decided often enough
+    assert tally.disagreements == []
+
+
+def test_conditional_scps_and_rcps_disagree_only_where_ctlint_says_conditional(setup):
+    oracle, catalog, actions, formats = setup
+    cases = random_org_cases(26, 20, actions, formats, conditional=True)
+    tally = compare_org(cases, actions, formats, catalog, oracle, contexts=CONTEXTS)
+    conditional = [d for d in tally.disagreements if d[2] == "conditional"]
+    print(
+        f"\norganisation, conditional: {tally.compared} comparisons, {tally.oracle_errors} oracle errors, "
+        f"{len(tally.disagreements)} disagreements ({len(conditional)} on conditional answers)"
+    )
+    assert tally.compared >= 100 and tally.oracle_errors == 0
     assert [d for d in tally.disagreements if d[2] != "conditional"] == []

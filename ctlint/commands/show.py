@@ -203,6 +203,7 @@ def _lines(args: argparse.Namespace, analysis: Analysis, config: Config) -> tupl
         diff = _dest_diff(analysis, state, principal, dest, dest_role)
     else:
         diff = _own_diff(analysis, state, principal)
+    _organization_notes(dest_role or principal, analysis)
     seen = visibility(analysis.catalog, config.data_events, config.trail)
     lines = diff_actions(diff.granted, diff.used, analysis.catalog, config.data_events, seen.observable)
     return filter_lines(lines, _filter(args))
@@ -240,3 +241,33 @@ def _by_session(args: argparse.Namespace, analysis: Analysis, config: Config) ->
     lines = session_lines(sessions)
     sys.stdout.write("".join(f"{line}\n" for line in lines))
     return 0
+
+
+# Enough to see the pattern; an Allow-list SCP can remove thousands of actions from an administrator.
+_MAX_REMOVALS_SHOWN = 20
+
+
+def _organization_notes(principal: Principal, analysis: Analysis) -> None:
+    """On stderr: what the account's SCPs and RCPs take from the principal's own policies, and why."""
+    from ctlint.orgexplain import removed_by_organization
+
+    org = principal.organization
+    if org is None:
+        return
+    if org.management_account or principal.is_service_linked:
+        who = "the management account" if org.management_account else "a service-linked role"
+        _info(sanitise_line(f"{principal.name} is {who}: SCPs and RCPs do not apply to it."))
+        return
+    removed = removed_by_organization(principal, analysis.catalog)
+    if not removed:
+        return
+    _info(
+        sanitise_line(
+            f"{len(removed)} action(s) its policies grant are not granted under the organisation policies "
+            f"({org.source}):"
+        )
+    )
+    for removal in removed[:_MAX_REMOVALS_SHOWN]:
+        _info(sanitise_line(f"  {removal.action}: {removal.reason}"))
+    if len(removed) > _MAX_REMOVALS_SHOWN:
+        _info(f"  ... and {len(removed) - _MAX_REMOVALS_SHOWN} more")
