@@ -196,6 +196,7 @@ def map_usage(raw: RawUsage) -> Usage:
         )
         for arn, uses in sorted(actions.items())
     }
+    resources = _resources(raw)
     return Usage(
         window=raw.window,
         principals=MappingProxyType(principals),
@@ -207,7 +208,25 @@ def map_usage(raw: RawUsage) -> Usage:
         unmapped=_events(unmapped),
         skipped_files=raw.skipped_files,
         identities=raw.identities,
+        resources=resources,
     )
+
+
+def _resources(raw: RawUsage) -> Mapping[str, Mapping[str, frozenset[str]]]:
+    """Resource rows mapped to IAM actions per principal, bounded (ctlint.usage.resource_bound)."""
+    from ctlint.usage.resource_bound import bound_all
+
+    if not raw.resources:
+        return MappingProxyType({})
+    found: dict[str, dict[str, set[str]]] = {}
+    for row in raw.resources:
+        mapping = map_event(row.event_source, row.event_name)
+        if mapping.kind != MAPPED:
+            continue
+        per_principal = found.setdefault(row.principal_arn, {})
+        for action in mapping.actions:
+            per_principal.setdefault(action, set()).add(row.resource)
+    return bound_all(found)
 
 
 def _events(counts: Mapping[tuple[str, str], int]) -> tuple[UnmappedEvent, ...]:

@@ -346,7 +346,7 @@ class AthenaEngine:
 
     # ------------------------------------------------------------ usage
 
-    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         """Run the usage queries for `window` (and `accounts`, or all configured) and return RawUsage.
 
         With an aggregate table, the window's aggregated days come from it and the rest from the trail

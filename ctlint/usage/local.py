@@ -164,7 +164,7 @@ class LocalEngine:
 
     # ------------------------------------------------------------ public
 
-    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         answers = self._answers() if self._con is None else None
         stored = self._answer(answers, window, accounts)
         if stored is not None:
