@@ -353,3 +353,8 @@ def _prune(formula: Formula) -> Formula | None:
             return None
         out.append(tuple(kept))
     return tuple(out)
+
+
+def fits_format(arn_format: str, value: str, partition: str = "aws") -> bool:
+    """Whether the concrete ARN `value` is one of the ARNs `arn_format` (a catalog format) describes."""
+    return _automaton(_format_tokens(arn_format, partition)).accepts(value)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
+
+from ctlint.arnmatch import fits_format
 
 RESOURCE_LIMIT = 64  # distinct resources kept per (principal, action)
 COLLAPSED = "*"
@@ -89,3 +92,10 @@ def bound_all(
             for arn, actions in sorted(per_principal.items())
         }
     )
+
+
+def takes_resource(resource_types: Iterable[Any], arn: str) -> bool:
+    """Whether `arn` is of one of `resource_types` (catalog ResourceType: name, arn_format); an action
+    that takes only `*` (no types) takes no ARN."""
+    partition = arn.split(":", 2)[1] if arn.count(":") >= 2 else "aws"
+    return any(fits_format(rtype.arn_format, arn, partition) for rtype in resource_types)
