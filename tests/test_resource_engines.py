@@ -1,0 +1,198 @@
+"""Resources from usage on both engines: the same ResourceUsageRows from the local engine (weighted and
+exact) and from the Athena SQL run on DuckDB through moto; `check` (resources=False) never pays for them;
+the answer cache never serves an answer computed without resources to a request that needs them."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+from cloudtrail_factory import assumed_role, event, iam_user, write_s3_layout
+from test_athena_engine import MOTO_ACCOUNT, REGION, aws, executions, queue_results, settings  # noqa: F401
+from test_athena_equivalence import CTAS_RE, answer_from_duckdb, athena_table
+
+from ctlint.events import map_usage
+from ctlint.model import Window
+from ctlint.usage.athena import AthenaEngine
+from ctlint.usage.local import LocalEngine
+from ctlint.usage.sql import QUERY_NAMES
+
+A, B = "111111111111", "222222222222"
+WINDOW = Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 8, tzinfo=timezone.utc))
+ALICE = f"arn:aws:iam::{A}:user/alice"
+APP = f"arn:aws:iam::{A}:role/app"
+
+
+def s3_get(identity: dict, bucket: str, key: str, time: str) -> dict:
+    record = event(
+        identity, "s3.amazonaws.com", "GetObject", time, request_parameters={"bucketName": bucket, "key": key}
+    )
+    record["resources"] = [
+        {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+        {"accountId": A, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
+    ]
+    return record
+
+
+def fixture_records() -> list[dict]:
+    alice = iam_user(A, "alice")
+    app = assumed_role(A, "app", "i-0abc", "ASIAAPP0000000000001")
+    records = [
+        s3_get(alice, "data", "2026/a.csv", "2026-06-02T10:00:00Z"),
+        s3_get(alice, "data", "2026/a.csv", "2026-06-02T10:05:00Z"),
+        s3_get(alice, "data", "2026/b.csv", "2026-06-03T10:00:00Z"),
+        s3_get(alice, "data", "2026/c.csv", "2026-05-20T10:00:00Z"),  # before the window
+        event(
+            alice,
+            "dynamodb.amazonaws.com",
+            "GetItem",
+            "2026-06-02T11:00:00Z",
+            region="eu-west-1",
+            request_parameters={"tableName": "orders", "key": {"id": {"S": "1"}}},
+        ),
+        event(
+            app,
+            "sqs.amazonaws.com",
+            "SendMessage",
+            "2026-06-04T09:00:00Z",
+            request_parameters={"queueUrl": f"https://sqs.us-east-1.amazonaws.com/{B}/jobs"},
+        ),
+        event(
+            app,
+            "ec2.amazonaws.com",
+            "StartInstances",
+            "2026-06-04T09:10:00Z",
+            request_parameters={"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}},
+        ),
+        event(
+            app,
+            "dynamodb.amazonaws.com",
+            "GetItem",
+            "2026-06-04T09:20:00Z",
+            request_parameters={"tableName": "secret"},
+            error_code="AccessDenied",
+        ),  # failed: not counted
+        event(
+            app,
+            "dynamodb.amazonaws.com",
+            "PutItem",
+            "2026-06-04T09:30:00Z",
+            request_parameters={"tableName": "a*", "key": 5},
+        ),  # hostile: refused
+        event(
+            app,
+            "dynamodb.amazonaws.com",
+            "PutItem",
+            "2026-06-04T09:31:00Z",
+            request_parameters={"tableName": ["orders"]},
+        ),  # not a string: refused on both engines
+        event(app, "s3.amazonaws.com", "ListBuckets", "2026-06-04T09:40:00Z"),  # nothing to name
+        event(
+            alice,
+            "kms.amazonaws.com",
+            "Decrypt",
+            "2026-06-05T08:00:00Z",
+            request_parameters={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+        ),
+    ]
+    records[-1]["resources"] = [
+        {"accountId": A, "type": "AWS::KMS::Key", "ARN": f"arn:aws:kms:us-east-1:{A}:key/1234abcd-0000"}
+    ]
+    records.append(dict(records[0]))  # a duplicate delivery counts once
+    return records
+
+
+def local(paths: list[Path], **kwargs) -> LocalEngine:
+    return LocalEngine(paths, progress=False, **kwargs)
+
+
+def test_the_local_engine_names_the_resources_weighted_and_exact_alike(tmp_path: Path) -> None:
+    write_s3_layout(tmp_path / "logs", fixture_records())
+    weighted = local([tmp_path / "logs"], cache=False).collect(WINDOW, None, resources=True)
+    exact = local([tmp_path / "logs"], cache=False, exact=True).collect(WINDOW, None, resources=True)
+    assert weighted == exact
+    found = {(r.principal_arn, r.event_name, r.resource): r.count for r in weighted.resources}
+    assert found == {
+        (ALICE, "GetObject", "arn:aws:s3:::data/2026/a.csv"): 2,
+        (ALICE, "GetObject", "arn:aws:s3:::data/2026/b.csv"): 1,
+        (ALICE, "GetObject", "arn:aws:s3:::data"): 3,
+        (ALICE, "GetItem", f"arn:aws:dynamodb:eu-west-1:{A}:table/orders"): 1,
+        (ALICE, "Decrypt", f"arn:aws:kms:us-east-1:{A}:key/1234abcd-0000"): 1,
+        (APP, "SendMessage", f"arn:aws:sqs:us-east-1:{B}:jobs"): 1,
+        (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-1"): 1,
+        (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-2"): 1,
+    }
+    # Mapped to IAM actions, only ARNs of a type the action takes: GetObject's bucket is gone.
+    usage = map_usage(weighted)
+    assert usage.resources[ALICE]["s3:GetObject"] == {
+        "arn:aws:s3:::data/2026/a.csv",
+        "arn:aws:s3:::data/2026/b.csv",
+    }
+    assert usage.resources[APP]["ec2:StartInstances"] == {
+        f"arn:aws:ec2:us-east-1:{A}:instance/i-1",
+        f"arn:aws:ec2:us-east-1:{A}:instance/i-2",
+    }
+    assert "s3:ListAllMyBuckets" not in usage.resources.get(APP, {})
+
+
+def test_check_does_not_collect_resources(tmp_path: Path) -> None:
+    write_s3_layout(tmp_path / "logs", fixture_records())
+    engine = local([tmp_path / "logs"], cache=False)
+    plain = engine.collect(WINDOW, None)
+    assert plain.resources == () and map_usage(plain).resources == {}
+    with_resources = local([tmp_path / "logs"], cache=False).collect(WINDOW, None, resources=True)
+    assert dataclasses.replace(with_resources, resources=()) == plain  # the usage itself is the same
+
+
+def test_the_answer_cache_keeps_answers_with_and_without_resources_apart(tmp_path: Path) -> None:
+    write_s3_layout(tmp_path / "logs", fixture_records())
+    cache = tmp_path / "cache"
+
+    def run(resources: bool):
+        engine = local([tmp_path / "logs"], cache_dir=cache, cache_min_bytes=0)
+        return engine.collect(WINDOW, None, resources=resources), engine.stats.get("answered", 0)
+
+    plain, answered = run(False)
+    assert plain.resources == () and not answered
+    full, answered = run(True)  # an answer without resources exists: it must not be served
+    assert full.resources and not answered
+    again, answered = run(True)
+    assert again == full and answered
+    plain_again, answered = run(False)
+    assert plain_again == plain and answered
+
+
+def test_athena_sql_on_duckdb_names_the_same_resources(aws: boto3.Session, tmp_path: Path) -> None:  # noqa: F811
+    files = write_s3_layout(tmp_path / "logs", fixture_records())
+    expected = local([tmp_path / "logs"], cache=False).collect(WINDOW, [A, B], resources=True)
+    assert expected.resources
+
+    made = AthenaEngine(settings(), [A, B], session=aws, progress=False, stderr=io.StringIO())
+    con = athena_table(files, made.settings.table_name)
+    answer_from_duckdb(aws, con, [])
+    actual = made.collect(WINDOW, None, resources=True)
+
+    assert dataclasses.replace(actual, engine="local") == expected
+    trail = made.settings.table_name
+    reading_trail = [e for e in executions() if re.search(rf"\bFROM {trail}\b", e.query)]
+    assert len(reading_trail) == 1 and CTAS_RE.match(reading_trail[0].query)  # still one trail scan
+    selects = [e for e in executions() if e.query.lstrip().upper().startswith(("WITH", "SELECT"))]
+    assert len(selects) == len(QUERY_NAMES) + 1  # the usage queries and the resource query
+    assert "awsregion, resources" in reading_trail[0].query
+
+
+def test_athena_check_sends_no_resource_query(aws: boto3.Session, tmp_path: Path) -> None:  # noqa: F811
+    files = write_s3_layout(tmp_path / "logs", fixture_records())
+    made = AthenaEngine(settings(), [A, B], session=aws, progress=False, stderr=io.StringIO())
+    con = athena_table(files, made.settings.table_name)
+    answer_from_duckdb(aws, con, [])
+    raw = made.collect(WINDOW, None)
+    assert raw.resources == ()
+    selects = [e for e in executions() if e.query.lstrip().upper().startswith(("WITH", "SELECT"))]
+    assert len(selects) == len(QUERY_NAMES)
+    scan = next(e for e in executions() if CTAS_RE.match(e.query))
+    assert "awsregion" not in scan.query and "resources" not in scan.query
