@@ -87,6 +87,18 @@ TABLE = [
         {"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}},
         [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-1", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-2"],
     ),
+    ("ec2.amazonaws.com", {"vpcId": "vpc-1"}, [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:vpc/vpc-1"]),
+    ("ec2.amazonaws.com", {"subnetId": "subnet-1"}, [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:subnet/subnet-1"]),
+    ("ec2.amazonaws.com", {"routeTableId": "rtb-1"}, [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:route-table/rtb-1"]),
+    ("ec2.amazonaws.com", {"groupId": "sg-1"}, [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/sg-1"]),
+    (
+        "ec2.amazonaws.com",
+        {"internetGatewayId": "igw-1"},
+        [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:internet-gateway/igw-1"],
+    ),
+    ("ec2.amazonaws.com", {"volumeId": "vol-1"}, [f"arn:aws:ec2:eu-west-1:{ACCOUNT}:volume/vol-1"]),
+    ("ec2.amazonaws.com", {"snapshotId": "snap-1"}, ["arn:aws:ec2:eu-west-1::snapshot/snap-1"]),  # no account
+    ("ec2.amazonaws.com", {"imageId": "ami-1"}, ["arn:aws:ec2:eu-west-1::image/ami-1"]),
     ("sts.amazonaws.com", {"roleArn": f"arn:aws:iam::{OTHER}:role/x"}, [f"arn:aws:iam::{OTHER}:role/x"]),
     (
         "logs.amazonaws.com",
@@ -206,3 +218,15 @@ def test_a_record_names_at_most_max_per_record(formats: ra.FormatLookup) -> None
     both = derive(formats, "ec2.amazonaws.com", {"instancesSet": {"items": items}}, resources)
     assert both == resources[: ra.MAX_PER_RECORD]  # the resources field first, then the parameters
     assert derive(formats, "s3.amazonaws.com", {}, ["arn:aws:s3:::b", "arn:aws:s3:::b"]) == ["arn:aws:s3:::b"]
+
+
+@pytest.mark.parametrize("name", sorted(ra.CALLER_EVENTS))
+def test_iam_calls_without_a_user_name_act_on_the_calling_user(formats: ra.FormatLookup, name: str) -> None:
+    user = f"arn:aws:iam::{ACCOUNT}:user/ops/alice"
+    ctx = ra.context_for(user, "us-east-1", ACCOUNT)
+    assert ra.record_arns("iam.amazonaws.com", [], {}, ctx, formats, name) == (user,)
+    named = ra.record_arns("iam.amazonaws.com", [], {"userName": "bob"}, ctx, formats, name)
+    assert named == (f"arn:aws:iam::{ACCOUNT}:user/bob",)  # the request names the user: that one
+    role = ra.context_for(f"arn:aws:iam::{ACCOUNT}:role/r", "us-east-1", ACCOUNT)
+    assert ra.record_arns("iam.amazonaws.com", [], {}, role, formats, name) == ()  # a role is no user
+    assert ra.record_arns("iam.amazonaws.com", [], {}, ctx, formats, "ListUsers") == ()

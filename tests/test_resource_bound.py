@@ -55,3 +55,46 @@ def test_only_arns_of_a_type_the_action_takes() -> None:
     assert not takes_resource(catalog.resource_types("s3:ListAllMyBuckets"), "arn:aws:s3:::b")  # only `*`
     assert takes_resource(catalog.resource_types("s3:ListBucket"), "arn:aws:s3:::b")
     assert takes_resource(catalog.resource_types("s3:GetObject"), "arn:aws-cn:s3:::b/k")
+
+
+def test_the_format_regex_agrees_with_the_automaton() -> None:
+    from ctlint.arnmatch import _automaton, _format_tokens, fits_format
+
+    catalog = Catalog.load()
+    formats = {
+        t.arn_format
+        for a in (
+            "s3:GetObject",
+            "s3:ListBucket",
+            "logs:PutLogEvents",
+            "iam:GetRole",
+            "lambda:InvokeFunction",
+            "kms:CreateAlias",
+            "glue:GetTable",
+        )
+        for t in catalog.resource_types(a)
+    }
+    values = [
+        "arn:aws:s3:::b",
+        "arn:aws:s3:::b/k",
+        "arn:aws:s3:::b/k:x",
+        "arn:aws:s3:::b/",
+        "arn:aws:s3:::/k",
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/g:log-stream:s",
+        "arn:aws:logs:eu-west-1:1:log-group:g",
+        "arn:aws:iam::111122223333:role/a/b",
+        "arn:aws:iam::111122223333:role/",
+        "arn:aws-cn:iam::1:role/r",
+        "arn:aws:lambda:eu-west-1:111122223333:function:f",
+        "arn:aws:lambda:eu-west-1:1:function:f:1",
+        "arn:aws:kms:eu-west-1:1:alias/a",
+        "arn:aws:glue:eu-west-1:1:catalog",
+        "arn:aws:glue:eu-west-1:1:table/d/t",
+        "arn:aws:s3:eu/west:1:accesspoint/x",
+        "arn:aws:s3:::b\nc/k",
+    ]
+    for fmt in formats:
+        for value in values:
+            for partition in ("aws", "aws-cn"):
+                expected = _automaton(_format_tokens(fmt, partition)).accepts(value)
+                assert fits_format(fmt, value, partition) == expected, (fmt, value, partition)

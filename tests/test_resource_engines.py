@@ -196,3 +196,57 @@ def test_athena_check_sends_no_resource_query(aws: boto3.Session, tmp_path: Path
     assert len(selects) == len(QUERY_NAMES)
     scan = next(e for e in executions() if CTAS_RE.match(e.query))
     assert "awsregion" not in scan.query and "resources" not in scan.query
+
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "cloudtrail-records"
+
+
+def test_realdata_resources_weighted_equal_exact_and_the_coverage_holds() -> None:
+    """The figure in docs/resources-from-usage.md: of the counted real records whose IAM action takes a
+    resource ARN, the share for which ctlint derives one of a type that action takes."""
+    if not REALDATA.is_dir():
+        import pytest
+
+        pytest.skip("../shared/realdata is not present on this machine (the coverage figure needs it)")
+    import gzip
+    import json
+
+    from ctlint.catalog import Catalog
+    from ctlint.events import MAPPED, map_event
+    from ctlint.usage import resource_arns as ra
+    from ctlint.usage.resource_bound import takes_resource
+
+    wide = Window(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc))
+    files = sorted(REALDATA.glob("*.gz"))
+    weighted = local(files, cache=False, skip_bad_records=True).collect(wide, None, resources=True)
+    exact = local(files, cache=False, skip_bad_records=True, exact=True).collect(wide, None, resources=True)
+    assert weighted.resources and weighted == exact
+
+    catalog = Catalog.load()
+    formats = ra.catalog_formats(catalog.resource_types, catalog.service_actions)
+    scoped = covered = 0
+    for path in files:
+        for record in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
+            identity = record.get("userIdentity") or {}
+            kind = identity.get("type")
+            issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+            principal = identity.get("arn") if kind in ("IAMUser", "Root") else issuer.get("arn")
+            mapping = map_event(record.get("eventSource", ""), record.get("eventName", ""))
+            if record.get("errorCode") or not principal or mapping.kind != MAPPED:
+                continue
+            actions = [a for a in mapping.actions if catalog.resource_types(a)]
+            if not actions:
+                continue
+            params = record.get("requestParameters")
+            context = ra.context_for(principal, record.get("awsRegion"), record.get("recipientAccountId"))
+            arns = ra.record_arns(
+                record["eventSource"],
+                [e.get("ARN") for e in record.get("resources") or [] if isinstance(e, dict)],
+                params if isinstance(params, dict) else {},
+                context,
+                formats,
+                record["eventName"],
+            )
+            scoped += 1
+            covered += any(takes_resource(catalog.resource_types(a), arn) for a in actions for arn in arns)
+    assert scoped > 1000 and covered / scoped >= 0.75, (covered, scoped)

@@ -34,6 +34,8 @@ MAX_ARN = 2048
 FormatLookup = Callable[[str, str], "str | None"]
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+# Control characters (C0, DEL, C1), IAM wildcards and the start of a policy variable.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f*?]|\$\{")
 _ARN = re.compile(
     r"arn:([a-z][a-z0-9-]{0,31}):([a-z0-9][a-z0-9.-]{0,63}):([a-z0-9-]{0,32}):([0-9]{12}|aws|):(.+)"
 )
@@ -54,15 +56,14 @@ class Context:
     partition: str
     region: str | None
     account: str | None
+    caller: str | None = None  # the principal's ARN (IAM acts on the calling user when userName is absent)
 
 
 def clean(value: object, kind: str = PATH) -> str | None:
     """`value` when it is a string safe to put into an ARN, else None (see the module docstring)."""
     if type(value) is not str or not value or len(value) > MAX_VALUE:
         return None
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
-        return None
-    if "*" in value or "?" in value or "${" in value or ":" in value:
+    if _UNSAFE.search(value) is not None or ":" in value:
         return None
     if kind == NAME and "/" in value:
         return None
@@ -75,9 +76,7 @@ def clean_arn(value: object) -> str | None:
     """`value` when it is a well-formed ARN without wildcards, policy variables or control characters."""
     if type(value) is not str or len(value) > MAX_ARN:
         return None
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value) or "*" in value or "?" in value:
-        return None
-    if "${" in value or value != value.strip() or _ARN.fullmatch(value) is None:
+    if _UNSAFE.search(value) is not None or value != value.strip() or _ARN.fullmatch(value) is None:
         return None
     return value
 
@@ -335,10 +334,30 @@ RULES: tuple[Rule, ...] = (
     Rule("iam.amazonaws.com", "instanceProfileName", "iam/instance-profile", _NAME),
     Rule("ec2.amazonaws.com", "instanceId", "ec2/instance", _NAME),
     Rule("ec2.amazonaws.com", "instancesSet", "ec2/instance", _many(_NAME, "instanceId")),
+    Rule("ec2.amazonaws.com", "vpcId", "ec2/vpc", _NAME),
+    Rule("ec2.amazonaws.com", "subnetId", "ec2/subnet", _NAME),
+    Rule("ec2.amazonaws.com", "routeTableId", "ec2/route-table", _NAME),
+    Rule("ec2.amazonaws.com", "groupId", "ec2/security-group", _NAME),
+    Rule("ec2.amazonaws.com", "internetGatewayId", "ec2/internet-gateway", _NAME),
+    Rule("ec2.amazonaws.com", "volumeId", "ec2/volume", _NAME),
+    Rule("ec2.amazonaws.com", "snapshotId", "ec2/snapshot", _NAME),
+    Rule("ec2.amazonaws.com", "imageId", "ec2/image", _NAME),
     Rule("sts.amazonaws.com", "roleArn", "iam/role", _arn_only),
     Rule("logs.amazonaws.com", "logGroupName", "logs/log-group", _log_group),
     Rule("rds.amazonaws.com", "dBInstanceIdentifier", "rds/db", _NAME),
     Rule("cloudtrail.amazonaws.com", "name", "cloudtrail/trail", _NAME),
+)
+# IAM calls that act on the calling user when the request names no userName (one test each).
+CALLER_EVENTS = frozenset(
+    {
+        "GetUser",
+        "ListAccessKeys",
+        "CreateAccessKey",
+        "ListMFADevices",
+        "ListSigningCertificates",
+        "ListSSHPublicKeys",
+        "ChangePassword",
+    }
 )
 # The requestParameters keys the engines extract (plus those a handler reads next to its own).
 PARAMETERS: tuple[str, ...] = tuple(dict.fromkeys([*(r.parameter for r in RULES), "key", "logStreamName"]))
@@ -364,16 +383,33 @@ def from_parameters(
     return out
 
 
+def from_caller(
+    event_source: str, event_name: str, params: Mapping[str, Any], ctx: Context, formats: FormatLookup
+) -> list[str]:
+    """The calling user, for the IAM calls of CALLER_EVENTS made without a userName: IAM then acts on the
+    user whose key signed the request (the principal of the record)."""
+    if event_source != "iam.amazonaws.com" or event_name not in CALLER_EVENTS or "userName" in params:
+        return []
+    fmt = formats("iam", "user")
+    arn = clean_arn(ctx.caller)
+    if fmt is None or arn is None or not fits_format(fmt, arn, ctx.partition):
+        return []
+    return [arn]
+
+
 def record_arns(
     event_source: str,
     resource_arns: Sequence[object],
     params: Mapping[str, Any],
     ctx: Context,
     formats: FormatLookup,
+    event_name: str = "",
 ) -> tuple[str, ...]:
     """Every ARN one record names, distinct, at most MAX_PER_RECORD (resources first)."""
-    found = from_resources(resource_arns[:MAX_PER_RECORD]) + from_parameters(
-        event_source, params, ctx, formats
+    found = (
+        from_resources(resource_arns[:MAX_PER_RECORD])
+        + from_parameters(event_source, params, ctx, formats)
+        + from_caller(event_source, event_name, params, ctx, formats)
     )
     return tuple(dict.fromkeys(found))[:MAX_PER_RECORD]
 
@@ -386,6 +422,7 @@ def context_for(principal_arn: str, region: object, account: object) -> Context:
         partition=partition,
         region=region if type(region) is str and _REGION.fullmatch(region) else None,
         account=account if type(account) is str and _ACCOUNT.fullmatch(account) else None,
+        caller=principal_arn,
     )
 
 

@@ -69,7 +69,7 @@ def resource_rows(
             calls = int(row[-3]) if row[-3] is not None else 0
             first, last = parse_time(row[-2]), parse_time(row[-1])
             context = context_for(principal, region, account)
-            for arn in record_arns(source, [a for a in arns if a is not None], params, context, lookup):
+            for arn in record_arns(source, [a for a in arns if a is not None], params, context, lookup, name):
                 key = (account or "", principal, source, name, arn)
                 use = found.get(key)
                 if use is None:
