@@ -7,11 +7,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
-from cloudtrail_factory import assumed_role, event, iam_user, write_s3_layout
+from cloudtrail_factory import assumed_role, event, iam_user, write_records, write_s3_layout
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from test_athena_engine import MOTO_ACCOUNT, REGION, aws, executions, queue_results, settings  # noqa: F401
 from test_athena_equivalence import CTAS_RE, answer_from_duckdb, athena_table
 
@@ -250,3 +254,62 @@ def test_realdata_resources_weighted_equal_exact_and_the_coverage_holds() -> Non
             scoped += 1
             covered += any(takes_resource(catalog.resource_types(a), arn) for a in actions for arn in arns)
     assert scoped > 1000 and covered / scoped >= 0.75, (covered, scoped)
+
+
+# ---------------------------------------------------------------- weighted resource rows ≡ one row per event
+
+_WHO = [iam_user(A, "alice"), assumed_role(B, "ops", "s", "ASIAHYPO000000000002")]
+
+
+@st.composite
+def _evidence_trail(draw):
+    files = []
+    for _ in range(draw(st.integers(1, 3))):
+        records = []
+        for _ in range(draw(st.integers(1, 10))):
+            moment = (
+                datetime(2026, 5, 31, 6, tzinfo=timezone.utc).timestamp() + draw(st.integers(0, 40 * 60)) * 60
+            )
+            when = datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            who = draw(st.sampled_from(_WHO))
+            kind = draw(st.integers(0, 3))
+            if kind == 0:
+                record = s3_get(
+                    who, draw(st.sampled_from(["a", "b"])), draw(st.sampled_from(["k1", "k/2"])), when
+                )
+            elif kind == 1:
+                table = draw(st.sampled_from(["t1", "t2", "bad*"]))
+                record = event(
+                    who, "dynamodb.amazonaws.com", "GetItem", when, request_parameters={"tableName": table}
+                )
+            elif kind == 2:
+                record = event(who, "s3.amazonaws.com", "ListBuckets", when)
+            else:
+                record = event(who, "iam.amazonaws.com", "GetUser", when, request_parameters={})
+            if draw(st.integers(0, 6)) == 0:
+                record["errorCode"] = "AccessDenied"
+            records.append(record)
+        files.append(records)
+    return files, draw(st.booleans()), draw(st.integers(0, 47))
+
+
+@hypothesis_settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_evidence_trail())
+def test_weighted_resource_rows_equal_one_row_per_event(tmp_path_factory, trail) -> None:
+    files, duplicate, start_hour = trail
+    folder = tmp_path_factory.mktemp("trail")
+    for i, records in enumerate(files):
+        write_records(folder / f"f{i}.json.gz", records)
+    if duplicate:
+        shutil.copy(folder / "f0.json.gz", folder / "f0-again.json.gz")
+    start = datetime(2026, 5, 31, tzinfo=timezone.utc).timestamp() + start_hour * 3600
+    window = Window(
+        datetime.fromtimestamp(start, timezone.utc),
+        datetime.fromtimestamp(start + 30 * 3600 + 1234, timezone.utc),
+    )
+    exact = local([folder], exact=True).collect(window, None, resources=True)
+    fast = local([folder], cache=False).collect(window, None, resources=True)
+    assert fast.resources == exact.resources
+    assert all("*" not in row.resource for row in fast.resources)
