@@ -294,7 +294,7 @@ def _evidence_trail(draw):
 
 
 @hypothesis_settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(_evidence_trail())
 def test_weighted_resource_rows_equal_one_row_per_event(tmp_path_factory, trail) -> None:
