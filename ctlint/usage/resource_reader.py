@@ -23,6 +23,7 @@ import orjson
 import pyarrow as pa
 
 from ctlint.usage import reader
+from ctlint.usage.reader import _text
 from ctlint.usage.resource_arns import MAX_PER_RECORD, PARAMETERS
 
 RESOURCE_COLUMNS = (
@@ -62,10 +63,6 @@ class ResourceBatch:
     file_ids: tuple[int, ...]
     results: list[Counted]
     rows: pa.Table  # SCHEMA
-
-
-def _text(value: object) -> str | None:
-    return reader._text(value)
 
 
 def _resource_arns(value: object) -> tuple[str | None, ...]:

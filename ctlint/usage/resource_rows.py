@@ -15,6 +15,7 @@ from datetime import datetime
 import orjson
 
 from ctlint.catalog import Catalog
+from ctlint.errors import EngineError
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import ResourceUsageRow
 from ctlint.usage.resource_arns import (
@@ -54,8 +55,6 @@ def resource_rows(
     with cyclic_gc_paused():
         for row in groups:
             if len(row) != width:
-                from ctlint.errors import EngineError
-
                 raise EngineError(f"the resource_usage query returned {len(row)} columns instead of {width}.")
             account, principal, source, name, region = (None if v is None else str(v) for v in row[:5])
             if principal is None or source is None or name is None:
