@@ -106,6 +106,10 @@ def fixture_records() -> list[dict]:
     records[-1]["resources"] = [
         {"accountId": A, "type": "AWS::KMS::Key", "ARN": f"arn:aws:kms:us-east-1:{A}:key/1234abcd-0000"}
     ]
+    huge = {"bucketName": "b" * 100_000, "key": "k"}  # refused on both engines, cheaply on the local one
+    records.append(
+        event(alice, "s3.amazonaws.com", "GetObject", "2026-06-05T09:00:00Z", request_parameters=huge)
+    )
     records.append(dict(records[0]))  # a duplicate delivery counts once
     return records
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from ctlint.usage import reader
 from ctlint.usage.reader import _text
-from ctlint.usage.resource_arns import MAX_PER_RECORD, PARAMETERS
+from ctlint.usage.resource_arns import MAX_ARN, MAX_PER_RECORD, PARAMETERS
 
 RESOURCE_COLUMNS = (
     "account",
@@ -79,9 +79,16 @@ def _resource_arns(value: object) -> tuple[str | None, ...]:
 
 
 def _parameters(value: object) -> str | None:
+    """The parameters the table reads, as JSON text. A string longer than any value a handler accepts
+    (MAX_ARN) becomes `false`, which every handler refuses alike: an attacker's megabyte-long name
+    costs neither the table nor the group key."""
     if type(value) is not dict:
         return None
-    kept = {key: value[key] for key in PARAMETERS if key in value}
+    kept = {
+        key: False if type(value[key]) is str and len(value[key]) > MAX_ARN else value[key]
+        for key in PARAMETERS
+        if key in value
+    }
     return orjson.dumps(kept).decode() if kept else None
 
 
