@@ -110,6 +110,8 @@ def fixture_records() -> list[dict]:
     records.append(
         event(alice, "s3.amazonaws.com", "GetObject", "2026-06-05T09:00:00Z", request_parameters=huge)
     )
+    # IAM acting on the caller: no parameter, no resources field, and still a resource on both engines.
+    records.append(event(alice, "iam.amazonaws.com", "GetUser", "2026-06-05T10:00:00Z"))
     records.append(dict(records[0]))  # a duplicate delivery counts once
     return records
 
@@ -130,6 +132,7 @@ def test_the_local_engine_names_the_resources_weighted_and_exact_alike(tmp_path:
         (ALICE, "GetObject", "arn:aws:s3:::data"): 3,
         (ALICE, "GetItem", f"arn:aws:dynamodb:eu-west-1:{A}:table/orders"): 1,
         (ALICE, "Decrypt", f"arn:aws:kms:us-east-1:{A}:key/1234abcd-0000"): 1,
+        (ALICE, "GetUser", ALICE): 1,
         (APP, "SendMessage", f"arn:aws:sqs:us-east-1:{B}:jobs"): 1,
         (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-1"): 1,
         (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-2"): 1,
@@ -317,3 +320,42 @@ def test_weighted_resource_rows_equal_one_row_per_event(tmp_path_factory, trail)
     fast = local([folder], cache=False).collect(window, None, resources=True)
     assert fast.resources == exact.resources
     assert all("*" not in row.resource for row in fast.resources)
+
+
+def test_realdata_resources_are_the_same_on_athena_sql(aws: boto3.Session, tmp_path: Path) -> None:  # noqa: F811
+    """The real records in the S3 layout: the Athena SQL on DuckDB names the local engine's resources."""
+    if not REALDATA.is_dir():
+        import pytest
+
+        pytest.skip("../shared/realdata is not present on this machine")
+    import gzip
+    import json
+
+    records = []
+    for path in sorted(REALDATA.glob("*.gz")):
+        for record in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
+            account, region, moment = (
+                record.get("recipientAccountId"),
+                record.get("awsRegion"),
+                record.get("eventTime"),
+            )
+            if (
+                isinstance(account, str)
+                and re.fullmatch(r"\d{12}", account)
+                and isinstance(region, str)
+                and re.fullmatch(r"[a-z0-9-]+", region)
+                and isinstance(moment, str)
+                and re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", moment)
+            ):
+                records.append(record)
+    files = write_s3_layout(tmp_path / "logs", records)
+    accounts = sorted({r["recipientAccountId"] for r in records})
+    wide = Window(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc))
+    expected = local([tmp_path / "logs"], cache=False).collect(wide, accounts, resources=True)
+    made = AthenaEngine(settings(), accounts, session=aws, progress=False, stderr=io.StringIO())
+    con = athena_table(files, made.settings.table_name)
+    answer_from_duckdb(aws, con, [])
+    actual = made.collect(wide, None, resources=True)
+    assert len(expected.resources) > 500
+    differ = sorted(set(actual.resources) ^ set(expected.resources), key=repr)
+    assert not differ, differ[:6]
