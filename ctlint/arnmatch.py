@@ -358,3 +358,29 @@ def _prune(formula: Formula) -> Formula | None:
             return None
         out.append(tuple(kept))
     return tuple(out)
+
+
+def fits_format(arn_format: str, value: str, partition: str = "aws") -> bool:
+    """Whether the concrete ARN `value` is one of the ARNs `arn_format` (a catalog format) describes:
+    the language of `format_atom`, as a regular expression (one C-speed match per ARN, where the
+    automaton would take a Python step per character)."""
+    return _format_regex(arn_format, partition).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=8192)
+def _format_regex(arn_format: str, partition: str) -> re.Pattern[str]:
+    out: list[str] = []
+    for i, component in enumerate(arn_format.split(":", 5)):
+        if i:
+            out.append(":")
+        whole = _PLACEHOLDER.fullmatch(component) is not None
+        pos = 0
+        for m in _PLACEHOLDER.finditer(component):
+            out.append(re.escape(component[pos : m.start()]))
+            if m.group(0) == "${Partition}":
+                out.append(re.escape(partition))
+            else:
+                out.append("[^:/]+" if whole else "[^:]+")
+            pos = m.end()
+        out.append(re.escape(component[pos:]))
+    return re.compile("".join(out), re.DOTALL)

@@ -196,6 +196,7 @@ def map_usage(raw: RawUsage) -> Usage:
         )
         for arn, uses in sorted(actions.items())
     }
+    resources = _resources(raw)
     return Usage(
         window=raw.window,
         principals=MappingProxyType(principals),
@@ -207,7 +208,27 @@ def map_usage(raw: RawUsage) -> Usage:
         unmapped=_events(unmapped),
         skipped_files=raw.skipped_files,
         identities=raw.identities,
+        resources=resources,
     )
+
+
+def _resources(raw: RawUsage) -> Mapping[str, Mapping[str, frozenset[str]]]:
+    """Resource rows mapped to IAM actions per principal, bounded (ctlint.usage.resource_bound)."""
+    from ctlint.usage.resource_bound import bound_all, takes_resource
+
+    if not raw.resources:
+        return MappingProxyType({})
+    catalog = Catalog.load()
+    found: dict[str, dict[str, set[str]]] = {}
+    for row in raw.resources:
+        mapping = map_event(row.event_source, row.event_name)
+        if mapping.kind != MAPPED:
+            continue
+        for action in mapping.actions:
+            # Only ARNs of a resource type the action takes: a GetObject record also names its bucket.
+            if takes_resource(catalog.resource_types(action), row.resource):
+                found.setdefault(row.principal_arn, {}).setdefault(action, set()).add(row.resource)
+    return bound_all(found)
 
 
 def _events(counts: Mapping[tuple[str, str], int]) -> tuple[UnmappedEvent, ...]:

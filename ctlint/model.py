@@ -217,6 +217,25 @@ class IdentityUsageRow:
     last_seen: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceUsageRow:
+    """The calls of one CloudTrail event by one principal on one resource ARN (issue 18: suggest, fix).
+
+    `resource` is derived from the record's `resources` field or its requestParameters
+    (ctlint.usage.resource_arns), never broader than what the record names. Engines return these only
+    when asked (`collect(..., resources=True)`); mapping to IAM actions happens in ctlint.events.
+    """
+
+    account_id: str
+    principal_arn: str
+    event_source: str
+    event_name: str
+    resource: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
 @dataclass(frozen=True)
 class EventStats:
     read: int = 0  # records read in the window
@@ -239,6 +258,7 @@ class RawUsage:
     skipped_files: tuple[str, ...] = ()
     engine: str = "local"
     identities: tuple[IdentityUsageRow, ...] = ()  # usage per session identity behind a role
+    resources: tuple[ResourceUsageRow, ...] = ()  # only when collected with resources=True
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +296,9 @@ class Usage:
     unmapped: tuple[UnmappedEvent, ...] = ()
     skipped_files: tuple[str, ...] = ()
     identities: tuple[IdentityUsageRow, ...] = ()  # raw events per session identity (RawUsage.identities)
-    # Issue 18: principal ARN -> canonical IAM action -> resource ARNs it was used on (some may end in `*`
-    # where collapsed); empty unless the engine was asked for resources.
+    # Principal ARN -> canonical IAM action -> resource ARNs it was used on (only when collected with
+    # resources=True). An entry ending in `*` stands for more distinct ARNs than the bound, collapsed to
+    # their longest common prefix (derived ARNs never contain `*` themselves).
     resources: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=lambda: EMPTY_MAPPING)
 
 

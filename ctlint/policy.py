@@ -572,12 +572,13 @@ class _Evaluator:
         # A scoped Allow cannot change the verdict of an action that an unconditional all-resource Allow
         # of the same kind names (that Allow already holds on every resource, under no condition), and a
         # conditional Deny never takes away a grant that such Allows make certain (the region guardrail
-        # of many SCPs names nearly every action).
+        # of many SCPs names nearly every action) — unless its undecided tests are all on the caller,
+        # which no request can satisfy (see _on_caller_only).
         touched = conditional_denies = 0
         for s in identity_scoped:
             if s.effect == "Allow":
                 touched |= s.bits & ~allow
-            elif s.conditions:
+            elif s.conditions and not _on_caller_only(s.conditions):
                 conditional_denies |= s.bits
             else:
                 touched |= s.bits

@@ -41,6 +41,7 @@ from ctlint.model import (
     EventStats,
     IdentityUsageRow,
     RawUsage,
+    ResourceUsageRow,
     SessionUsageRow,
     UsageRow,
     Window,
@@ -50,7 +51,8 @@ from ctlint.usage.cache import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
-FORMAT = 6  # 4: documents carry a MAC; 5: per-session identities; 6: sourceIdentity read locally
+FORMAT = 7  # 4: documents carry a MAC; 5: per-session identities; 6: sourceIdentity read locally
+# 7: resource rows (issue 18); the key says whether they were collected
 KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 
@@ -109,8 +111,8 @@ def answer_key(
 # a 2M-event answer is ~480k rows, and this form loads several times faster than row objects as JSON.
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ROW_TYPES = (UsageRow, AssumeRoleRow, SessionUsageRow, IdentityUsageRow)
-_TABLES = ("rows", "assumptions", "sessions", "identities")
+_ROW_TYPES = (UsageRow, AssumeRoleRow, SessionUsageRow, IdentityUsageRow, ResourceUsageRow)
+_TABLES = ("rows", "assumptions", "sessions", "identities", "resources")
 _CONSTRUCTORS = tuple(slot_constructor(row_type) for row_type in _ROW_TYPES)
 
 
@@ -215,6 +217,7 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
         assumptions=built["assumptions"],
         sessions=built["sessions"],
         identities=built["identities"],
+        resources=built["resources"],
         events_per_account=per_account,
         stats=EventStats(read=read, counted=counted, errors=errors),
         skipped_files=tuple(_str(p) for p in data["skipped_files"]),

@@ -14,6 +14,7 @@ with a zero multiplier, so backoff sleeps cost nothing there.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -346,7 +347,7 @@ class AthenaEngine:
 
     # ------------------------------------------------------------ usage
 
-    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         """Run the usage queries for `window` (and `accounts`, or all configured) and return RawUsage.
 
         With an aggregate table, the window's aggregated days come from it and the rest from the trail
@@ -364,11 +365,19 @@ class AthenaEngine:
             if not self._state.ready:
                 for line in self.setup():
                     self.say(line)
-            if self.settings.aggregate_location is not None:
+            if self.settings.aggregate_location is not None and not resources:
                 raw = self._collect_pieces(window, wanted)
             else:
-                results = self._collect_raw(window, wanted, lookback=True)
+                if self.settings.aggregate_location is not None:
+                    self.say(
+                        "resources are not in the aggregate table: the whole window is read from the trail."
+                    )
+                results = self._collect_raw(window, wanted, lookback=True, resources=resources)
                 raw = sql.rows_to_raw_usage(window, results, engine="athena")
+                if resources:
+                    from ctlint.usage.resource_rows import resource_rows
+
+                    raw = dataclasses.replace(raw, resources=resource_rows(results[sql.RESOURCE_QUERY]))
             self.report_cost()
             return raw
         finally:
@@ -376,7 +385,13 @@ class AthenaEngine:
             self.close()
 
     def _collect_raw(
-        self, window: Window, accounts: Sequence[str], *, lookback: bool, only: Sequence[str] | None = None
+        self,
+        window: Window,
+        accounts: Sequence[str],
+        *,
+        lookback: bool,
+        only: Sequence[str] | None = None,
+        resources: bool = False,
     ) -> dict[str, list[tuple]]:
         """The result rows of the usage queries over `window` on the trail (all five, or `only` these).
 
@@ -395,6 +410,7 @@ class AthenaEngine:
                 window,
                 tuple(accounts),
                 output_location=self.settings.output_location,
+                resources=resources,
             )
             literals = [sql.athena_literal(value) for value in scan.select.params]
             self.run_query("compact-scan", scan.statement, literals)
@@ -406,6 +422,10 @@ class AthenaEngine:
                 if query.name not in wanted:
                     results[query.name] = [] if query.name != "event_stats" else [(0, 0, 0)]
                     continue
+                literals = [sql.athena_literal(value) for value in query.params]
+                results[query.name] = self.run_query(query.name, query.text, literals)
+            if resources:  # on the scan table: the trail is still read once
+                query = sql.resource_query(source, window, accounts)
                 literals = [sql.athena_literal(value) for value in query.params]
                 results[query.name] = self.run_query(query.name, query.text, literals)
             return results

@@ -43,7 +43,9 @@ def scan_table_name() -> str:
     return NAME_PREFIX + secrets.token_hex(8)
 
 
-def compact_select(trail: str, window: Window, accounts: tuple[str, ...] | None) -> Query:
+def compact_select(
+    trail: str, window: Window, accounts: tuple[str, ...] | None, *, resources: bool = False
+) -> Query:
     """The rows of `window` (and the role assumptions of the lookback before it) the usage queries read.
 
     Duplicate deliveries are dropped here, by the usage SQL's own rule (one row per eventid, eventtime,
@@ -51,22 +53,28 @@ def compact_select(trail: str, window: Window, accounts: tuple[str, ...] | None)
     kept only for role assumptions, which count distinct coalesce(requestid, eventid). The queries'
     dedupe then keeps every row (their eventid is NULL or already unique), and the table holds no
     high-entropy column the other queries would pay to read.
+
+    `resources=True` (suggest, fix; never check) also keeps `awsregion`, `resources` and every
+    record's `requestparameters`, which the resource query (ctlint.usage.sql.resource_query) reads;
+    the usage queries read Parquet columns, so they do not pay for them.
     """
     validate_table(trail)
     where, params = window_filter(window.start - ASSUME_LOOKBACK, window.end, accounts)
     names = ", ".join(f"'{name}'" for name in ASSUME_EVENTS)  # our constants, not input
     assume = f"eventsource = '{STS}' AND eventname IN ({names})"
+    more = "awsregion, resources, " if resources else ""
+    request = "requestparameters" if resources else f"CASE WHEN {assume} THEN requestparameters END"
     text = f"""WITH raw AS (
   SELECT eventid, eventtime, eventsource, eventname, errorcode, recipientaccountid, useridentity,
-    requestparameters, responseelements, requestid, account, "timestamp",
+    {more}requestparameters, responseelements, requestid, account, "timestamp",
     row_number() OVER (PARTITION BY eventid, eventtime, eventsource, eventname ORDER BY eventid) AS copy_no
   FROM {trail}
   WHERE {where}
     AND (eventtime >= ? OR ({assume}))
 )
 SELECT CASE WHEN {assume} THEN eventid END AS eventid, eventtime, eventsource, eventname, errorcode,
-  recipientaccountid, useridentity,
-  CASE WHEN {assume} THEN requestparameters END AS requestparameters,
+  recipientaccountid, useridentity, {more}
+  {request} AS requestparameters,
   CASE WHEN {assume} THEN responseelements END AS responseelements,
   CASE WHEN {assume} THEN requestid END AS requestid,
   account, "timestamp"
@@ -83,11 +91,12 @@ def compact_scan(
     *,
     output_location: str | None,
     table: str | None = None,
+    resources: bool = False,
 ) -> CompactScan:
     """The CTAS writing the compact rows as Parquet, under output_location when the config names one."""
     name = ddl.check_identifier(table or scan_table_name(), key="scan table")
     ddl.check_identifier(database, key="athena.database")
-    select = compact_select(trail, window, accounts)
+    select = compact_select(trail, window, accounts, resources=resources)
     location = f"{output_location}ctlint-scan/{name}/" if output_location else None
     properties = ["format = 'PARQUET'", "write_compression = 'SNAPPY'"]
     if location is not None:

@@ -24,8 +24,11 @@ class UsageEngine(Protocol):
         """CloudTrail records dropped by the last `collect` (skip_bad_records); the pipeline warns of them."""
         ...
 
-    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         """Usage in `window` (start inclusive, end exclusive), limited to `accounts` when given.
+
+        `resources=True` also returns `RawUsage.resources`: the resource ARNs each (principal, event) was
+        used on. Off for `check`, which never pays for them; `suggest` and `fix` ask for them.
 
         Raises InputError for unreadable input and EngineError when the engine fails; never returns
         partial results.

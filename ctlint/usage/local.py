@@ -27,14 +27,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 
 from ctlint.errors import EngineError, InputError
-from ctlint.model import RawUsage, Window
+from ctlint.model import RawUsage, ResourceUsageRow, Window
 from ctlint.progress import Progress
 from ctlint.usage import cache as cache_mod
 from ctlint.usage import filekind
@@ -42,7 +43,9 @@ from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
 from ctlint.usage.columnar import ReadBatch, read_batch_columnar
 from ctlint.usage.files import discover, not_regular
 from ctlint.usage.reader import ROW_COLUMNS
-from ctlint.usage.sql import iso, rows_to_raw_usage, to_duckdb, usage_queries
+from ctlint.usage.resource_reader import RESOURCE_COLUMNS, read_resource_batch
+from ctlint.usage.resource_rows import resource_rows
+from ctlint.usage.sql import iso, resource_query, rows_to_raw_usage, to_duckdb, usage_queries
 from ctlint.usage.weighted import weighted, without_dedupe
 
 TABLE = "cloudtrail"
@@ -52,6 +55,17 @@ MEMORY_LIMIT = "400MB"  # DuckDB's; it spills beyond it (and the engine lifts it
 
 ROWS_DDL = "file_id INTEGER, " + ", ".join(
     f"{c} BIGINT" if c == "ct_weight" else f"{c} VARCHAR" for c in ROW_COLUMNS
+)
+
+
+RESOURCE_TABLE = "cloudtrail_resources"
+RESOURCE_ROWS_DDL = "file_id INTEGER, " + ", ".join(
+    f"{c} BIGINT"
+    if c == "ct_weight"
+    else f"{c} STRUCT(arn VARCHAR)[]"
+    if c == "resources"
+    else f"{c} VARCHAR"
+    for c in RESOURCE_COLUMNS
 )
 
 
@@ -85,7 +99,7 @@ def _count_kinds(infos: Sequence[FileInfo]) -> dict[str, int]:
     return counts
 
 
-def _append(con: duckdb.DuckDBPyConnection, table: str, batch: ReadBatch) -> None:
+def _append(con: duckdb.DuckDBPyConnection, table: str, batch: Any) -> None:
     """Append a worker's Arrow rows to `table` (rows or raw_rows), in one statement."""
     if batch.rows.num_rows:
         con.register("ct_batch", batch.rows)
@@ -161,31 +175,37 @@ class LocalEngine:
         self._dups: set[int] = set()
         self._spill: tempfile.TemporaryDirectory | None = None
         self._scanned: list[FileInfo] | None = None
+        self._raw_ids: set[int] = set()  # files the last window reads one row per event
 
     # ------------------------------------------------------------ public
 
-    def collect(self, window: Window, accounts: Sequence[str] | None) -> RawUsage:
+    def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         answers = self._answers() if self._con is None else None
-        stored = self._answer(answers, window, accounts)
+        options = self._options() + (("resources",) if resources else ())
+        stored = self._answer(answers, window, accounts, options)
         if stored is not None:
             return stored
         con = self._load()
         try:
             with self.reporter.stage("querying the usage"):
                 usage = self._collect(con, window, accounts)
+                if resources:
+                    usage = replace(usage, resources=self._collect_resources(con, window, accounts))
         except duckdb.OutOfMemoryException:
             # What cannot spill within the limit may still fit in the machine: a fresh database without
             # it (not the same one: a statement that failed half-way can leave its cursors' state behind).
             self.close()
             self._con = con = self._load_once(limited=False)
             usage = self._collect(con, window, accounts)
+            if resources:
+                usage = replace(usage, resources=self._collect_resources(con, window, accounts))
         if answers is not None:
             store, file_set = answers
             bounds = self._bounds()
             store.save(
                 file_set,
                 bounds,
-                answer_key(window, bounds, accounts, self._options()),
+                answer_key(window, bounds, accounts, options),
                 Answer(
                     usage,
                     self.skip_messages,
@@ -197,7 +217,11 @@ class LocalEngine:
         return usage
 
     def _answer(
-        self, answers: tuple[AnswerStore, str] | None, window: Window, accounts: Sequence[str] | None
+        self,
+        answers: tuple[AnswerStore, str] | None,
+        window: Window,
+        accounts: Sequence[str] | None,
+        options: tuple[object, ...],
     ) -> RawUsage | None:
         """The stored answer to this question on these files, if any (see ctlint.usage.answers)."""
         if answers is None:
@@ -207,7 +231,7 @@ class LocalEngine:
         hit = (
             None
             if bounds is None
-            else store.load(file_set, answer_key(window, bounds, accounts, self._options()), window)
+            else store.load(file_set, answer_key(window, bounds, accounts, options), window)
         )
         if hit is None:
             return None
@@ -271,7 +295,8 @@ class LocalEngine:
         self,
         items: list[tuple[int, tuple[str, int, int, str]]],
         label: str,
-        consume: Callable[[ReadBatch], None],
+        consume: Callable[[Any], None],
+        read_batch: Callable[[Any], Any] = read_batch_columnar,
     ) -> None:
         """Read files (file_id, (path, size, mtime_ns, mode)), in worker processes when worth it.
 
@@ -282,7 +307,7 @@ class LocalEngine:
         began = time.monotonic()
         self.reporter.start()
         try:
-            self._read_all(items, label, consume, total, began)
+            self._read_all(items, label, consume, total, began, read_batch)
         finally:
             self.reporter.clear()
 
@@ -290,14 +315,15 @@ class LocalEngine:
         self,
         items: list[tuple[int, tuple[str, int, int, str]]],
         label: str,
-        consume: Callable[[ReadBatch], None],
+        consume: Callable[[Any], None],
         total: int,
         began: float,
+        read_batch: Callable[[Any], Any] = read_batch_columnar,
     ) -> None:
         if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(items) < 4:
             events = 0
             for start in range(0, len(items), 64):
-                part = read_batch_columnar(items[start : start + 64])
+                part = read_batch(items[start : start + 64])
                 consume(part)
                 events += sum(r.records for r in part.results)
                 if self.progress:
@@ -319,7 +345,7 @@ class LocalEngine:
 
             context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            futures = {pool.submit(read_batch_columnar, batch) for batch in batches}
+            futures = {pool.submit(read_batch, batch) for batch in batches}
             try:
                 for future in as_completed(futures):
                     futures.discard(future)  # dropped: a kept future would keep its rows alive
@@ -519,6 +545,7 @@ class LocalEngine:
                 lambda batch: _append(con, "raw_rows", batch),
             )
         self.stats["raw_files"] = len(raw_ids)
+        self._raw_ids = raw_ids
         source = "rows" if self.exact else "raw_rows"
         keep = {"file_id": np.array(sorted(raw_ids), dtype=np.int32)}  # noqa: F841
         con.execute("CREATE OR REPLACE TABLE raw_set AS SELECT * FROM keep")
@@ -546,3 +573,58 @@ class LocalEngine:
               ct_weight, ct_eventtime_last
             FROM chosen"""
         )
+
+    # ------------------------------------------------------------ resources (collect(..., resources=True))
+
+    def _collect_resources(
+        self, con: duckdb.DuckDBPyConnection, window: Window, accounts: Sequence[str] | None
+    ) -> tuple[ResourceUsageRow, ...]:
+        """The resource rows of `window`: the files' resource evidence read again (never cached: only
+        suggest and fix ask), weighted like the usage rows, through the shared resource query."""
+        items = [
+            (
+                i,
+                (
+                    info.key,
+                    info.size,
+                    info.mtime_ns,
+                    "raw" if self.exact or i in self._raw_ids else "aggregate",
+                ),
+            )
+            for i in self._good
+            for info in (self._infos[i],)
+        ]
+        con.execute(f"CREATE OR REPLACE TABLE resource_rows ({RESOURCE_ROWS_DDL})")
+        self._read(
+            items,
+            "reading resources",
+            lambda batch: _append(con, "resource_rows", batch),
+            read_resource_batch,
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {RESOURCE_TABLE} AS
+            SELECT eventid, eventtime, eventsource, eventname, errorcode,
+              struct_pack(type := ui_type, principalid := NULL::VARCHAR, arn := ui_arn,
+                accesskeyid := NULL::VARCHAR, invokedby := NULL::VARCHAR,
+                sessioncontext := struct_pack(sessionissuer := struct_pack(arn := issuer_arn),
+                  sourceidentity := NULL::VARCHAR)) AS useridentity,
+              account AS recipientaccountid, account, awsregion, requestparameters, resources,
+              replace(substr(eventtime, 1, 10), '-', '/') AS "timestamp", ct_weight, ct_eventtime_last
+            FROM resource_rows"""
+        )
+        query = resource_query(RESOURCE_TABLE, window, accounts)
+        text = query.text if self.exact else weighted(query.text, RESOURCE_TABLE)
+        if not self.exact and not self._dups:
+            text = without_dedupe(text)
+        cursor = con.cursor()
+        try:
+            try:
+                cursor.execute(to_duckdb(text), list(query.params))
+            except duckdb.OutOfMemoryException:
+                raise
+            except duckdb.Error as error:
+                raise EngineError(f"the local usage query {query.name} failed: {_one_line(error)}") from error
+            return resource_rows(_chunked(cursor, query.name))
+        finally:
+            cursor.close()
+            con.execute("DROP TABLE IF EXISTS resource_rows")

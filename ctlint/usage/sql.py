@@ -98,10 +98,13 @@ def window_filter(
     return text, params
 
 
-def _base_ctes(table: str, window: Window, accounts: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+def _base_ctes(
+    table: str, window: Window, accounts: Sequence[str] | None, extra: Sequence[str] = ()
+) -> tuple[str, tuple[str, ...]]:
     where, params = window_filter(window.start, window.end, accounts)
+    more = "".join(f"{column}, " for column in extra)  # our own column names, never input
     text = f"""WITH raw AS (
-  SELECT eventid, eventtime, eventsource, eventname, errorcode, recipientaccountid,
+  SELECT {more}eventid, eventtime, eventsource, eventname, errorcode, recipientaccountid,
     useridentity.type AS identity_type,
     useridentity.arn AS identity_arn,
     useridentity.accesskeyid AS access_key_id,
@@ -112,7 +115,7 @@ def _base_ctes(table: str, window: Window, accounts: Sequence[str] | None) -> tu
   WHERE {where}
 ),
 events AS (
-  SELECT eventid, eventtime, eventsource, eventname, recipientaccountid, access_key_id,
+  SELECT {more}eventid, eventtime, eventsource, eventname, recipientaccountid, access_key_id,
     COALESCE(errorcode, '') <> '' AS failed,
     CASE
       WHEN identity_type IN ('IAMUser', 'Root') THEN identity_arn
@@ -424,3 +427,42 @@ def _raw_usage(
         engine=engine,
         identities=identities,
     )
+
+
+# ---------------------------------------------------------------- resources from usage (issue 18)
+
+RESOURCE_QUERY = "resource_usage"
+
+
+def resource_query(table: str, window: Window, accounts: Sequence[str] | None) -> Query:
+    """The raw resource evidence per (account, principal, event, region, values): the record's first
+    MAX_PER_RECORD `resources[]` ARNs and the requestParameters values ctlint.usage.resource_arns reads,
+    each as JSON text (`json_format(json_extract(...))`: both engines give JSON for any value, where
+    json_extract_scalar differs on non-scalars). ARNs are derived from these groups in Python
+    (ctlint.usage.resource_rows), identically for both engines. Counted like principal_usage.
+    """
+    from ctlint.usage.resource_arns import MAX_PER_RECORD, PARAMETERS
+
+    validate_table(table)
+    for account in accounts or ():
+        if not is_account_id(account):
+            raise InputError(f"account id {account!r} is not a 12-digit AWS account id.")
+    base, params = _base_ctes(table, window, accounts, ("awsregion", "requestparameters", "resources"))
+    values = [
+        # Our own constant keys (letters only: checked in resource_arns' tests), never input.
+        f"json_format(json_extract(requestparameters, '$.{key}')) AS p_{i}"
+        for i, key in enumerate(PARAMETERS)
+    ] + [f"element_at(resources, {i + 1}).arn AS r_{i}" for i in range(MAX_PER_RECORD)]
+    names = [value.rsplit(" AS ", 1)[1] for value in values]
+    text = f"""{base},
+evidence AS (
+  SELECT recipientaccountid, principal_arn, eventsource, eventname, awsregion, eventtime,
+    {", ".join(values)}
+  FROM events
+  WHERE NOT failed AND principal_arn IS NOT NULL
+)
+SELECT recipientaccountid, principal_arn, eventsource, eventname, awsregion, {", ".join(names)},
+  count(*) AS calls, min(eventtime) AS first_seen, max(eventtime) AS last_seen
+FROM evidence
+GROUP BY recipientaccountid, principal_arn, eventsource, eventname, awsregion, {", ".join(names)}"""
+    return Query(RESOURCE_QUERY, text, params)
