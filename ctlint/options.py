@@ -31,6 +31,8 @@ class InputOptions:
     skip_bad_records: bool = False
     keep_results: bool = False  # Athena: keep the query result objects
     no_cache: bool = False
+    # Ask the engine for the resource ARNs of each use (suggest, fix); check never pays for them.
+    collect_resources: bool = False
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace | Any, **overrides: Any) -> InputOptions:

@@ -183,7 +183,7 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
         iac_results.append(iac)
 
     engine = make_engine(config, options)
-    raw = engine.collect(window, [a.id for a in config.accounts])
+    raw = engine.collect(window, [a.id for a in config.accounts], resources=options.collect_resources)
     _require_events(config, raw, window)
     dropped = engine.records_skipped
     if dropped:

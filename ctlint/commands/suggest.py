@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.output, args.json):
         if path:
             check_target(Path(path))
-    inputs = InputOptions.from_namespace(args, config=config_or_error(args.config))
+    inputs = InputOptions.from_namespace(args, config=config_or_error(args.config), collect_resources=True)
     now = datetime.now(timezone.utc)
     analysis = analyse(inputs, now=now)
     _known_principals(analysis, args.principal)
