@@ -21,6 +21,7 @@ from ctlint.errors import ConfigError, InputError
 from ctlint.evaluate import AccountState, EvaluationInput, evaluate
 from ctlint.events import map_usage
 from ctlint.gating import effective_fail_on
+from ctlint.grants_cache import account_grants
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
@@ -34,7 +35,6 @@ from ctlint.model import (
 )
 from ctlint.observability import visibility
 from ctlint.options import CheckOptions, InputOptions
-from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 from ctlint.usage.filekind import not_event_logs_note
 
@@ -139,16 +139,17 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
     states: list[AccountState] = []
     iac_results: list[Any] = []
     warnings: list[str] = []
-    for account in config.accounts:
+    for index, account in enumerate(config.accounts):
         snapshot, inventory, iac = _load_account(config, account, warnings)
-        grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
-        deployed_grants = unlinked = None
+        redefined = None
         if iac is not None and snapshot is not None:
             # The deployed grants of the principals the IaC redefines, for the pull-request rules.
-            redefined = {p.arn for p in iac.inventory.principals}
-            deployed_grants = {
-                p.arn: compute_grants(p, catalog) for p in snapshot.principals if p.arn in redefined
-            }
+            names = {p.arn for p in iac.inventory.principals}
+            redefined = tuple(p for p in snapshot.principals if p.arn in names)
+        grants, deployed_grants = account_grants(
+            config, index, inventory, redefined, catalog, use_cache=config.cache and not options.no_cache
+        )
+        unlinked = None
         unresolved = None
         if iac is not None:
             unlinked, unresolved = iac.unlinked, iac.unresolved
