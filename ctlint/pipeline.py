@@ -18,7 +18,7 @@ from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.conventions import discover_config
 from ctlint.errors import ConfigError, InputError
-from ctlint.evaluate import AccountState, EvaluationInput, evaluate
+from ctlint.evaluate import VARIES, AccountState, EvaluationInput, evaluate
 from ctlint.events import map_usage
 from ctlint.gating import effective_fail_on
 from ctlint.grants_cache import account_grants
@@ -223,6 +223,11 @@ def _locator(analysis: Analysis):
         locator = iac_locators.get(principal.arn)
         return locator(principal, action) if locator else principal.location
 
+    def for_principal(principal: Principal) -> object:
+        """Snapshot principals have one location for every action (evaluate asks once per principal)."""
+        return VARIES if principal.arn in iac_locators else principal.location
+
+    locate.for_principal = for_principal  # type: ignore[attr-defined]
     return locate
 
 
