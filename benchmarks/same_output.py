@@ -63,7 +63,15 @@ def _runs(config: Path, work: Path, cache: Path) -> dict[str, object]:
     runs: dict[str, list[str]] = {}
     for fmt in STDOUT_FORMATS:
         runs[f"stdout-{fmt}"] = ["--format", fmt]
-    runs["files"] = ["--format", "json", "--output", "{out}/out.json", *files, "--summary", "{out}/summary.json"]
+    runs["files"] = [
+        "--format",
+        "json",
+        "--output",
+        "{out}/out.json",
+        *files,
+        "--summary",
+        "{out}/summary.json",
+    ]
     for level in FAIL_ON:
         runs[f"fail-on-{level}"] = ["--fail-on", level, "--format", "json", "--summary", "{out}/summary.json"]
     baseline = work / "baseline.json"
@@ -78,7 +86,11 @@ def _runs(config: Path, work: Path, cache: Path) -> dict[str, object]:
     results["baseline-file"] = _digest(baseline)
     for turn in ("cold", "warm"):
         results[f"baseline-check/{turn}"] = _check(
-            config, work, cache, ["--baseline", str(baseline), *files, "--summary", "{out}/summary.json"], f"bc-{turn}"
+            config,
+            work,
+            cache,
+            ["--baseline", str(baseline), *files, "--summary", "{out}/summary.json"],
+            f"bc-{turn}",
         )
     return results
 
@@ -123,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True, help="write the digests here (JSON)")
-    parser.add_argument("--compare", type=Path, help="digests from before the change: report every difference")
+    parser.add_argument(
+        "--compare", type=Path, help="digests from before the change: report every difference"
+    )
     args = parser.parse_args(argv)
     document = collect(args.configs)
     args.out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
