@@ -103,7 +103,7 @@ def collect(configs: list[Path]) -> dict[str, object]:
             cache = work / "cache"
             cache.mkdir()
             print(f"same_output: {config}", file=sys.stderr, flush=True)
-            document[str(config)] = _runs(config.resolve(), work, cache)
+            document[str(config.resolve())] = _runs(config.resolve(), work, cache)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return document

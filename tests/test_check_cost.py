@@ -65,3 +65,14 @@ def test_the_tally_agrees_with_counting_one_by_one(fail_on, capsys):
         level: sum(1 for f in findings if f["level"] == level) for level in ("error", "warning", "note")
     }
     assert sum(summary["by_rule"].values()) == len(findings)
+
+
+def test_a_warm_run_writes_the_same_bytes_as_a_cold_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CTLINT_CACHE_DIR", str(tmp_path / "cache"))
+    outputs = []
+    for _turn in ("cold", "warm"):
+        report = tmp_path / "report.sarif"
+        code = main(["check", "--config", CONFIG, "--format", "json", "--sarif", str(report)])
+        outputs.append((code, capsys.readouterr().out, report.read_bytes()))
+    assert list((tmp_path / "cache").rglob("*.grants.json"))  # the second run had grants to read
+    assert outputs[0] == outputs[1]

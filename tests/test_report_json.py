@@ -97,7 +97,7 @@ finding_fields = st.fixed_dictionaries(
         "suppressed_reason": optional,
         "location": locations,
         "message": texts,
-        "principal": st.sampled_from(["p1", "p\u2028\"2", "p3"]),
+        "principal": st.sampled_from(["p1", 'p\u2028"2', "p3"]),
         "level": st.sampled_from(list(Level)),
     }
 )
