@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -113,10 +113,12 @@ def account_key(
     return digest.hexdigest()
 
 
-def _encode(grants: Mapping[str, Grants]) -> dict[str, Any]:
+def _encode(grants: Mapping[str, Grants], names: Sequence[str]) -> dict[str, Any]:
     """Action sets are stored once each: principals with the same policies share them (and, loaded, share
-    one frozenset)."""
+    one frozenset). A set is its actions' positions in the catalog's sorted names (the key pins the
+    catalog), plus any name outside it."""
     sets: dict[frozenset[str], int] = {}
+    position = {name: index for index, name in enumerate(names)}
 
     def ref(actions: frozenset[str]) -> int:
         return sets.setdefault(actions, len(sets))
@@ -133,7 +135,11 @@ def _encode(grants: Mapping[str, Grants]) -> dict[str, Any]:
         ]
         for arn, g in grants.items()
     ]
-    return {"sets": [sorted(s) for s in sets], "principals": principals}
+    stored = [
+        [sorted(position[a] for a in s if a in position), sorted(a for a in s if a not in position)]
+        for s in sets
+    ]
+    return {"sets": stored, "principals": principals}
 
 
 def _texts(value: Any) -> tuple[str, ...]:
@@ -142,8 +148,12 @@ def _texts(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _decode(content: Any) -> dict[str, Grants]:
-    sets = [frozenset(_texts(s)) for s in content["sets"]]
+def _decode(content: Any, names: Sequence[str]) -> dict[str, Grants]:
+    sets = []
+    for indices, others in content["sets"]:
+        if not isinstance(indices, list) or not all(type(i) is int and 0 <= i < len(names) for i in indices):
+            raise ValueError("not a list of catalog positions")
+        sets.append(frozenset([*(names[i] for i in indices), *_texts(others)]))
     grants: dict[str, Grants] = {}
     for arn, principal_arn, actions, unknown, assume, conditional, denials in content["principals"]:
         if not isinstance(arn, str) or not isinstance(principal_arn, str):
@@ -168,7 +178,7 @@ class GrantsStore:
     def _path(self, key: str) -> Path:
         return self.dir / f"{key[:32]}.grants.json"
 
-    def load(self, key: str) -> dict[str, dict[str, Grants] | None] | None:
+    def load(self, key: str, names: Sequence[str]) -> dict[str, dict[str, Grants] | None] | None:
         """The stored grants under `key` by part ("proposed", "deployed"), if they verify."""
         try:
             document = orjson.loads(self._path(key).read_bytes())
@@ -182,14 +192,16 @@ class GrantsStore:
             body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
             if not verify(document.get("mac"), ROLE, key.encode(), body):
                 return None  # not written here with this machine's secret: shape alone proves nothing
-            return {name: None if part is None else _decode(part) for name, part in content.items()}
+            return {name: None if part is None else _decode(part, names) for name, part in content.items()}
         except (OSError, orjson.JSONDecodeError, TypeError, KeyError, ValueError, IndexError, AttributeError):
             return None
 
-    def save(self, key: str, parts: Mapping[str, Mapping[str, Grants] | None]) -> bool:
+    def save(self, key: str, parts: Mapping[str, Mapping[str, Grants] | None], names: Sequence[str]) -> bool:
         """Record the grants; True when installed. Never raises an Exception."""
         try:
-            content = {name: None if grants is None else _encode(grants) for name, grants in parts.items()}
+            content = {
+                name: None if grants is None else _encode(grants, names) for name, grants in parts.items()
+            }
             body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
             document = {"format": FORMAT, "key": key, "parts": content, "mac": seal(ROLE, key.encode(), body)}
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -236,7 +248,8 @@ def account_grants(
     if key is None:
         return compute()
     store = GrantsStore()
-    stored = store.load(key)
+    names = sorted(catalog.all_actions)
+    stored = store.load(key, names)
     grants, deployed = (stored.get("proposed"), stored.get("deployed")) if stored else (None, None)
     expected = {p.arn for p in inventory.principals}
     expected_deployed = None if redefined is None else {p.arn for p in redefined}
@@ -244,5 +257,5 @@ def account_grants(
     if grants is not None and grants.keys() == expected and deployed_arns == expected_deployed:
         return grants, deployed  # the same principals the key promises: a stale entry never slips in
     grants, deployed = compute()
-    store.save(key, {"proposed": grants, "deployed": deployed})
+    store.save(key, {"proposed": grants, "deployed": deployed}, names)
     return grants, deployed

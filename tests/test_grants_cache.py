@@ -96,8 +96,8 @@ def test_an_edited_or_foreign_entry_is_ignored_and_rebuilt(demo, counted, tmp_pa
     # Grant everyone one more action inside the stored sets, keeping the (now wrong) MAC.
     for path in _entries(tmp_path / "cache"):
         document = json.loads(path.read_text())
-        for s in document["parts"]["proposed"]["sets"]:
-            s.append("kms:Decrypt")
+        for _positions, others in document["parts"]["proposed"]["sets"]:
+            others.append("kms:Decrypt")
         path.write_text(json.dumps(document))
     assert _grants(demo) == first
     assert len(counted) == 2 * computed  # computed again, not read
@@ -154,5 +154,5 @@ def test_an_unreadable_input_means_no_cache(tmp_path):
 def test_a_store_that_cannot_be_written_is_not_an_error(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    assert GrantsStore(blocked).save("k" * 64, {"proposed": {}, "deployed": None}) is False
-    assert GrantsStore(blocked).load("k" * 64) is None
+    assert GrantsStore(blocked).save("k" * 64, {"proposed": {}, "deployed": None}, ["s3:GetObject"]) is False
+    assert GrantsStore(blocked).load("k" * 64, ["s3:GetObject"]) is None
