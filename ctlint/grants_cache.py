@@ -151,9 +151,10 @@ def _texts(value: Any) -> tuple[str, ...]:
 def _decode(content: Any, names: Sequence[str]) -> dict[str, Grants]:
     sets = []
     for indices, others in content["sets"]:
-        if not isinstance(indices, list) or not all(type(i) is int and 0 <= i < len(names) for i in indices):
+        if not isinstance(indices, list) or (indices and min(indices) < 0):
             raise ValueError("not a list of catalog positions")
-        sets.append(frozenset([*(names[i] for i in indices), *_texts(others)]))
+        # names[i] raises for a position past the end or a non-integer: the entry is then ignored.
+        sets.append(frozenset([*map(names.__getitem__, indices), *_texts(others)]))
     grants: dict[str, Grants] = {}
     for arn, principal_arn, actions, unknown, assume, conditional, denials in content["principals"]:
         if not isinstance(arn, str) or not isinstance(principal_arn, str):
