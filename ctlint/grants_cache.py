@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -229,25 +229,27 @@ def account_grants(
     redefined: tuple[Any, ...] | None,  # the deployed principals the IaC redefines (None: no IaC)
     catalog: Any,  # ctlint.catalog.Catalog
     *,
+    compute: Callable[[Any], Grants],  # one principal's grants (ctlint.policy.compute_grants with its inputs)
     use_cache: bool,
 ) -> tuple[dict[str, Grants], dict[str, Grants] | None]:
     """The grants of account `index` of `config` (and the deployed grants of the principals its IaC
-    redefines), from the cache when its key matches, else computed and stored."""
+    redefines), from the cache when its key matches, else computed by `compute` and stored. Whatever
+    `compute` reads must be named by the account's config section or a top-level config key (the key
+    covers those and the files they name) or be ctlint's code or data."""
     from ctlint.iac.managed import data_version
-    from ctlint.policy import compute_grants
 
-    def compute() -> tuple[dict[str, Grants], dict[str, Grants] | None]:
-        grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
-        deployed = None if redefined is None else {p.arn: compute_grants(p, catalog) for p in redefined}
+    def compute_all() -> tuple[dict[str, Grants], dict[str, Grants] | None]:
+        grants = {p.arn: compute(p) for p in inventory.principals}
+        deployed = None if redefined is None else {p.arn: compute(p) for p in redefined}
         return grants, deployed
 
     raw_accounts = config.raw.get("accounts") if isinstance(config.raw, Mapping) else None
     if not use_cache or not isinstance(raw_accounts, list) or index >= len(raw_accounts):
-        return compute()
+        return compute_all()
     data = {**catalog.versions, "aws_managed_policies": data_version()}
     key = account_key(config.raw, raw_accounts[index], config.base_dir, data)
     if key is None:
-        return compute()
+        return compute_all()
     store = GrantsStore()
     names = sorted(catalog.all_actions)
     stored = store.load(key, names)
@@ -257,6 +259,6 @@ def account_grants(
     deployed_arns = None if deployed is None else deployed.keys()
     if grants is not None and grants.keys() == expected and deployed_arns == expected_deployed:
         return grants, deployed  # the same principals the key promises: a stale entry never slips in
-    grants, deployed = compute()
+    grants, deployed = compute_all()
     store.save(key, {"proposed": grants, "deployed": deployed}, names)
     return grants, deployed

@@ -35,6 +35,7 @@ from ctlint.model import (
 )
 from ctlint.observability import visibility
 from ctlint.options import CheckOptions, InputOptions
+from ctlint.policy import compute_grants
 from ctlint.rulefiles import load_rules
 from ctlint.usage.filekind import not_event_logs_note
 
@@ -147,7 +148,13 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
             names = {p.arn for p in iac.inventory.principals}
             redefined = tuple(p for p in snapshot.principals if p.arn in names)
         grants, deployed_grants = account_grants(
-            config, index, inventory, redefined, catalog, use_cache=config.cache and not options.no_cache
+            config,
+            index,
+            inventory,
+            redefined,
+            catalog,
+            compute=lambda principal: compute_grants(principal, catalog),  # what the cache stands for
+            use_cache=config.cache and not options.no_cache,
         )
         unlinked = None
         unresolved = None

@@ -32,7 +32,10 @@ def _grants(config_path: Path, *, use_cache: bool = True):
     for index, account in enumerate(config.accounts):
         assert account.iam is not None
         inventory = read_snapshot(account.iam, account_id=account.id, account_name=account.name).inventory
-        found.append(account_grants(config, index, inventory, None, catalog, use_cache=use_cache))
+        compute = lambda principal: ctlint.policy.compute_grants(principal, catalog)  # noqa: E731
+        found.append(
+            account_grants(config, index, inventory, None, catalog, compute=compute, use_cache=use_cache)
+        )
     return found
 
 
