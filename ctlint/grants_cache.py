@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -43,6 +44,7 @@ KEEP_FILES = 16
 # Top-level config keys that cannot change a grant; every other key (present or added later) is in the key.
 NOT_GRANT_INPUTS = frozenset({"window", "usage", "rules", "rule_files", "allowlist", "fail_on", "accounts"})
 MAX_FILES_PER_FOLDER = 10_000  # a folder named in the config is hashed whole, up to this many files
+MAX_FILE_BYTES = 512 << 20  # the snapshot size limit (ctlint.limits); a larger file means no caching
 
 
 @cache
@@ -67,16 +69,23 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _hash_path(digest: Any, path: Path) -> None:
-    """Add a file's bytes, or every file of a folder (names and bytes), to `digest`. Raises OSError."""
-    if path.is_dir():
+    """Add a regular file's bytes, or every regular file of a folder (names and bytes), to `digest`.
+    Devices, FIFOs and sockets are never opened (a config string naming /dev/zero or a FIFO must not
+    hang the run); they are no grant input (the readers refuse them). Raises OSError."""
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
         listed = list(itertools.islice(path.rglob("*"), MAX_FILES_PER_FOLDER + 1))
         if len(listed) > MAX_FILES_PER_FOLDER:
             raise OSError(f"{path} holds more than {MAX_FILES_PER_FOLDER} entries")
-        files = sorted(p for p in listed if p.is_file())
-        for file in files:
-            digest.update(str(file.relative_to(path)).encode() + b"\0")
-            _hash_path(digest, file)
+        for file in sorted(listed):
+            if stat.S_ISREG(file.stat().st_mode):
+                digest.update(str(file.relative_to(path)).encode() + b"\0")
+                _hash_path(digest, file)
         return
+    if not stat.S_ISREG(mode):
+        return
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise OSError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)

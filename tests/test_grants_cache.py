@@ -159,3 +159,14 @@ def test_a_store_that_cannot_be_written_is_not_an_error(tmp_path):
     blocked.write_text("not a folder")
     assert GrantsStore(blocked).save("k" * 64, {"proposed": {}, "deployed": None}, ["s3:GetObject"]) is False
     assert GrantsStore(blocked).load("k" * 64, ["s3:GetObject"]) is None
+
+
+def test_devices_and_fifos_named_in_the_config_are_never_opened(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes: the key must not
+    account = {"name": "/dev/zero", "id": "111111111111", "iam": "pipe"}
+    raw = {"accounts": [account], "note": "/dev/stdin"}
+    key = account_key(raw, account, tmp_path, {})
+    assert key is not None and key == account_key(raw, account, tmp_path, {})
