@@ -44,6 +44,7 @@ KEEP_FILES = 16
 # Top-level config keys that cannot change a grant; every other key (present or added later) is in the key.
 NOT_GRANT_INPUTS = frozenset({"window", "usage", "rules", "rule_files", "allowlist", "fail_on", "accounts"})
 MAX_FILES_PER_FOLDER = 10_000  # a folder named in the config is hashed whole, up to this many files
+CACHE_MIN_BYTES = 1 << 20  # as for the usage caches: below this, computing is cheaper than reading a cache
 MAX_FILE_BYTES = 512 << 20  # the snapshot size limit (ctlint.limits); a larger file means no caching
 
 
@@ -68,7 +69,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _hash_path(digest: Any, path: Path) -> None:
+def _hash_path(digest: Any, path: Path) -> int:
     """Add a regular file's bytes, or every regular file of a folder (names and bytes), to `digest`.
     Devices, FIFOs and sockets are never opened (a config string naming /dev/zero or a FIFO must not
     hang the run); they are no grant input (the readers refuse them). Raises OSError."""
@@ -77,25 +78,38 @@ def _hash_path(digest: Any, path: Path) -> None:
         listed = list(itertools.islice(path.rglob("*"), MAX_FILES_PER_FOLDER + 1))
         if len(listed) > MAX_FILES_PER_FOLDER:
             raise OSError(f"{path} holds more than {MAX_FILES_PER_FOLDER} entries")
+        total = 0
         for file in sorted(listed):
             if stat.S_ISREG(file.stat().st_mode):
                 digest.update(str(file.relative_to(path)).encode() + b"\0")
-                _hash_path(digest, file)
-        return
+                total += _hash_path(digest, file)
+        return total
     if not stat.S_ISREG(mode):
-        return
+        return 0
     if path.stat().st_size > MAX_FILE_BYTES:
         raise OSError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+    total = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
+            total += len(chunk)
     digest.update(b"\0")
+    return total
 
 
 def account_key(
     raw_config: Mapping[str, Any], account: Mapping[str, Any], base_dir: Path, data: Mapping[str, str]
 ) -> str | None:
     """The cache key of one account's grants, or None when an input it names cannot be read."""
+    found = _key_and_size(raw_config, account, base_dir, data)
+    return None if found is None else found[0]
+
+
+def _key_and_size(
+    raw_config: Mapping[str, Any], account: Mapping[str, Any], base_dir: Path, data: Mapping[str, str]
+) -> tuple[str, int] | None:
+    """`account_key` and the bytes of the input files it read."""
+    size = 0
     sections = {
         "account": account,
         "config": {k: v for k, v in raw_config.items() if k not in NOT_GRANT_INPUTS},
@@ -116,10 +130,10 @@ def account_key(
             if candidate.is_dir() and base_dir.resolve().is_relative_to(candidate.resolve()):
                 continue  # "." or a parent: the config's own folder holds the logs, not a grant input
             digest.update(b"file\0" + text.encode() + b"\0")
-            _hash_path(digest, candidate)
+            size += _hash_path(digest, candidate)
         except (OSError, ValueError):
             return None
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 def _encode(grants: Mapping[str, Grants], names: Sequence[str]) -> dict[str, Any]:
@@ -256,9 +270,10 @@ def account_grants(
     if not use_cache or not isinstance(raw_accounts, list) or index >= len(raw_accounts):
         return compute_all()
     data = {**catalog.versions, "aws_managed_policies": data_version()}
-    key = account_key(config.raw, raw_accounts[index], config.base_dir, data)
-    if key is None:
+    found = _key_and_size(config.raw, raw_accounts[index], config.base_dir, data)
+    if found is None or found[1] < CACHE_MIN_BYTES:
         return compute_all()
+    key = found[0]
     store = GrantsStore()
     names = sorted(catalog.all_actions)
     stored = store.load(key, names)

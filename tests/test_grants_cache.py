@@ -18,6 +18,14 @@ from ctlint.inventory import read_snapshot
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
 
 
+@pytest.fixture(autouse=True)
+def _cache_small_inputs(monkeypatch):
+    """The demo's snapshots are far below the size from which a run caches grants."""
+    import ctlint.grants_cache
+
+    monkeypatch.setattr(ctlint.grants_cache, "CACHE_MIN_BYTES", 0)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     shutil.copytree(DEMO / "iam", tmp_path / "iam")
@@ -170,3 +178,13 @@ def test_devices_and_fifos_named_in_the_config_are_never_opened(tmp_path):
     raw = {"accounts": [account], "note": "/dev/stdin"}
     key = account_key(raw, account, tmp_path, {})
     assert key is not None and key == account_key(raw, account, tmp_path, {})
+
+
+def test_small_inputs_are_computed_not_cached(demo, counted, tmp_path, monkeypatch):
+    import ctlint.grants_cache
+
+    monkeypatch.setattr(ctlint.grants_cache, "CACHE_MIN_BYTES", 1 << 20)
+    monkeypatch.setenv("CTLINT_CACHE_DIR", str(tmp_path / "cache"))
+    first = _grants(demo)
+    assert _grants(demo) == first
+    assert not _entries(tmp_path / "cache")
