@@ -393,7 +393,10 @@ def _policy(*statements) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def snapshots(world: World) -> tuple[dict, dict]:
+def snapshots(world: World, *, realistic: bool = False) -> tuple[dict, dict]:
+    """The snapshots of both accounts. `realistic`: grants as least-privilege-minded teams write them, each
+    scoped to services (own actions, `service:*`, `service:Get*`; no `*`, no NotAction, no admin policies),
+    so findings number a few hundred per principal instead of thousands."""
     rng = random.Random(3)
     used = sorted({f"{p}:{n}" for p, _, n in world.actions})
     services = sorted({p for p, _, _ in world.actions})
@@ -418,6 +421,14 @@ def snapshots(world: World) -> tuple[dict, dict]:
             }
         ),
     }
+    if realistic:
+        managed["ReadOnlyTeam"] = _policy(
+            {
+                "Effect": "Allow",
+                "Action": [f"{s}:{verb}*" for s in services[:4] for verb in ("Get", "List", "Describe")],
+                "Resource": "*",
+            }
+        )
     policies = [
         {
             "PolicyName": k,
@@ -440,7 +451,11 @@ def snapshots(world: World) -> tuple[dict, dict]:
                 {
                     "PolicyName": f"gp{i}",
                     "PolicyDocument": _policy(
-                        {"Effect": "Allow", "Action": [f"{rng.choice(services)}:*"], "Resource": "*"}
+                        {
+                            "Effect": "Allow",
+                            "Action": [f"{rng.choice(services)}:{'Get*' if realistic and i % 2 else '*'}"],
+                            "Resource": "*",
+                        }
                     ),
                 }
             ],
@@ -458,7 +473,7 @@ def snapshots(world: World) -> tuple[dict, dict]:
         mine = [f"{p}:{n}" for p, _, n in (world.actions[i] for i in world.uses.get(arn, []))]
         keep = [a for a in mine if rng.random() < 0.85]
         statements = [{"Effect": "Allow", "Action": sorted(set(granted + keep)), "Resource": "*"}]
-        if rng.random() < 0.1:
+        if rng.random() < 0.1 and not realistic:
             statements.append(
                 {"Effect": "Allow", "NotAction": [f"{rng.choice(services)}:*"], "Resource": "*"}
             )
@@ -469,6 +484,8 @@ def snapshots(world: World) -> tuple[dict, dict]:
     def attached() -> list:
         # admins are few (each `*` grant is ~22,000 granted-unused actions for the rules to report)
         odds = (("Admin", 0.005), ("PowerUser", 0.005), ("ReadOnly", 0.2), ("NoDelete", 0.2))
+        if realistic:  # no account-wide grants: a team's read access is its own services'
+            odds = (("ReadOnlyTeam", 0.2), ("NoDelete", 0.2))
         return [
             {"PolicyName": a, "PolicyArn": f"arn:aws:iam::{A}:policy/{a}"}
             for a, p in odds
@@ -568,6 +585,21 @@ def generate(out: Path, events: int, principals: int, *, seed: int = 8, workers:
     }
     marker.write_text(json.dumps(info))
     return info
+
+
+REALISTIC_CONFIG = "ctlint-realistic.yaml"
+
+
+def write_realistic(out: Path, principals: int, *, seed: int = 8) -> Path:
+    """Beside a generated data set: snapshots with service-scoped grants only (`iam-realistic/`) and a
+    config that reads them with the same logs. Returns the config's path."""
+    a, b = snapshots(World(principals, seed), realistic=True)
+    (out / "iam-realistic").mkdir(parents=True, exist_ok=True)
+    (out / "iam-realistic" / "a.json").write_text(json.dumps(a))
+    (out / "iam-realistic" / "b.json").write_text(json.dumps(b))
+    config = out / REALISTIC_CONFIG
+    config.write_text(CONFIG.replace("iam: iam/", "iam: iam-realistic/"))
+    return config
 
 
 def main(argv=None) -> int:

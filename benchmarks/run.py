@@ -1,15 +1,19 @@
-"""The performance benchmark (issue 8), one command: `python benchmarks/run.py [--events N] [--principals M]`.
+"""The performance benchmark (issues 8, 19): `python benchmarks/run.py [--events N,...] [--principals M]`.
 
 Generates (once, under --data-dir, default `$XDG_CACHE_HOME/ctlint-bench` or `~/.cache/ctlint-bench`, never
 in the repository) realistic CloudTrail in the S3 layout plus a matching IAM snapshot and config
 (`benchmarks/generate.py`), then times side by side, on the same files, each in its own process (wall
 time, events/s, peak RSS from wait4):
 
-- the single-process decompression floor: `gzip -dc` of every file to /dev/null;
-- a plain Python `gzip` + `json` loop extracting the same (principal, action) pairs;
-- `ctlint check` (JSON report to /dev/null) with an empty cache (first run) and again (second run), and
-  the usage engine alone (LocalEngine.collect): cache off, cold, warm from the per-file cache only, and
-  warm from the answer cache;
+- the single-process decompression floor: `gzip -dc` of every file to /dev/null, and ISA-L inflate alone;
+- a plain Python `gzip` + `json` loop extracting the same (principal, action) pairs, and the bare DuckDB
+  `read_json` one-liner that groups (principal, source, event);
+- the usage engine alone (LocalEngine.collect), cache off (and with `--engine-rows`: first run, warm from
+  the per-file cache only, warm from the answer cache);
+- `ctlint check --json` (report to /dev/null) with an empty cache (cold) and again (warm), for each
+  `--findings` mode: the generator's wide grants (`*`, NotAction: millions of per-action findings), the
+  realistic service-scoped grants (`benchmarks.generate.write_realistic`), and the per-action rules off;
+- the issue's table (issue 19) as Markdown rows: each step's ratio to `gzip -dc`, seconds and peak RSS;
 - trailscraper's local mode (`trailscraper select --log-dir ... | trailscraper generate`) if installed in
   the venv given by --trailscraper-venv (make one with `python -m venv V && V/bin/pip install trailscraper`);
 - grants of every principal (ctlint.policy.compute_grants) vs CloudTracker's get_user_allowed_actions /
@@ -33,7 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.generate import generate  # noqa: E402
+from benchmarks.generate import CONFIG, generate, write_realistic  # noqa: E402
+
+# The rules that make one finding per granted action; "per-action rules off" turns them off.
+PER_ACTION_RULES = ("granted-unused", "granted-unknown", "granted-unused-conditional")
 
 PYTHON_LOOP = r"""
 import gzip, json, os, sys
@@ -178,7 +185,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="ctlint performance benchmark (see the module docstring)")
     parser.add_argument(
         "--events",
-        default="2000000",
+        default="200000,1000000,3000000",
         help="event counts, comma-separated (e.g. 200000,1000000,3000000); each is one full run",
     )
     parser.add_argument("--principals", type=int, default=1000)
@@ -190,6 +197,16 @@ def main(argv=None) -> int:
         "--skip", default="", help="comma-separated steps to skip: python,duckdb,trailscraper,grants"
     )
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--findings",
+        choices=("wide", "realistic", "both"),
+        default="both",
+        help="which snapshots the check rows use: the generator's wide grants (`*`, NotAction: millions of "
+        "per-action findings), realistic service-scoped grants (`iam-realistic/`), or both (default)",
+    )
+    parser.add_argument(
+        "--engine-rows", action="store_true", help="also time the usage engine alone with each cache mode"
+    )
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.events.split(",") if size]
     for size in sizes:
@@ -231,46 +248,53 @@ def run_one(args: argparse.Namespace, size: int) -> None:
         isolated(f"xargs -d '\\n' cat < '{listing.name}' | gzip -dc > /dev/null", shell=True),
     )
     step("ISA-L inflate alone (1 process)", isolated([sys.executable, "-c", ISAL_INFLATE, str(logs)]))
+    if "python" not in skip:
+        step(
+            "python gzip+json loop (1 process)",
+            isolated([sys.executable, "-c", PYTHON_LOOP, str(logs)], timeout=args.timeout),
+        )
     if "duckdb" not in skip:
         step(
             "DuckDB read_json one-liner (group by)",
             isolated([sys.executable, "-c", DUCKDB_ONE_LINER, str(logs)], timeout=args.timeout),
         )
     cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
-    check_env = dict(env, CTLINT_CACHE_DIR=str(cache))
-    check = [
-        sys.executable,
-        "-m",
-        "ctlint",
-        "check",
-        "--config",
-        str(data / "ctlint.yaml"),
-        "--format",
-        "json",
-        "--output",
-        "/dev/null",
-        "--fail-on",
-        "never",
-    ]
-    step("ctlint check, first run (empty cache)", isolated(check, env=check_env, cwd=str(data)))
-    step("ctlint check, second run (cache)", isolated(check, env=check_env, cwd=str(data)))
-    shutil.rmtree(cache, ignore_errors=True)
-    cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
     engine_env = dict(env, CTLINT_CACHE_DIR=str(cache))
 
     def engine(cache_mode: str, answers: str) -> dict:
         return isolated([sys.executable, "-c", ENGINE, str(logs), cache_mode, answers], env=engine_env)
 
-    step("usage engine alone, cache off", engine("off", "off"))
-    step("usage engine alone, first run", engine("on", "on"))
-    step("usage engine alone, second, file cache", engine("on", "off"))
-    step("usage engine alone, second run", engine("on", "on"))
+    step("usage engine alone, cold", engine("off", "off"))
+    if args.engine_rows:
+        step("usage engine alone, first run", engine("on", "on"))
+        step("usage engine alone, second, file cache", engine("on", "off"))
+        step("usage engine alone, second run", engine("on", "on"))
     shutil.rmtree(cache, ignore_errors=True)
-    if "python" not in skip:
-        step(
-            "python gzip+json loop (1 process)",
-            isolated([sys.executable, "-c", PYTHON_LOOP, str(logs)], timeout=args.timeout),
-        )
+
+    configs = {"wide": data / "ctlint.yaml"}
+    if args.findings in ("realistic", "both"):
+        configs["realistic"] = write_realistic(data, args.principals)
+    if args.findings == "realistic":
+        del configs["wide"]
+    off = data / "ctlint-per-action-off.yaml"
+    off.write_text(
+        CONFIG + "rules:\n" + "".join(f"  {rule}: {{enabled: false}}\n" for rule in PER_ACTION_RULES)
+    )
+    configs["per-action rules off"] = off
+    for mode, config in configs.items():
+        cache = Path(tempfile.mkdtemp(prefix="ctlint-bench-cache-"))
+        counts = Path(tempfile.mkdtemp(prefix="ctlint-bench-summary-")) / "summary.json"
+        check_env = dict(env, CTLINT_CACHE_DIR=str(cache))
+        check = [
+            *(sys.executable, "-m", "ctlint", "check", "--config", str(config), "--format", "json"),
+            *("--output", "/dev/null", "--fail-on", "never", "--summary", str(counts)),
+        ]
+        step(f"ctlint check --json, cold ({mode})", isolated(check, env=check_env, cwd=str(data)))
+        findings = json.loads(counts.read_text())["findings"]
+        step(f"ctlint check --json, warm ({mode})", isolated(check, env=check_env, cwd=str(data)))
+        print(f"    ({findings:,} per-action findings)")
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(counts.parent, ignore_errors=True)
     ts = args.trailscraper_venv / "bin" / "trailscraper"
     if "trailscraper" not in skip:
         if ts.exists():
@@ -301,17 +325,24 @@ def run_one(args: argparse.Namespace, size: int) -> None:
     for name, result in results:
         if name != "gzip -dc (1 process, floor)":
             print(f"  {name:<40} {result['wall'] / floor:6.2f}x gzip -dc")
-    first = by["ctlint check, first run (empty cache)"]["wall"]
-    second = by["ctlint check, second run (cache)"]["wall"]
-    engine_first = by["usage engine alone, first run"]["wall"]
+    for mode in configs:
+        cold, warm = by[f"ctlint check --json, cold ({mode})"], by[f"ctlint check --json, warm ({mode})"]
+        print(f"  second/first ctlint check ({mode}): {warm['wall'] / cold['wall']:.1%}")
+    if args.engine_rows:
+        engine_first = by["usage engine alone, first run"]["wall"]
+        print(
+            f"  engine alone second/first: {by['usage engine alone, second run']['wall'] / engine_first:.1%} "
+            f"(answer cache), {by['usage engine alone, second, file cache']['wall'] / engine_first:.1%} "
+            "(file cache only)"
+        )
     print(
-        f"  second/first ctlint check: {second / first:.1%};  engine alone second/first: "
-        f"{by['usage engine alone, second run']['wall'] / engine_first:.1%} (answer cache), "
-        f"{by['usage engine alone, second, file cache']['wall'] / engine_first:.1%} (file cache only)"
+        f"\nthe issue's table rows at {events:,} events (ratio to gzip -dc {floor:.2f} s; seconds; peak MB):"
     )
-    for other in ("python gzip+json loop (1 process)", "trailscraper select | generate"):
-        if other in by and not by[other].get("timeout"):
-            print(f"  {other} / ctlint check first run: {by[other]['wall'] / first:.1f}x")
+    print("| | × gzip -dc | s | peak MB |\n|---|---|---|---|")
+    for name, result in results:
+        if name != "gzip -dc (1 process, floor)" and not result.get("timeout"):
+            rss = "–" if result.get("rss_mb") is None else f"{result['rss_mb']:.0f}"
+            print(f"| {name} | {result['wall'] / floor:.2f}× | {result['wall']:.1f} | {rss} |")
 
     if "grants" not in skip:
         print("\ngrants (main account snapshot):")

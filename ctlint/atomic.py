@@ -135,3 +135,11 @@ def staged_all(files: Sequence[tuple[Path, str | Iterable[str]]]) -> Iterator[No
             for rest in staged[index + 1 :]:
                 rest.discard()
             raise
+
+
+def is_discarded(stream: object) -> bool:
+    """True when `stream` writes to the null device (`> /dev/null`): a report there is read by nobody."""
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's StringIO), or closed
+        return False

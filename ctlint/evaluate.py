@@ -209,6 +209,9 @@ class RuleContext:
         before, after = message
         found: list[Finding] = []
         add = found.append
+        levels = self._levels
+        # One location for all of a principal's actions unless its locator says otherwise (IaC).
+        fixed = principal_location(locate, principal)
         for action in actions:
             if filtered and not passes(rule, action):
                 continue
@@ -226,8 +229,8 @@ class RuleContext:
                     None,
                     before + action + after,
                     digest.hexdigest()[:32],
-                    access_level(action),
-                    locate(principal, action),
+                    levels[action] if action in levels else access_level(action),
+                    locate(principal, action) if fixed is VARIES else fixed,
                     None,
                     None,
                     properties,
@@ -308,4 +311,21 @@ class RuleContext:
 def evaluate(data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None) -> list[Finding]:
     """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
     with cyclic_gc_paused():  # findings can number millions
-        return RuleContext(data, catalog, locate or (lambda principal, _action: principal.location)).run()
+        return RuleContext(data, catalog, locate or default_locator).run()
+
+
+VARIES = object()  # principal_location(): the location depends on the action
+
+
+def principal_location(locate: Locator, principal: Principal) -> object:
+    """The one location `locate` gives every action of `principal`, or VARIES. A locator that knows this
+    declares `for_principal(principal)` (returning VARIES where it cannot say); any other varies."""
+    for_principal = getattr(locate, "for_principal", None)
+    return VARIES if for_principal is None else for_principal(principal)
+
+
+def default_locator(principal: Principal, _action: str | None) -> SourceLocation | None:
+    return principal.location
+
+
+default_locator.for_principal = lambda principal: principal.location  # type: ignore[attr-defined]

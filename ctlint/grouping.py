@@ -82,7 +82,9 @@ def _statement_group(
     unobservable = len(granted - context.observable - used.keys())
     unused = len(granted) - len(used_here) - unobservable
     actions = [f.action or "" for f in members]
-    ranked = _by_privilege(members)
+    # Most privileged first (Permissions management, Write, ...), then by name: what a reader should see.
+    buckets = _buckets(members)  # once: the message ranks by it, the properties count by it
+    ranked = [action for bucket in buckets.values() for action in bucket]
     shared: dict[str, list[str]] = {}
     if attribution is not None and attribution.shared:
         labels: dict[StatementRef, str] = {}  # a few statements, thousands of shared actions
@@ -115,7 +117,7 @@ def _statement_group(
         "statement": _statement_dict(statement),
         "actions": actions,
         "action_count": len(actions),
-        "by_access_level": _levels(members),
+        "by_access_level": dict(sorted((level, len(bucket)) for level, bucket in buckets.items())),
         "statement_granted": len(granted),
         "statement_used": {a: used[a].last_seen.isoformat() for a in used_here},
         "statement_unused": unused,
@@ -232,11 +234,6 @@ def _buckets(members: Sequence[Finding]) -> dict[str, list[str]]:
             bucket = found[level] = []
         bucket.append(f.action or "")
     return dict(sorted(found.items(), key=lambda item: (-weight(item[0]), item[0])))
-
-
-def _by_privilege(members: Sequence[Finding]) -> list[str]:
-    """Most privileged first (Permissions management, Write, ...), then by name: what a reader should see."""
-    return [action for bucket in _buckets(members).values() for action in bucket]
 
 
 def _levels(members: Sequence[Finding]) -> dict[str, int]:

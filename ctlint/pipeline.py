@@ -19,9 +19,10 @@ from ctlint.catalog import Catalog
 from ctlint.config import AccountConfig, Config, load_config, resolve_window
 from ctlint.conventions import discover_config
 from ctlint.errors import ConfigError, InputError
-from ctlint.evaluate import AccountState, EvaluationInput, evaluate
+from ctlint.evaluate import VARIES, AccountState, EvaluationInput, evaluate
 from ctlint.events import map_usage
 from ctlint.gating import effective_fail_on
+from ctlint.grants_cache import account_grants
 from ctlint.inventory import read_snapshot
 from ctlint.model import (
     DataVersions,
@@ -154,19 +155,26 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
     states: list[AccountState] = []
     iac_results: list[Any] = []
     warnings: list[str] = []
-    for account in config.accounts:
+    for index, account in enumerate(config.accounts):
         snapshot, inventory, iac = _load_account(config, account, warnings)
         snapshot, inventory = in_organization(account.organization_id, snapshot, inventory)
         if account.organization is not None:
             snapshot, inventory = _bind_organization(account, snapshot, inventory)
-        grants = {p.arn: compute_grants(p, catalog) for p in inventory.principals}
-        deployed_grants = unlinked = None
+        redefined = None
         if iac is not None and snapshot is not None:
             # The deployed grants of the principals the IaC redefines, for the pull-request rules.
-            redefined = {p.arn for p in iac.inventory.principals}
-            deployed_grants = {
-                p.arn: compute_grants(p, catalog) for p in snapshot.principals if p.arn in redefined
-            }
+            names = {p.arn for p in iac.inventory.principals}
+            redefined = tuple(p for p in snapshot.principals if p.arn in names)
+        grants, deployed_grants = account_grants(
+            config,
+            index,
+            inventory,
+            redefined,
+            catalog,
+            compute=lambda principal: compute_grants(principal, catalog),  # what the cache stands for
+            use_cache=config.cache and not options.no_cache,
+        )
+        unlinked = None
         unresolved = None
         if iac is not None:
             unlinked, unresolved = iac.unlinked, iac.unresolved
@@ -240,6 +248,11 @@ def _locator(analysis: Analysis):
         locator = iac_locators.get(principal.arn)
         return locator(principal, action) if locator else principal.location
 
+    def for_principal(principal: Principal) -> object:
+        """Snapshot principals have one location for every action (evaluate asks once per principal)."""
+        return VARIES if principal.arn in iac_locators else principal.location
+
+    locate.for_principal = for_principal  # type: ignore[attr-defined]
     return locate
 
 

@@ -86,3 +86,30 @@ def test_the_report_lists_every_finding_once_in_order_one_per_line(count):
     )  # and the suppressed one
     if count == 0:
         assert '  "findings": [],' in lines
+
+
+finding_fields = st.fixed_dictionaries(
+    {
+        "action": optional,
+        "role": optional,
+        "access_level": optional,
+        "baseline": optional,
+        "suppressed_reason": optional,
+        "location": locations,
+        "message": texts,
+        "principal": st.sampled_from(["p1", 'p\u2028"2', "p3"]),
+        "level": st.sampled_from(list(Level)),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finding_fields, max_size=12), st.sampled_from([None, {"verdict": "granted"}]))
+def test_the_run_writer_equals_finding_line_over_sequences(items, props):
+    """Consecutive findings share or change any field: each line is still exactly `finding_line`'s."""
+    from ctlint.report.json_report import FindingLines
+
+    writer = FindingLines()
+    for fields in items:
+        finding = make_finding(**fields, **({"properties": props} if props is not None else {}))
+        assert writer(finding) == finding_line(finding)

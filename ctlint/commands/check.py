@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ctlint import progress
-from ctlint.atomic import staged_all, write_all_atomic
+from ctlint.atomic import is_discarded, staged_all, write_all_atomic
 from ctlint.commands.notes import print_warnings
 from ctlint.conventions import use_colour
 from ctlint.errors import ConfigError
@@ -106,6 +106,10 @@ def write_reports(options: ReportOptions, result: RunResult) -> None:
         files.append((Path(options.summary), json.dumps(summary_counts(result), indent=2) + "\n"))
     if options.output:
         files.append((Path(options.output), RENDERERS[options.format].render(result, plain)))
+        with progress.current().stage("writing the reports"):
+            write_all_atomic(files)
+        return
+    if is_discarded(sys.stdout):  # `--json FILE > /dev/null`: render only the reports someone reads
         with progress.current().stage("writing the reports"):
             write_all_atomic(files)
         return

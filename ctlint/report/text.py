@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import groupby
 
-from ctlint.gating import gate_line
+from ctlint.gating import gate_line, tally
 from ctlint.inert import guard_lines, visible
 from ctlint.model import Finding, RunResult
 from ctlint.report import RenderOptions
@@ -85,8 +85,8 @@ def render_text(result: RunResult, *, colour: bool = False) -> str:
                 own = "" if shared is not None else _where(finding.location)
                 lines.append(f"    {_line(finding, colour, kinds)}{marker}{own}")
     counts: dict[str, int] = defaultdict(int)
-    for finding in result.findings:
-        counts[finding.level.value] += 1
+    for level, count in tally(result).by_level.items():  # one pass over the findings, shared with the gate
+        counts[level.value] += count
     lines.append("")
     if result.skipped_files:
         lines.append(f"{len(result.skipped_files)} unreadable CloudTrail file(s) skipped (--skip-bad-files):")
