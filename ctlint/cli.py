@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "ctlint.commands.baseline",
     "ctlint.commands.athena",
     "ctlint.commands.completion",
+    "ctlint.commands.fix",
 )
 
 

@@ -1,0 +1,169 @@
+"""From grouped findings to `StatementFix` values: which statements to rewrite, and how. Pure.
+
+A statement is rewritten without the actions that *every* principal it grants to leaves unused: a
+managed policy attached to two roles keeps what either of them uses. Only findings of the kinds in
+`FIX_KINDS` at statements written in an IaC file are considered; suppressed (allowlisted) findings never
+reach here, so allowlisted actions stay.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from ctlint.fixes import cloudformation as cfn
+from ctlint.fixes.rewrite import Expand, rewrite_actions
+from ctlint.fixes.textedit import unified_diff
+from ctlint.fixes.values import StatementFix
+from ctlint.model import GroupedFinding, Principal, Statement, StatementRef
+
+FIX_KINDS = frozenset({"new-grant-unused", "granted-unused"})
+StatementKey = tuple[str, int, int]  # (file as shown, statement line, 1-based index in its policy)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """An IaC statement and every principal it grants to."""
+
+    statement: Statement
+    principals: tuple[str, ...]
+
+
+def statement_holders(principals: Iterable[Principal], files: Iterable[str]) -> dict[StatementKey, Holder]:
+    """The Allow statements written in `files`, by key, with the principals whose policies hold them."""
+    shown = set(files)
+    found: dict[StatementKey, tuple[Statement, set[str]]] = {}
+    for principal in principals:
+        for doc in principal.policies:
+            for index, statement in enumerate(doc.statements, start=1):
+                where = statement.location
+                if statement.effect != "Allow" or where is None or where.path not in shown:
+                    continue
+                key = (where.path, where.line, index)
+                found.setdefault(key, (statement, set()))[1].add(principal.arn)
+    return {key: Holder(stmt, tuple(sorted(arns))) for key, (stmt, arns) in found.items()}
+
+
+def plan_fixes(
+    groups: Iterable[GroupedFinding],
+    kinds: Mapping[str, str],
+    holders: Mapping[StatementKey, Holder],
+    texts: Mapping[str, str | None],
+    expand: Expand,
+) -> tuple[StatementFix, ...]:
+    """One StatementFix per flagged IaC statement, sorted by file and line.
+
+    `kinds` maps rule ids to kinds; `texts` holds each IaC file's text as read now (None: unreadable).
+    """
+    flagged: dict[StatementKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    refs: dict[StatementKey, StatementRef] = {}
+    fingerprints: dict[StatementKey, list[str]] = defaultdict(list)
+    for group in groups:
+        ref = group.statement
+        if kinds.get(group.rule) not in FIX_KINDS or ref is None or ref.location is None:
+            continue
+        key = (ref.location.path, ref.location.line, ref.index)
+        if key not in holders:
+            continue  # not written in an IaC file (the snapshot, ctlint's AWS managed policies)
+        flagged[key][group.principal].update(group.actions)
+        refs.setdefault(key, ref)
+        fingerprints[key].append(group.fingerprint)
+    fixes = []
+    for key in sorted(flagged):
+        holder = holders[key]
+        per_principal = flagged[key]
+        common = set.intersection(*(per_principal.get(arn, set()) for arn in holder.principals))
+        fixes.append(
+            _fix(key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), texts, expand)
+        )
+    return tuple(fixes)
+
+
+def _fix(
+    key: StatementKey,
+    ref: StatementRef,
+    holder: Holder,
+    common: set[str],
+    per_principal: Mapping[str, set[str]],
+    fingerprints: Sequence[str],
+    texts: Mapping[str, str | None],
+    expand: Expand,
+) -> StatementFix:
+    path, line, index = key
+    statement = holder.statement
+    base = StatementFix(
+        path=path,
+        line=line,
+        statement=ref,
+        principals=holder.principals,
+        fingerprints=tuple(fingerprints),
+        removed=(),
+        actions=statement.actions,
+    )
+    if statement.not_actions is not None:
+        return _without(base, "the statement uses NotAction, which ctlint does not rewrite")
+    suggested = rewrite_actions(statement.actions, common, expand)
+    base = _replace(base, removed=suggested.removed, actions=suggested.actions)
+    if not common:
+        keeping = [arn for arn in holder.principals if not per_principal.get(arn)]
+        return _without(
+            base,
+            "the statement also grants to " + ", ".join(keeping) + ", for which no action of it is flagged",
+        )
+    text = texts.get(path)
+    if text is None:
+        return _without(base, f"{path} cannot be read now")
+    try:
+        located = cfn.read_template(text, path)
+        root = located.value
+        if isinstance(root, Mapping) and ("planned_values" in root or "prior_state" in root):
+            return _without(
+                base,
+                "it is granted in a Terraform plan, which carries no .tf positions; edit the .tf source "
+                "by hand",
+            )
+        target = cfn.find_statement(located, line, index)
+        rewrite, edit = cfn.edit_statement(
+            text, located, target, lambda patterns: rewrite_actions(patterns, common, expand)
+        )
+        if tuple(rewrite.patterns) != statement.actions:
+            raise cfn.Unfixable(f"{path}:{line}: the statement no longer reads as it did")
+        after = cfn.apply_and_verify(text, located, [edit])
+    except cfn.Unfixable as exc:
+        return _without(base, str(exc))
+    return _replace(
+        base,
+        removed=rewrite.removed,
+        actions=rewrite.actions,
+        edits=edit.edits,
+        diff=unified_diff(path, text, after),
+        target=target,
+        written=edit.action,
+    )
+
+
+def apply_file_fixes(path: str, text: str, fixes: Sequence[StatementFix]) -> str:
+    """`text` with every fix of one file applied, re-read and checked together (raises cfn.Unfixable)."""
+    located = cfn.read_template(text, path)
+    edits = [
+        cfn.StatementEdit(tuple(f.target), f.edits, f.written, remove=f.removes_statement)
+        for f in fixes
+        if f.edits
+    ]
+    for edit in edits:
+        cfn.find_statement(located, located.line(edit.path), _index_of(edit.path))
+    return cfn.apply_and_verify(text, located, edits)
+
+
+def _index_of(path: tuple[object, ...]) -> int:
+    last = path[-1]
+    return last + 1 if isinstance(last, int) else 1
+
+
+def _without(fix: StatementFix, reason: str) -> StatementFix:
+    return _replace(fix, reason=reason + ".")
+
+
+def _replace(fix: StatementFix, **changes: object) -> StatementFix:
+    return replace(fix, **changes)  # type: ignore[arg-type]
