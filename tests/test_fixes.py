@@ -283,3 +283,77 @@ def test_fix_write_on_the_cloudformation_example(tmp_path, capsys, monkeypatch):
     assert main(["fix", "--config", config, "--write", "--quiet"]) == 1
     assert capsys.readouterr().out == ""
     assert (folder / "template.yaml").read_text() == after
+
+
+# ---------------------------------------------------------------- SARIF fixes and the Markdown diff
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture(scope="module")
+def example_result():
+    import os
+
+    from ctlint.options import CheckOptions, InputOptions
+    from ctlint.pipeline import run_check
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield run_check(CheckOptions(inputs=InputOptions(config="examples/cloudformation/ctlint.yaml")))
+    finally:
+        os.chdir(here)
+
+
+def test_sarif_results_carry_the_patch_as_a_fix(example_result):
+    from ctlint.report.sarif import render_sarif
+
+    log = json.loads(render_sarif(example_result, repo_root=ROOT))
+    with_fixes = [r for r in log["runs"][0]["results"] if "fixes" in r]
+    assert {r["ruleId"].split("/")[0] for r in with_fixes} == {"granted-unused", "new-grant-unused"}
+    text = (ROOT / "examples" / "cloudformation" / "template.yaml").read_text().splitlines(keepends=True)
+    for sarif_result in with_fixes:
+        (change,) = sarif_result["fixes"][0]["artifactChanges"]
+        assert change["artifactLocation"]["uri"] == "examples/cloudformation/template.yaml"
+        # Applying the replacements as SARIF describes them gives the file ctlint fix writes for it.
+        lines = list(text)
+        for replacement in reversed(change["replacements"]):
+            region = replacement["deletedRegion"]
+            assert region["startColumn"] == region["endColumn"] == 1
+            lines[region["startLine"] - 1 : region["endLine"] - 1] = [replacement["insertedContent"]["text"]]
+        patched = "".join(lines)
+        assert patched != "".join(text) and "s3:ListAllMyBuckets" in "".join(text)
+        assert ("DescribeTable" in patched) != ("ListAllMyBuckets" in patched)  # one statement per fix
+
+
+def test_sarif_with_fixes_is_valid_sarif(example_result):
+    if not SCHEMA.is_file():
+        pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is absent (shared validation data)")
+    import jsonschema
+
+    from ctlint.report.sarif import render_sarif
+
+    log = json.loads(render_sarif(example_result, repo_root=ROOT))
+    assert any("fixes" in r for r in log["runs"][0]["results"])
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+
+
+def test_markdown_shows_each_patch_in_a_fence_nothing_inside_can_close(example_result):
+    import dataclasses
+
+    from ctlint.report.grouped_markdown import render_grouped_markdown
+
+    text = render_grouped_markdown(example_result, max_bytes=65_000)
+    assert "```diff\n--- a/examples/cloudformation/template.yaml\n" in text
+    assert "-                  - dynamodb:DescribeTable  # new in this change\n" in text
+    assert "Not patched (1 statement(s))" in text and "nothing of the policy would be left" in text
+    fix = next(f for f in example_result.fixes if f.edits)
+    hostile = dataclasses.replace(
+        fix, diff=fix.diff + "+#  ````` </details> [x](https://e.example) \x1b[31m \u202e\n"
+    )
+    hostile_text = render_grouped_markdown(
+        dataclasses.replace(example_result, fixes=(hostile,)), max_bytes=65_000
+    )
+    block = hostile_text.split("``````diff\n", 1)[1]
+    assert block.index("\n``````\n") > block.index("`````")  # the 5-backtick run stays inside the fence
+    assert "\x1b" not in hostile_text and "\u202e" not in hostile_text and "\\x1b[31m" in hostile_text
