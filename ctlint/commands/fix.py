@@ -19,7 +19,7 @@ from ctlint.commands.check import add_input_arguments
 from ctlint.commands.notes import print_warnings
 from ctlint.fixes.cloudformation import Unfixable
 from ctlint.fixes.plan import apply_file_fixes
-from ctlint.fixes.run import read_source
+from ctlint.fixes.run import read_source, within_working_directory
 from ctlint.fixes.textedit import unified_diff
 from ctlint.fixes.values import StatementFix
 from ctlint.inert import sanitise_line
@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     for path, fixes in sorted(by_file.items()):
         before = read_source(path)
         try:
+            if not within_working_directory(Path(path)):
+                raise Unfixable(
+                    f"{path} is outside the working directory; ctlint fix edits files under it only"
+                )
             if before is None:
                 raise Unfixable(f"{path} cannot be read now")
             changed.append((path, before, apply_file_fixes(path, before, fixes)))

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ctlint.errors import InputError
+from ctlint.fixes.layout import list_text
 from ctlint.fixes.rewrite import ActionRewrite
 from ctlint.fixes.spans import json_spans, last_line_index, yaml_node, yaml_root
 from ctlint.fixes.textedit import EditConflict, apply_edits, span_edit
@@ -121,20 +122,11 @@ def _json_action(
     spans = json_spans(text, where)
     start, end = spans[path]
     items = _items(result, lambda j: text[slice(*spans[path if scalar else (*path, j)])], json.dumps)
-    written = text[start:end]
     if scalar and len(items) == 1:
         replacement = items[0]
-    elif not scalar and "\n" in written:
-        first = spans[path + (0,)][0]
-        indent = text[text.rfind("\n", 0, first) + 1 : first]
-        closing = text[text.rfind("\n", 0, end - 1) + 1 : end - 1]
-        if indent.strip() or closing.strip():
-            replacement = "[" + ", ".join(items) + "]"
-        else:
-            replacement = "[\n" + ",\n".join(indent + item for item in items) + "\n" + closing + "]"
     else:
-        separator = ", " if ", " in written or scalar else ","
-        replacement = "[" + separator.join(items) + "]"
+        item_spans = [] if scalar else [spans[path + (j,)] for j in range(len(result.slots))]
+        replacement = list_text(text, start, end, item_spans, items)
     expected: Any = result.actions[0] if scalar and len(items) == 1 else list(result.actions)
     return (span_edit(text, start, end, replacement),), expected
 

@@ -11,15 +11,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from typing import Protocol
 
 from ctlint.fixes import cloudformation as cfn
+from ctlint.fixes import terraform as tf
+from ctlint.fixes.hcl import HclError
 from ctlint.fixes.rewrite import Expand, rewrite_actions
-from ctlint.fixes.textedit import unified_diff
+from ctlint.fixes.textedit import EditConflict, apply_edits, unified_diff
 from ctlint.fixes.values import StatementFix
+from ctlint.iac.lines import Located
 from ctlint.model import GroupedFinding, Principal, Statement, StatementRef
 
 FIX_KINDS = frozenset({"new-grant-unused", "granted-unused"})
 StatementKey = tuple[str, int, int]  # (file as shown, statement line, 1-based index in its policy)
+
+
+class Sources(Protocol):
+    """How the planner sees files (the caller does the reading)."""
+
+    def read(self, path: str) -> str | None: ...  # the text, or None when it cannot be read
+
+    def tf_files(self, folder: str) -> list[str]: ...  # the *.tf files of a folder, as paths to `read`
 
 
 @dataclass(frozen=True)
@@ -49,12 +62,12 @@ def plan_fixes(
     groups: Iterable[GroupedFinding],
     kinds: Mapping[str, str],
     holders: Mapping[StatementKey, Holder],
-    texts: Mapping[str, str | None],
+    sources: Sources,
     expand: Expand,
 ) -> tuple[StatementFix, ...]:
     """One StatementFix per flagged IaC statement, sorted by file and line.
 
-    `kinds` maps rule ids to kinds; `texts` holds each IaC file's text as read now (None: unreadable).
+    `kinds` maps rule ids to kinds; `sources` reads the files as they are now (the plan's .tf files too).
     """
     flagged: dict[StatementKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     refs: dict[StatementKey, StatementRef] = {}
@@ -75,7 +88,9 @@ def plan_fixes(
         per_principal = flagged[key]
         common = set.intersection(*(per_principal.get(arn, set()) for arn in holder.principals))
         fixes.append(
-            _fix(key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), texts, expand)
+            _fix(
+                key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), sources, expand
+            )
         )
     return tuple(fixes)
 
@@ -87,7 +102,7 @@ def _fix(
     common: set[str],
     per_principal: Mapping[str, set[str]],
     fingerprints: Sequence[str],
-    texts: Mapping[str, str | None],
+    sources: Sources,
     expand: Expand,
 ) -> StatementFix:
     path, line, index = key
@@ -111,18 +126,14 @@ def _fix(
             base,
             "the statement also grants to " + ", ".join(keeping) + ", for which no action of it is flagged",
         )
-    text = texts.get(path)
+    text = sources.read(path)
     if text is None:
         return _without(base, f"{path} cannot be read now")
     try:
         located = cfn.read_template(text, path)
         root = located.value
         if isinstance(root, Mapping) and ("planned_values" in root or "prior_state" in root):
-            return _without(
-                base,
-                "it is granted in a Terraform plan, which carries no .tf positions; edit the .tf source "
-                "by hand",
-            )
+            return _terraform_fix(base, located, statement, common, sources, expand)
         target = cfn.find_statement(located, line, index)
         rewrite, edit = cfn.edit_statement(
             text, located, target, lambda patterns: rewrite_actions(patterns, common, expand)
@@ -130,7 +141,7 @@ def _fix(
         if tuple(rewrite.patterns) != statement.actions:
             raise cfn.Unfixable(f"{path}:{line}: the statement no longer reads as it did")
         after = cfn.apply_and_verify(text, located, [edit])
-    except cfn.Unfixable as exc:
+    except (cfn.Unfixable, HclError) as exc:
         return _without(base, str(exc))
     return _replace(
         base,
@@ -143,8 +154,46 @@ def _fix(
     )
 
 
+def _terraform_fix(
+    base: StatementFix,
+    plan: Located,
+    statement: Statement,
+    common: set[str],
+    sources: Sources,
+    expand: Expand,
+) -> StatementFix:
+    """The fix in the .tf source behind a plan statement (raises cfn.Unfixable)."""
+    site = tf.plan_site(plan, base.line, base.statement.index)
+    folder = tf.module_folder(plan.value, str(PurePosixPath(base.path).parent), site.modules)
+    files = {name: text for name in sources.tf_files(folder) if (text := sources.read(name)) is not None}
+    edit = tf.edit_tf(files, site, lambda patterns: rewrite_actions(patterns, common, expand))
+    if set(edit.rewrite.patterns) != set(statement.actions):
+        raise cfn.Unfixable(f"{edit.path}: the statement there is not the one the plan holds")
+    return _replace(
+        base,
+        path=edit.path,
+        line=edit.edits[0].first_line,
+        removed=edit.rewrite.removed,
+        actions=edit.rewrite.actions,
+        edits=edit.edits,
+        diff=unified_diff(edit.path, files[edit.path], edit.after),
+        target=tf.site_target(site),
+        written=edit.rewrite.actions,
+    )
+
+
 def apply_file_fixes(path: str, text: str, fixes: Sequence[StatementFix]) -> str:
     """`text` with every fix of one file applied, re-read and checked together (raises cfn.Unfixable)."""
+    if any(f.target[:1] == ("terraform",) for f in fixes):
+        try:
+            after = apply_edits(text, [e for f in fixes for e in f.edits])
+        except EditConflict as exc:
+            raise cfn.Unfixable(f"{path}: {exc}") from None
+        try:
+            tf.verify_combined(text, after, path, [(f.target, f.written) for f in fixes if f.edits])
+        except HclError as exc:
+            raise cfn.Unfixable(f"{path}: {exc}") from None
+        return after
     located = cfn.read_template(text, path)
     edits = [
         cfn.StatementEdit(tuple(f.target), f.edits, f.written, remove=f.removes_statement)

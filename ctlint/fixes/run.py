@@ -40,7 +40,20 @@ def run_fixes(
     def expand(pattern: str) -> frozenset[str]:
         return statement_actions(Statement("Allow", actions=(pattern,)), catalog)
 
-    return plan_fixes(groups, kinds, holders, {path: read_source(path) for path in sorted(wanted)}, expand)
+    return plan_fixes(groups, kinds, holders, FileSources(), expand)
+
+
+class FileSources:
+    """The planner's view of the working tree: files as reports show them (relative to the cwd)."""
+
+    def read(self, path: str) -> str | None:
+        return read_source(path)
+
+    def tf_files(self, folder: str) -> list[str]:
+        base = Path(folder)
+        if not base.is_dir() or not within_working_directory(base):
+            return []
+        return sorted((base / p.name).as_posix() for p in base.iterdir() if p.suffix == ".tf" and p.is_file())
 
 
 def read_source(shown: str) -> str | None:
@@ -53,3 +66,12 @@ def read_source(shown: str) -> str | None:
             return handle.read()
     except (OSError, UnicodeDecodeError, InputError):
         return None  # the fix then says the file cannot be read now; the check itself already read it
+
+
+def within_working_directory(path: Path) -> bool:
+    """True when `path`, links resolved, lies under the working directory (the tree under review)."""
+    try:
+        path.resolve().relative_to(Path.cwd().resolve())
+    except (OSError, ValueError):
+        return False
+    return True
