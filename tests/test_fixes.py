@@ -357,3 +357,57 @@ def test_markdown_shows_each_patch_in_a_fence_nothing_inside_can_close(example_r
     block = hostile_text.split("``````diff\n", 1)[1]
     assert block.index("\n``````\n") > block.index("`````")  # the 5-backtick run stays inside the fence
     assert "\x1b" not in hostile_text and "\u202e" not in hostile_text and "\\x1b[31m" in hostile_text
+
+
+def test_a_statement_a_principal_with_a_generated_name_also_holds_is_never_shrunk(
+    tmp_path, capsys, monkeypatch
+):
+    from ctlint.cli import main
+
+    folder = _copy_example(tmp_path, "cloudformation")
+    template = folder / "template.yaml"
+    text = template.read_text()
+    # ExtraPolicy is attached to AppRole and to GeneratedRole, whose name (and so usage) is unknown.
+    assert "            Action: sqs:SendMessage\n" in text
+    template.write_text(
+        text.replace(
+            "            Action: sqs:SendMessage\n",
+            "            Action: [sqs:SendMessage, sqs:DeleteQueue]\n",
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    config = "examples/cloudformation/ctlint.yaml"
+    flagged = _new_grant_unused(capsys, config)
+    assert any(s["properties"]["statement"]["policy"] == "extra" for s in flagged)
+    assert main(["fix", "--config", config, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "inline policy 'extra' statement 1: the statement also grants to a principal whose name is generated"
+        in err
+    )
+    assert "sqs:DeleteQueue" not in err.split("inline policy 'extra'")[1].split("Suggested Action: ")[0]
+
+
+def test_a_managed_policy_is_held_by_every_principal_it_is_attached_to():
+    from ctlint.fixes.plan import statement_holders
+    from ctlint.model import PolicyDocument, Principal, SourceLocation, Statement
+
+    arn = "arn:aws:iam::111111111111:policy/deploy"
+    written = Statement("Allow", actions=("s3:GetObject",), location=SourceLocation("t.yaml", 9))
+    deployed = Statement("Allow", actions=("s3:GetObject",), location=SourceLocation("snapshot.json", 3))
+
+    def principal(name: str, statement: Statement) -> Principal:
+        return Principal(
+            arn=f"arn:aws:iam::111111111111:role/{name}",
+            name=name,
+            type="role",
+            account_id="111111111111",
+            policies=(PolicyDocument(name=arn, kind="managed", statements=(statement,)),),
+        )
+
+    holders = statement_holders([principal("iac", written), principal("console", deployed)], ["t.yaml"])
+    assert list(holders) == [("t.yaml", 9, 1)]
+    assert holders[("t.yaml", 9, 1)].principals == (
+        "arn:aws:iam::111111111111:role/console",
+        "arn:aws:iam::111111111111:role/iac",
+    )

@@ -9,7 +9,7 @@ reach here, so allowlisted actions stay.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -21,7 +21,7 @@ from ctlint.fixes.rewrite import Expand, rewrite_actions
 from ctlint.fixes.textedit import EditConflict, apply_edits, unified_diff
 from ctlint.fixes.values import StatementFix
 from ctlint.iac.lines import Located
-from ctlint.model import GroupedFinding, Principal, Statement, StatementRef
+from ctlint.model import GroupedFinding, Principal, SourceLocation, Statement, StatementRef
 
 FIX_KINDS = frozenset({"new-grant-unused", "granted-unused"})
 StatementKey = tuple[str, int, int]  # (file as shown, statement line, 1-based index in its policy)
@@ -43,18 +43,39 @@ class Holder:
     principals: tuple[str, ...]
 
 
-def statement_holders(principals: Iterable[Principal], files: Iterable[str]) -> dict[StatementKey, Holder]:
-    """The Allow statements written in `files`, by key, with the principals whose policies hold them."""
+UNLINKED = "a principal whose name is generated at deployment"
+
+
+def statement_holders(
+    principals: Iterable[Principal],
+    files: Iterable[str],
+    unlinked: Collection[SourceLocation] = (),
+) -> dict[StatementKey, Holder]:
+    """The Allow statements written in `files`, by key, with the principals whose policies hold them.
+
+    A managed policy is held by every principal it is attached to, in the IaC or only in the deployed
+    snapshot; a statement `unlinked` principals also hold counts UNLINKED among its holders."""
     shown = set(files)
+    everyone = list(principals)
+    by_arn: dict[str, set[str]] = defaultdict(set)
+    for principal in everyone:
+        for doc in principal.policies:
+            if doc.kind in ("managed", "group-managed"):
+                by_arn[doc.name].add(principal.arn)
     found: dict[StatementKey, tuple[Statement, set[str]]] = {}
-    for principal in principals:
+    for principal in everyone:
         for doc in principal.policies:
             for index, statement in enumerate(doc.statements, start=1):
                 where = statement.location
                 if statement.effect != "Allow" or where is None or where.path not in shown:
                     continue
                 key = (where.path, where.line, index)
-                found.setdefault(key, (statement, set()))[1].add(principal.arn)
+                holders = found.setdefault(key, (statement, set()))[1]
+                holders.add(principal.arn)
+                if doc.kind in ("managed", "group-managed"):
+                    holders.update(by_arn[doc.name])
+                if where in unlinked:
+                    holders.add(UNLINKED)
     return {key: Holder(stmt, tuple(sorted(arns))) for key, (stmt, arns) in found.items()}
 
 

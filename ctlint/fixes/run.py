@@ -26,6 +26,7 @@ def run_fixes(
     catalog: ActionUniverse,
 ) -> tuple[StatementFix, ...]:
     """StatementFix values for the IaC statements that `groups` flag (no files read when none)."""
+    iac_results = list(iac_results)
     files = [shown for result in iac_results if result is not None for shown in result.files]
     kinds = {rule.id: rule.kind for rule in rules}
     wanted = {
@@ -35,7 +36,9 @@ def run_fixes(
     } & set(files)
     if not wanted:
         return ()
-    holders = statement_holders(principals, wanted)
+    results = [result for result in iac_results if result is not None]
+    unlinked = {where for result in results for where in getattr(result, "unlinked_statements", ())}
+    holders = statement_holders(principals, wanted, unlinked)
 
     def expand(pattern: str) -> frozenset[str]:
         return statement_actions(Statement("Allow", actions=(pattern,)), catalog)
