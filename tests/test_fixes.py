@@ -411,3 +411,17 @@ def test_a_managed_policy_is_held_by_every_principal_it_is_attached_to():
         "arn:aws:iam::111111111111:role/console",
         "arn:aws:iam::111111111111:role/iac",
     )
+
+
+@pytest.mark.parametrize(("folder", "code"), [("cloudformation", 1), ("terraform", 0)])
+def test_example_readmes_show_the_real_fix_output(folder, code, capsys, monkeypatch):
+    from ctlint.cli import main
+
+    monkeypatch.chdir(ROOT)
+    assert main(["fix", "--config", f"examples/{folder}/ctlint.yaml", "--quiet"]) == code
+    out = capsys.readouterr().out
+    readme = (ROOT / "examples" / folder / "README.md").read_text()
+    command = f"$ ctlint fix --config examples/{folder}/ctlint.yaml 2>/dev/null\n"
+    block = readme.split(command, 1)[1].split("$ echo $?\n", 1)
+    assert block[0] == out
+    assert block[1].startswith(f"{code}\n")

@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     verb = "rewrote" if args.write else "would rewrite"
     print(f"ctlint: {verb} {fixed} statement(s) in {len(changed)} file(s).", file=sys.stderr)
     for fix, reason in failed:
+        reason = reason.removeprefix(f"{fix.path}:{fix.line}: ")
         suggested = ", ".join(fix.actions) if fix.actions else "(none: remove the statement)"
         print(
             sanitise_line(
