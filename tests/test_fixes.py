@@ -425,3 +425,13 @@ def test_example_readmes_show_the_real_fix_output(folder, code, capsys, monkeypa
     block = readme.split(command, 1)[1].split("$ echo $?\n", 1)
     assert block[0] == out
     assert block[1].startswith(f"{code}\n")
+
+
+def test_crlf_line_endings_stay_crlf():
+    text = _template(
+        "              - Effect: Allow\n                Action:\n                  - s3:ListBucket\n"
+        "                  - sqs:DeleteQueue\n"
+    ).replace("\n", "\r\n")
+    after = _fix(text, 10, 1, {"sqs:DeleteQueue"})
+    assert "DeleteQueue" not in after and after.count("\r\n") == text.count("\r\n") - 1
+    assert "\n" not in after.replace("\r\n", "")

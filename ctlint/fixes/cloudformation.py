@@ -9,6 +9,7 @@ an alias, a comment inside a flow list, anything unexpected means no patch.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -45,7 +46,9 @@ def is_json(text: str) -> bool:
     return text.lstrip().startswith(("{", "["))
 
 
+@functools.lru_cache(maxsize=4)  # one parse per file, however many of its statements are fixed
 def read_template(text: str, source: str) -> Located:
+    """The file parsed as the check parses it (Located is read, never changed, by the editors)."""
     try:
         return parse_located(text, source)
     except InputError as exc:
@@ -119,7 +122,7 @@ def apply_and_verify(text: str, located: Located, edits: Sequence[StatementEdit]
 def _json_action(
     text: str, path: Path_, scalar: bool, result: ActionRewrite, where: str
 ) -> tuple[tuple[LineEdit, ...], Any]:
-    spans = json_spans(text, where)
+    spans = json_spans(text, _source(where))
     start, end = spans[path]
     items = _items(result, lambda j: text[slice(*spans[path if scalar else (*path, j)])], json.dumps)
     if scalar and len(items) == 1:
@@ -138,7 +141,7 @@ def _yaml_action(
     text: str, path: Path_, scalar: bool, result: ActionRewrite, where: str
 ) -> tuple[tuple[LineEdit, ...], Any]:
     try:
-        node = yaml_node(yaml_root(text, where), path)
+        node = yaml_node(yaml_root(text, _source(where)), path)
     except InputError as exc:
         raise Unfixable(str(exc)) from None
     if node is None:
@@ -205,7 +208,7 @@ def _removal(text: str, located: Located, path: Path_, where: str) -> StatementE
         )
     index = path[-1]
     if is_json(text):
-        spans = json_spans(text, where)
+        spans = json_spans(text, _source(where))
         start, end = spans[path]
         if index > 0:
             start = spans[path[:-1] + (index - 1,)][1]  # from the end of the statement before (its comma)
@@ -213,7 +216,7 @@ def _removal(text: str, located: Located, path: Path_, where: str) -> StatementE
             end = spans[path[:-1] + (1,)][0]  # to the start of the next one
         return StatementEdit(path, (span_edit(text, start, end, ""),), None, remove=True)
     try:
-        parent = yaml_node(yaml_root(text, where), path[:-1])
+        parent = yaml_node(yaml_root(text, _source(where)), path[:-1])
     except InputError as exc:
         raise Unfixable(str(exc)) from None
     if not isinstance(parent, yaml.SequenceNode) or parent.flow_style:
@@ -236,6 +239,11 @@ def _items(result: ActionRewrite, original: Callable[[int], str], quote: Callabl
     for j, slot in enumerate(result.slots):
         out.extend([original(j)] if slot is None else [quote(action) for action in slot])
     return out
+
+
+def _source(where: str) -> str:
+    """The file of a "file:line" place (the parse caches are per file, not per statement)."""
+    return where.rsplit(":", 1)[0]
 
 
 def _value_at(value: Any, path: Path_) -> Any:

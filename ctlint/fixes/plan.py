@@ -18,7 +18,7 @@ from ctlint.fixes import cloudformation as cfn
 from ctlint.fixes import terraform as tf
 from ctlint.fixes.hcl import HclError
 from ctlint.fixes.rewrite import Expand, rewrite_actions
-from ctlint.fixes.textedit import EditConflict, apply_edits, unified_diff
+from ctlint.fixes.textedit import EditConflict, apply_edits, edits_diff
 from ctlint.fixes.values import StatementFix
 from ctlint.iac.lines import Located
 from ctlint.model import GroupedFinding, Principal, SourceLocation, Statement, StatementRef
@@ -103,6 +103,7 @@ def plan_fixes(
         flagged[key][group.principal].update(group.actions)
         refs.setdefault(key, ref)
         fingerprints[key].append(group.fingerprint)
+    sources = _Memo(sources)
     fixes = []
     for key in sorted(flagged):
         holder = holders[key]
@@ -113,7 +114,61 @@ def plan_fixes(
                 key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), sources, expand
             )
         )
-    return tuple(fixes)
+    return _checked(fixes, sources)
+
+
+def _checked(fixes: Sequence[StatementFix], sources: Sources) -> tuple[StatementFix, ...]:
+    """Every patch re-read and checked: all of one file together, and one by one only when that fails
+    (to find the patch at fault); each patch then gets its own diff."""
+    by_file: dict[str, list[StatementFix]] = defaultdict(list)
+    for fix in fixes:
+        if fix.edits:
+            by_file[fix.path].append(fix)
+    failed: dict[int, str] = {}
+    for path, patched in by_file.items():
+        text = sources.read(path)
+        try:
+            if text is None:
+                raise cfn.Unfixable(f"{path} cannot be read now")
+            apply_file_fixes(path, text, patched)
+            continue
+        except cfn.Unfixable:
+            pass
+        for fix in patched:
+            try:
+                if text is None:
+                    raise cfn.Unfixable(f"{path} cannot be read now")
+                apply_file_fixes(path, text, [fix])
+            except cfn.Unfixable as exc:
+                failed[id(fix)] = str(exc)
+    out = []
+    for fix in fixes:
+        if id(fix) in failed:
+            out.append(_without(replace(fix, edits=(), target=(), written=None), failed[id(fix)]))
+        elif fix.edits:
+            out.append(replace(fix, diff=edits_diff(fix.path, sources.read(fix.path) or "", fix.edits)))
+        else:
+            out.append(fix)
+    return tuple(out)
+
+
+class _Memo:
+    """Each file read once per planning run."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+        self.texts: dict[str, str | None] = {}
+        self.folders: dict[str, list[str]] = {}
+
+    def read(self, path: str) -> str | None:
+        if path not in self.texts:
+            self.texts[path] = self.sources.read(path)
+        return self.texts[path]
+
+    def tf_files(self, folder: str) -> list[str]:
+        if folder not in self.folders:
+            self.folders[folder] = self.sources.tf_files(folder)
+        return self.folders[folder]
 
 
 def _fix(
@@ -161,15 +216,13 @@ def _fix(
         )
         if tuple(rewrite.patterns) != statement.actions:
             raise cfn.Unfixable(f"{path}:{line}: the statement no longer reads as it did")
-        after = cfn.apply_and_verify(text, located, [edit])
     except (cfn.Unfixable, HclError) as exc:
         return _without(base, str(exc))
-    return _replace(
+    return _replace(  # checked by _checked, with the file's other patches
         base,
         removed=rewrite.removed,
         actions=rewrite.actions,
         edits=edit.edits,
-        diff=unified_diff(path, text, after),
         target=target,
         written=edit.action,
     )
@@ -187,7 +240,7 @@ def _terraform_fix(
     site = tf.plan_site(plan, base.line, base.statement.index)
     folder = tf.module_folder(plan.value, str(PurePosixPath(base.path).parent), site.modules)
     files = {name: text for name in sources.tf_files(folder) if (text := sources.read(name)) is not None}
-    edit = tf.edit_tf(files, site, lambda patterns: rewrite_actions(patterns, common, expand))
+    edit = tf.edit_tf(files, site, lambda patterns: rewrite_actions(patterns, common, expand), verify=False)
     if set(edit.rewrite.patterns) != set(statement.actions):
         raise cfn.Unfixable(f"{edit.path}: the statement there is not the one the plan holds")
     return _replace(
@@ -197,7 +250,6 @@ def _terraform_fix(
         removed=edit.rewrite.removed,
         actions=edit.rewrite.actions,
         edits=edit.edits,
-        diff=unified_diff(edit.path, files[edit.path], edit.after),
         target=tf.site_target(site),
         written=edit.rewrite.actions,
     )

@@ -7,6 +7,7 @@ composed into nodes by the same loader, whose marks carry the character offsets.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ class _SpanParser(_JsonParser):
         return parsed, end
 
 
+@functools.lru_cache(maxsize=4)
 def json_spans(text: str, source: str) -> dict[Path_, tuple[int, int]]:
     """(start, end) character offsets of every value of the JSON `text`, by path."""
     parser = _SpanParser(text, source)
@@ -39,6 +41,7 @@ def json_spans(text: str, source: str) -> dict[Path_, tuple[int, int]]:
     return parser.spans
 
 
+@functools.lru_cache(maxsize=4)
 def yaml_root(text: str, source: str) -> yaml.Node | None:
     """The composed (not constructed) YAML document, within the reader's limits."""
     try:

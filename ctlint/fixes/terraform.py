@@ -16,7 +16,7 @@ every other statement of the policy, and every block of the file, must read as b
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -153,7 +153,7 @@ class TfEdit:
     after: str  # the file with the edit, checked
 
 
-def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite) -> TfEdit:
+def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite, *, verify: bool = True) -> TfEdit:
     """The edit of the statement at `site` in the one .tf file of `files` that defines its block."""
     kind = "data" if site.mode == "data" else "resource"
     found = []
@@ -177,7 +177,8 @@ def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite) -> TfEdi
     replacement = _replacement(text, before, result)
     edit = span_edit(text, before.start, before.end, replacement)
     after = apply_edits(text, [edit])
-    _verify(text, after, path, site, before, result, where)
+    if verify:  # callers that check several edits of one file together check them afterwards
+        _verify(text, after, path, site, before, result, where)
     return TfEdit(path, (edit,), result, after)
 
 
@@ -191,7 +192,9 @@ class _Reading:
     item_spans: tuple[tuple[int, int], ...]
     scalar: bool
     quote: Callable[[str], str]
-    others: Any  # everything else of the policy, to compare after the edit
+    # Everything else of the policy (without the Action of the statements at the given indices), to
+    # compare before and after an edit.
+    others: Callable[[Collection[int]], Any]
 
 
 def _blocks(text: str, path: str) -> list[Block]:
@@ -256,18 +259,18 @@ def _document_statement(text: str, block: Block, index: int, where: str) -> _Rea
         item_spans=tuple((i.start, i.end) for i in items),
         scalar=False,
         quote=json.dumps,
-        others=_document_shape(text, block, index),
+        others=lambda skip: _document_shape(text, block, skip),
     )
 
 
-def _document_shape(text: str, block: Block, skip: int) -> list[Any]:
+def _document_shape(text: str, block: Block, skip: Collection[int]) -> list[Any]:
     """Every statement block's attributes as literal values (the skipped one without `actions`)."""
     shape = []
     for i, statement in enumerate(block.children("statement")):
         attrs = {
             a.name: _plain(literal_at(text, a.value_start, a.value_end))
             for a in statement.attributes
-            if not (i == skip and a.name == "actions")
+            if not (i in skip and a.name == "actions")
         }
         shape.append((attrs, [(b.type, b.labels, text[b.start : b.end]) for b in statement.blocks]))
     return shape
@@ -292,7 +295,7 @@ def _jsonencode_statement(text: str, start: int, end: int, site: PlanSite, where
         item_spans=() if scalar else tuple((i.start, i.end) for i in items),
         scalar=scalar,
         quote=json.dumps,
-        others=_without_action(policy.plain(), site.statement_index),
+        others=lambda skip: _without_action(policy.plain(), skip),
     )
 
 
@@ -330,7 +333,7 @@ def _heredoc_statement(text: str, body_start: int, body: str, site: PlanSite, wh
         item_spans=tuple((body_start + a, body_start + b) for a, b in item_spans),
         scalar=scalar,
         quote=json.dumps,
-        others=_without_action(policy, index),
+        others=lambda skip: _without_action(policy, skip),
     )
 
 
@@ -357,11 +360,14 @@ def _string_items(value: Literal, what: str) -> list[Literal]:
     return list(value.value)
 
 
-def _without_action(policy: Any, index: int) -> Any:
-    statements = policy.get("Statement") if isinstance(policy, dict) else None
+def _without_action(policy: Any, skip: Collection[int]) -> Any:
     out = json.loads(json.dumps(policy, default=repr))
-    target = out["Statement"][index] if isinstance(statements, list) else out["Statement"]
-    target.pop("Action", None)
+    statements = out.get("Statement") if isinstance(out, dict) else None
+    for index in skip:
+        if isinstance(statements, list) and index < len(statements) and isinstance(statements[index], dict):
+            statements[index].pop("Action", None)
+        elif isinstance(statements, dict) and index == 0:
+            statements.pop("Action", None)
     return out
 
 
@@ -385,7 +391,10 @@ def _verify(
         raise Unfixable(f"{where}: the edited file would not keep its other blocks")
     block = next(b for b in new_blocks if b.type == kind and b.labels == (site.type, site.name))
     reread = _reading(after, path, block, site, where)
-    if reread.patterns != result.actions or _plain_others(reread.others) != _plain_others(before.others):
+    skip = {site.statement_index}
+    if reread.patterns != result.actions or _plain_others(reread.others(skip)) != _plain_others(
+        before.others(skip)
+    ):
         raise Unfixable(f"{where}: the edited file would not re-read to the intended statement")
 
 
@@ -416,14 +425,42 @@ def site_target(site: PlanSite) -> tuple[object, ...]:
 def verify_combined(
     before: str, after: str, path: str, targets: Sequence[tuple[tuple[Any, ...], Any]]
 ) -> None:
-    """Raise Unfixable unless `after` keeps every block of `before` and each (target, actions) reads so."""
+    """Raise Unfixable unless `after` keeps every block of `before`, each (target, actions) reads so, and
+    everything else of each edited policy reads as before."""
     old_blocks, new_blocks = _blocks(before, path), _blocks(after, path)
     if _shape(before, old_blocks) != _shape(after, new_blocks):
         raise Unfixable(f"{path}: the edited file would not keep its blocks")
+    sites = []
     for target, actions in targets:
         _, modules, mode, rtype, name, attribute, index = target
-        site = PlanSite(tuple(modules), str(mode), str(rtype), str(name), tuple(attribute), int(index))
+        sites.append(
+            (
+                PlanSite(tuple(modules), str(mode), str(rtype), str(name), tuple(attribute), int(index)),
+                actions,
+            )
+        )
+    for site, actions in sites:
         kind = "data" if site.mode == "data" else "resource"
-        block = next(b for b in new_blocks if b.type == kind and b.labels == (site.type, site.name))
-        if _reading(after, path, block, site, path).patterns != tuple(actions):
+        old_block = next(b for b in old_blocks if b.type == kind and b.labels == (site.type, site.name))
+        new_block = next(b for b in new_blocks if b.type == kind and b.labels == (site.type, site.name))
+        skip = {
+            other.statement_index
+            for other, _ in sites
+            if (
+                other.mode,
+                other.type,
+                other.name,
+                other.attribute[:-1] if other.attribute[0] == "statement" else other.attribute,
+            )
+            == (
+                site.mode,
+                site.type,
+                site.name,
+                site.attribute[:-1] if site.attribute[0] == "statement" else site.attribute,
+            )
+        }
+        was, now = _reading(before, path, old_block, site, path), _reading(after, path, new_block, site, path)
+        if now.patterns != tuple(actions) or _plain_others(now.others(skip)) != _plain_others(
+            was.others(skip)
+        ):
             raise Unfixable(f"{path}: the edited file would not re-read to the intended statements")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 from ctlint.fixes.values import LineEdit
@@ -56,3 +57,23 @@ def unified_diff(path: str, before: str, after: str) -> str:
     for line in diff:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def edits_diff(path: str, text: str, edits: Sequence[LineEdit], context: int = 3) -> str:
+    """The unified diff of `edits` on `text`, computed on the edited window only (a large file with many
+    patches would otherwise be compared whole once per patch)."""
+    lines = text.splitlines(keepends=True)
+    first = max(1, min(e.first_line for e in edits) - context)
+    last = min(len(lines), max(e.last_line for e in edits) + context)
+    window = "".join(lines[first - 1 : last])
+    shifted = [LineEdit(e.first_line - first + 1, e.last_line - first + 1, e.lines) for e in edits]
+    diff = unified_diff(path, window, apply_edits(window, shifted))
+    offset = first - 1
+    return re.sub(
+        r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@",
+        lambda m: (
+            f"@@ -{int(m.group(1)) + offset}{m.group(2) or ''} +{int(m.group(3)) + offset}{m.group(4) or ''} @@"
+        ),
+        diff,
+        flags=re.MULTILINE,
+    )
