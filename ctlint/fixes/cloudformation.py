@@ -21,7 +21,7 @@ import yaml
 from ctlint.errors import InputError
 from ctlint.fixes.layout import list_text
 from ctlint.fixes.rewrite import ActionRewrite
-from ctlint.fixes.spans import json_spans, last_line_index, yaml_node, yaml_root
+from ctlint.fixes.spans import json_spans, last_line_index, paths_at_line, yaml_node, yaml_root
 from ctlint.fixes.textedit import EditConflict, apply_edits, span_edit
 from ctlint.fixes.values import LineEdit
 from ctlint.iac.lines import Located, parse_located
@@ -58,8 +58,8 @@ def read_template(text: str, source: str) -> Located:
 def find_statement(located: Located, line: int, index: int) -> Path_:
     """The path of statement `index` (1-based) written at `line`; exactly one must match."""
     found = []
-    for path, at in located.lines.items():
-        if at != line or len(path) < 2 or path[0] != "Resources":
+    for path in paths_at_line(located, line):
+        if len(path) < 2 or path[0] != "Resources":
             continue
         at_index = path[-2:] == ("Statement", index - 1) or (index == 1 and path[-1] == "Statement")
         if at_index and isinstance(_value_at(located.value, path), Mapping):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ctlint.errors import InputError
-from ctlint.iac.lines import _CfnLoader, _JsonParser, value_budget
+from ctlint.iac.lines import Located, _CfnLoader, _JsonParser, value_budget
 
 Path_ = tuple[Any, ...]
 
@@ -89,3 +89,19 @@ def last_line_index(node: yaml.Node) -> int:
     if not children:
         return node.start_mark.line
     return max(last_line_index(child) for child in children)
+
+
+_LINE_INDEXES: dict[int, tuple[Located, dict[int, list[Path_]]]] = {}
+
+
+def paths_at_line(located: Located, line: int) -> list[Path_]:
+    """The paths of every value whose line is `line` (an index built once per parsed file)."""
+    cached = _LINE_INDEXES.get(id(located))
+    if cached is None or cached[0] is not located:
+        index: dict[int, list[Path_]] = {}
+        for path, at in located.lines.items():
+            index.setdefault(at, []).append(path)
+        if len(_LINE_INDEXES) >= 4:
+            _LINE_INDEXES.pop(next(iter(_LINE_INDEXES)))
+        cached = _LINE_INDEXES[id(located)] = (located, index)
+    return cached[1].get(line, [])

@@ -26,7 +26,7 @@ from ctlint.fixes.cloudformation import Unfixable
 from ctlint.fixes.hcl import Block, HclError, Literal, Opaque, heredoc_body, literal_at, parse_hcl
 from ctlint.fixes.layout import list_text
 from ctlint.fixes.rewrite import ActionRewrite
-from ctlint.fixes.spans import json_spans
+from ctlint.fixes.spans import json_spans, paths_at_line
 from ctlint.fixes.textedit import apply_edits, span_edit
 from ctlint.fixes.values import LineEdit
 from ctlint.iac.lines import Located
@@ -50,9 +50,7 @@ class PlanSite:
 def plan_site(located: Located, line: int, index: int) -> PlanSite:
     """The configuration site of the statement `index` (1-based) that the plan locates at `line`."""
     sites = []
-    for path, at in located.lines.items():
-        if at != line:
-            continue
+    for path in paths_at_line(located, line):
         site = _site(located.value, path, index)
         if site is not None:
             sites.append(site)
@@ -61,55 +59,51 @@ def plan_site(located: Located, line: int, index: int) -> PlanSite:
     return sites[0]
 
 
+_VALUES_KEY = {"planned_values": "values", "prior_state": "values", "configuration": "expressions"}
+
+
 def _site(plan: Any, path: tuple[Any, ...], index: int) -> PlanSite | None:
-    for marker, values_key in (
-        ("planned_values", "values"),
-        ("prior_state", "values"),
-        ("configuration", "expressions"),
-    ):
-        if not path or path[0] != marker:
-            continue
-        try:
-            r = max(i for i, key in enumerate(path) if key == "resources")
-        except ValueError:
-            return None
-        if len(path) < r + 3 or path[r + 2] != values_key:
-            return None
-        attribute = tuple(path[r + 3 :])
-        resource = _value_at(plan, path[: r + 2])
-        if not isinstance(resource, Mapping):
-            return None
-        if attribute == ("statement", index - 1):
-            pass
-        elif attribute in (("policy",),) or (
-            len(attribute) == 3 and attribute[0] == "inline_policy" and attribute[2] == "policy"
-        ):
-            if marker == "configuration":
-                return None
-        else:
-            return None
-        if resource.get("index") is not None:
-            raise Unfixable(
-                f"{resource.get('address')} is one of several count/for_each instances that share one block"
-            )
-        if marker == "configuration":
-            modules = tuple(path[i + 1] for i, key in enumerate(path[:r]) if key == "module_calls")
-        else:
-            module = _value_at(plan, path[:r])
-            address = str(module.get("address") or "") if isinstance(module, Mapping) else ""
-            if "[" in address:
-                raise Unfixable(f"{address} is a module instance of count/for_each; its blocks are shared")
-            parts = address.split(".") if address else []
-            modules = tuple(parts[i + 1] for i in range(len(parts) - 1) if parts[i] == "module")
-        return PlanSite(
-            modules=modules,
-            mode=str(resource.get("mode", "managed")),
-            type=str(resource.get("type")),
-            name=str(resource.get("name")),
-            attribute=attribute,
-            statement_index=index - 1,
+    """The site `path` (a value of the plan) names, if it is a statement or a policy attribute."""
+    values_key = _VALUES_KEY.get(path[0]) if path else None
+    resources = [i for i, key in enumerate(path) if key == "resources"]
+    if values_key is None or not resources:
+        return None
+    r = resources[-1]
+    if len(path) < r + 3 or path[r + 2] != values_key:
+        return None
+    attribute = tuple(path[r + 3 :])
+    in_configuration = path[0] == "configuration"
+    is_statement = attribute == ("statement", index - 1)
+    is_policy = attribute == ("policy",) or (
+        len(attribute) == 3 and attribute[0] == "inline_policy" and attribute[2] == "policy"
+    )
+    resource = _value_at(plan, path[: r + 2])
+    if not isinstance(resource, Mapping) or not (is_statement or (is_policy and not in_configuration)):
+        return None
+    repeated = resource.get("index") is not None or any(
+        key in resource for key in ("count_expression", "for_each_expression")
+    )
+    if repeated:
+        raise Unfixable(
+            f"{resource.get('address')} is repeated with count/for_each; one block serves every instance"
         )
-    return None
+    if in_configuration:
+        modules = tuple(path[i + 1] for i, key in enumerate(path[:r]) if key == "module_calls")
+    else:
+        module = _value_at(plan, path[:r])
+        address = str(module.get("address") or "") if isinstance(module, Mapping) else ""
+        if "[" in address:
+            raise Unfixable(f"{address} is a module instance of count/for_each; its blocks are shared")
+        parts = address.split(".") if address else []
+        modules = tuple(parts[i + 1] for i in range(len(parts) - 1) if parts[i] == "module")
+    return PlanSite(
+        modules=modules,
+        mode=str(resource.get("mode", "managed")),
+        type=str(resource.get("type")),
+        name=str(resource.get("name")),
+        attribute=attribute,
+        statement_index=index - 1,
+    )
 
 
 def module_folder(plan: Any, plan_folder: str, modules: Sequence[str]) -> str:
@@ -172,7 +166,8 @@ def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite, *, verif
     result = rewrite(before.patterns)
     if result.removes_statement:
         raise Unfixable(
-            f"{where}: nothing of statement {site.statement_index + 1} would be left; remove it by hand"
+            f"{where}: nothing of statement {site.statement_index + 1} would be left; ctlint does not "
+            "delete Terraform statements, so remove it by hand"
         )
     replacement = _replacement(text, before, result)
     edit = span_edit(text, before.start, before.end, replacement)
