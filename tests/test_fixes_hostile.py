@@ -13,7 +13,7 @@ from ctlint.fixes import terraform as tf
 from ctlint.fixes.hcl import HclError, literal_at, parse_hcl
 from ctlint.fixes.rewrite import rewrite_actions
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HCL_ALPHABET = st.sampled_from(
     list('{}[]()"=#/*<-\\$%,:\n \tabcEOF01"') + ["${", "<<EOF\n", "\nEOF\n", "\u202e"]
 )
