@@ -137,31 +137,32 @@ def _by_severity(groups: Sequence[GroupedFinding]) -> list[GroupedFinding]:
 
 
 def _patches(result: RunResult) -> Iterator[str]:
-    """Issue 18: each IaC patch as a fenced diff, and what could not be patched, with the suggested list.
+    """Issue 18: each IaC patch as a fenced diff, and what could not be patched, with the suggested list;
+    each section whole (it fits the budget or is left out, never cut inside a fence or a <details>).
 
     The diff holds text from the pull request: control and format characters are shown as escapes, and
     the fence is longer than any backtick run inside, so nothing in the file can close it."""
     patched = [fix for fix in result.fixes if fix.edits]
     if patched:
-        yield f"<details><summary>Suggested patches ({len(patched)} statement(s))</summary>\n\n"
+        parts = [f"<details><summary>Suggested patches ({len(patched)} statement(s))</summary>\n\n"]
         for fix in patched:
             body = "".join(visible(line.rstrip("\n")) + "\n" for line in fix.diff.splitlines())
             fence = "`" * max(3, _longest_backtick_run(body) + 1)
-            yield (
+            parts.append(
                 f"{md._inline(fix.statement.label())} ({md._inline(fix.path)}:{fix.line}): removes "
                 f"{md._inline(', '.join(fix.removed))}\n\n{fence}diff\n{body}{fence}\n\n"
             )
-        yield "</details>\n\n"
+        yield "".join(parts) + "</details>\n\n"
     unpatched = [fix for fix in result.fixes if not fix.edits]
     if unpatched:
-        yield f"<details><summary>Not patched ({len(unpatched)} statement(s))</summary>\n\n"
+        parts = [f"<details><summary>Not patched ({len(unpatched)} statement(s))</summary>\n\n"]
         for fix in unpatched:
             suggested = ", ".join(fix.actions) if fix.actions else "none: remove the statement"
-            yield (
+            parts.append(
                 f"- {md._inline(fix.statement.label())} ({md._inline(fix.path)}:{fix.line}): "
                 f"{md._inline(fix.reason or '')} Suggested Action: {md._inline(suggested)}\n"
             )
-        yield "\n</details>\n\n"
+        yield "".join(parts) + "\n</details>\n\n"
 
 
 def _longest_backtick_run(text: str) -> int:
