@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         except Unfixable as exc:
             failed.extend((fix, f"{exc}.") for fix in fixes)
     diff = "".join(unified_diff(path, before, after) for path, before, after in changed)
-    shown = "".join(sanitise_line(line.rstrip("\n")) + "\n" for line in diff.splitlines(keepends=True))
+    shown = "".join(_shown(line) for line in diff.splitlines(keepends=True))
     sys.stdout.write(shown)
     sys.stdout.flush()
     if shown != diff:
@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.write and changed:
         modes = {path: os.stat(path).st_mode & 0o7777 for path, _before, _after in changed}
-        write_all_atomic([(Path(path), after) for path, _before, after in changed])
+        # The resolved path: a link inside the tree is followed, never replaced by a file.
+        write_all_atomic([(Path(path).resolve(), after) for path, _before, after in changed])
         for path, mode in modes.items():
             os.chmod(path, mode)  # a fixed source keeps its permissions
     fixed = sum(len(fixes) for path, fixes in by_file.items() if any(c[0] == path for c in changed))
@@ -94,3 +95,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _shown(line: str) -> str:
+    """A diff line for the terminal: data made inert, its own line end (CRLF stays CRLF) kept."""
+    body = line.rstrip("\r\n")
+    return sanitise_line(body) + line[len(body) :]

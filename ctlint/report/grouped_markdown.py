@@ -146,7 +146,7 @@ def _patches(result: RunResult) -> Iterator[str]:
     if patched:
         parts = [f"<details><summary>Suggested patches ({len(patched)} statement(s))</summary>\n\n"]
         for fix in patched:
-            body = "".join(visible(line.rstrip("\n")) + "\n" for line in fix.diff.splitlines())
+            body = "".join(visible(line.rstrip("\r\n")) + "\n" for line in fix.diff.splitlines())
             fence = "`" * max(3, _longest_backtick_run(body) + 1)
             parts.append(
                 f"{md._inline(fix.statement.label())} ({md._inline(fix.path)}:{fix.line}): removes "
