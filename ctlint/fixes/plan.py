@@ -240,6 +240,11 @@ def _terraform_fix(
     site = tf.plan_site(plan, base.line, base.statement.index)
     folder = tf.module_folder(plan.value, str(PurePosixPath(base.path).parent), site.modules)
     files = {name: text for name in sources.tf_files(folder) if (text := sources.read(name)) is not None}
+    if not files:
+        raise cfn.Unfixable(
+            f"no .tf file in {folder} (ctlint takes the plan file's folder for the root module's; "
+            "write plan.json there)"
+        )
     edit = tf.edit_tf(files, site, lambda patterns: rewrite_actions(patterns, common, expand), verify=False)
     if set(edit.rewrite.patterns) != set(statement.actions):
         raise cfn.Unfixable(f"{edit.path}: the statement there is not the one the plan holds")
