@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "ctlint.commands.athena",
     "ctlint.commands.completion",
     "ctlint.commands.suggest",
+    "ctlint.commands.fix",
 )
 
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the fix stage's values live with it; RunResult only carries them
+    from ctlint.fixes.values import StatementFix
 
 EMPTY_MAPPING: Mapping = MappingProxyType({})
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -506,6 +509,8 @@ class RunResult:
     groups: tuple[GroupedFinding, ...] = ()  # of `findings`, sorted
     suppressed_groups: tuple[GroupedFinding, ...] = ()  # of `suppressed`, sorted
     principals: tuple[PrincipalSummary, ...] = ()  # sorted by weighted_unused, most first
+    # Issue 18: per flagged IaC statement, its rewrite (a patch, or why there is none); by file and line.
+    fixes: tuple[StatementFix, ...] = ()
 
 
 # ---------------------------------------------------------------- organisation policies

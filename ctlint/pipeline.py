@@ -304,6 +304,15 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         kept,
         outcome.suppressed,
     )
+    from ctlint.fixes.run import run_fixes
+
+    fixes = run_fixes(
+        (p for state in analysis.accounts for p in state.inventory.principals),
+        analysis.iac,
+        grouped.groups,
+        rules,
+        analysis.catalog,
+    )
     warnings = (*analysis.warnings, *outcome.warnings)
     return RunResult(
         tool_version=__version__,
@@ -322,6 +331,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         groups=grouped.groups,
         suppressed_groups=grouped.suppressed_groups,
         principals=grouped.principals,
+        fixes=fixes,
     )
 
 

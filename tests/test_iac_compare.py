@@ -245,7 +245,7 @@ def test_locator_prefers_exact_pattern_over_wildcard(catalog):
         (
             "cloudformation",
             [
-                "(lambda:UpdateFunctionCode); 0 not observable.  [new-grant-unused]  (examples/cloudformation/template.yaml:61)",
+                "(lambda:UpdateFunctionCode); 0 not observable.  [new-grant-unused]  (examples/cloudformation/template.yaml:62)",
                 "removes dynamodb:DeleteItem, which it used between 2026-08-01 and 2026-11-01; expect failures.  [removed-grant-used]",
             ],
         ),

@@ -231,3 +231,20 @@ def build_inventory(
         groups={name: tuple(sorted(users)) for name, users in sorted(members.items())},
     )
     return inventory, unlinked, unresolved, action_locations
+
+
+def unlinked_statement_locations(parsed: Iterable[Parsed]) -> frozenset[SourceLocation]:
+    """Where the statements reachable from principals named only at deployment are written.
+
+    Their usage cannot be seen, so nothing may be taken away from these statements (issue 18's fixes)."""
+    parts = list(parsed)
+    customer = {arn: doc for part in parts for arn, doc in part.policies.items()}
+    found: set[SourceLocation] = set()
+    for part in parts:
+        for draft in part.drafts:
+            if draft.name is not None or draft.kind == "group":
+                continue
+            docs = [*draft.inline, *(customer[arn] for arn, _where in draft.managed if arn in customer)]
+            for located in docs:
+                found.update(s.location for s in located.document.statements if s.location is not None)
+    return frozenset(found)

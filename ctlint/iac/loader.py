@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctlint.errors import ConfigError, InputError
-from ctlint.iac.build import Parsed, build_inventory
+from ctlint.iac.build import Parsed, build_inventory, unlinked_statement_locations
 from ctlint.iac.cloudformation import parse_template
 from ctlint.iac.lines import parse_json_located, parse_located
 from ctlint.iac.managed import aws_managed_policy
@@ -30,6 +30,8 @@ class IacResult:
     # (principal ARN, action pattern as written) -> where that pattern is written (or the policy attached).
     action_locations: Mapping[tuple[str, str], SourceLocation] = field(default_factory=dict)
     files: tuple[str, ...] = ()  # the IaC files read, as shown in locations
+    # Statements of policies that principals named only at deployment also hold (issue 18: never shrunk).
+    unlinked_statements: frozenset[SourceLocation] = frozenset()
 
 
 def _files(entry: Mapping[str, str], base_dir: Path, index: int) -> tuple[str, list[Path]]:
@@ -104,4 +106,5 @@ def load_iac(
         unresolved=tuple(unresolved),
         action_locations=dict(locations),
         files=tuple(shown),
+        unlinked_statements=unlinked_statement_locations(parsed),
     )

@@ -5,9 +5,11 @@ table of its statement findings, most unused privilege first, within the byte bu
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+from ctlint.inert import visible
 from ctlint.model import GroupedFinding, Level, PrincipalSummary, RunResult
 from ctlint.report import markdown as md
 from ctlint.summary import ACCESS_LEVEL_WEIGHTS, UNKNOWN_WEIGHT
@@ -70,6 +72,8 @@ def render_grouped_markdown(result: RunResult, *, max_bytes: int) -> str:
             md._fixed_rows(result.fixed),
             open_details=True,
         )
+    for part in _patches(result):
+        out.head(part)
     return out.text()
 
 
@@ -130,3 +134,36 @@ def _group_rows(
 
 def _by_severity(groups: Sequence[GroupedFinding]) -> list[GroupedFinding]:
     return [g for level in sorted(Level, key=lambda v: -v.rank) for g in groups if g.level is level]
+
+
+def _patches(result: RunResult) -> Iterator[str]:
+    """Issue 18: each IaC patch as a fenced diff, and what could not be patched, with the suggested list;
+    each section whole (it fits the budget or is left out, never cut inside a fence or a <details>).
+
+    The diff holds text from the pull request: control and format characters are shown as escapes, and
+    the fence is longer than any backtick run inside, so nothing in the file can close it."""
+    patched = [fix for fix in result.fixes if fix.edits]
+    if patched:
+        parts = [f"<details><summary>Suggested patches ({len(patched)} statement(s))</summary>\n\n"]
+        for fix in patched:
+            body = "".join(visible(line.rstrip("\r\n")) + "\n" for line in fix.diff.splitlines())
+            fence = "`" * max(3, _longest_backtick_run(body) + 1)
+            parts.append(
+                f"{md._inline(fix.statement.label())} ({md._inline(fix.path)}:{fix.line}): removes "
+                f"{md._inline(', '.join(fix.removed))}\n\n{fence}diff\n{body}{fence}\n\n"
+            )
+        yield "".join(parts) + "</details>\n\n"
+    unpatched = [fix for fix in result.fixes if not fix.edits]
+    if unpatched:
+        parts = [f"<details><summary>Not patched ({len(unpatched)} statement(s))</summary>\n\n"]
+        for fix in unpatched:
+            suggested = ", ".join(fix.actions) if fix.actions else "none: remove the statement"
+            parts.append(
+                f"- {md._inline(fix.statement.label())} ({md._inline(fix.path)}:{fix.line}): "
+                f"{md._inline(fix.reason or '')} Suggested Action: {md._inline(suggested)}\n"
+            )
+        yield "".join(parts) + "\n</details>\n\n"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)

@@ -109,6 +109,7 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
     split = _split_descriptors(rules, groups)
     index.update({rule_id: len(rules) + i for i, rule_id in enumerate(split)})
     results = [_result(group, index, repo_root, fallback) for group in groups]
+    results = _with_fixes(results, groups, result, repo_root)
     run = om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(
@@ -516,3 +517,43 @@ def to_sarif_dict(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [to_sarif_dict(v) for v in obj]
     return obj
+
+
+def _with_fixes(
+    results: list[om.Result], groups: Sequence[_Group], result: RunResult, repo_root: Path
+) -> list[om.Result]:
+    """Issue 18: a statement result whose IaC statement has a patch carries it as a SARIF `fix`."""
+    by_fingerprint = {fp: fix for fix in result.fixes if fix.edits for fp in fix.fingerprints}
+    if not by_fingerprint:
+        return results
+    out = []
+    for sarif_result, group in zip(results, groups, strict=True):
+        fix = by_fingerprint.get(group.grouped.fingerprint) if group.grouped is not None else None
+        uri = _repo_relative(fix.path, repo_root) if fix is not None else None
+        if fix is None or uri is None:
+            out.append(sarif_result)
+            continue
+        removed = ", ".join(fix.removed)
+        what = (
+            "Remove the statement: nothing it grants was used in the window"
+            if fix.removes_statement
+            else f"Remove {removed} from the statement: never used in the window"
+        )
+        change = om.ArtifactChange(
+            artifact_location=om.ArtifactLocation(uri=uri),
+            replacements=[
+                om.Replacement(
+                    # Whole lines: from column 1 of the first to column 1 of the line after the last.
+                    deleted_region=om.Region(
+                        start_line=edit.first_line, start_column=1, end_line=edit.last_line + 1, end_column=1
+                    ),
+                    inserted_content=om.ArtifactContent(text="".join(edit.lines)),
+                )
+                for edit in fix.edits
+            ],
+        )
+        description = om.Message(text=f"{what}.")
+        out.append(
+            attr.evolve(sarif_result, fixes=[om.Fix(artifact_changes=[change], description=description)])
+        )
+    return out
