@@ -11,6 +11,25 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook turns `numprocesses` into workers
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The whole suite (`python -m pytest`, no paths) runs on every core, through pytest-xdist.
+
+    A default set here rather than `-n auto` in addopts, so that `-p no:xdist` (or an environment without
+    the plugin) still runs everything in one process, and a file named on the command line runs
+    in-process as before (starting workers costs more than it saves on one file). `-n N` decides."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # no plugin, or this is one of its workers (which must not start workers of its own)
+    if config.option.numprocesses is not None or config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return
+    if not config.option.usepdb and not config.option.collectonly:
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            # Each worker starts with a contiguous half of the tests (a module's fixtures are mostly built
+            # once) and steals from the other's end, so one long file does not leave a core idle.
+            config.option.dist = "worksteal"
+
+
 @pytest.fixture(autouse=True)
 def _private_cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CTLINT_CACHE_DIR", str(tmp_path_factory.mktemp("ctlint-cache")))
