@@ -1,4 +1,4 @@
-"""Shared test setup: the whole suite runs on every core; no test reads or writes the user's real cache directory."""
+"""Shared test setup: the whole suite runs on every core; no test uses the real cache directory."""
 
 from __future__ import annotations
 
