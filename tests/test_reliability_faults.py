@@ -205,13 +205,19 @@ sys.exit(main(sys.argv[1:]))
     ids=["sigint", "sigterm", "sigint-in-duckdb"],
 )
 def test_a_real_signal_ends_the_run_cleanly(tmp_path, script, signum, code, word):
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, "check", "--config", DEMO_CONFIG, *_reports(tmp_path)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that (then Ctrl-C is not
+    # ctlint's to handle): the child starts as from a terminal, with SIGINT at its default.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, "check", "--config", DEMO_CONFIG, *_reports(tmp_path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     try:
         assert process.stderr.readline().strip() == "ready"
         time.sleep(0.5)  # let the slow part begin

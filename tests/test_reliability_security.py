@@ -164,9 +164,9 @@ def test_yaml_alias_bomb_is_refused_quickly(capsys, tmp_path):
     lines += [f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 9)]
     config = tmp_path / "c.yaml"
     config.write_text("".join(lines))
-    started = time.monotonic()
+    started = time.process_time()  # the work done, not the wall clock of a loaded machine
     code, out, err = run(capsys, "check", "--config", str(config))
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert code == 2 and out == ""
     assert err.strip() == (
         f"ctlint: error: {config}: the config expands to more than 100,000 values (YAML aliases nested in aliases?)."

@@ -31,6 +31,7 @@ Decisions (documented here because both engines inherit them):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -254,6 +255,7 @@ ORDER BY recipientaccountid, principal_arn, session_identity, eventsource, event
     )
 
 
+@functools.lru_cache(maxsize=256)  # a run transpiles the same few texts for every window: parse once
 def to_duckdb(text: str) -> str:
     """Transpile an Athena query to DuckDB. Placeholders stay `?` and keep their order."""
     try:

@@ -20,6 +20,8 @@ are read one row per event, so the SQL's own dedupe decides).
 
 from __future__ import annotations
 
+import functools
+
 import sqlglot
 from sqlglot import exp
 
@@ -54,6 +56,7 @@ def _aggregates(select: exp.Select) -> list[exp.AggFunc]:
     return found
 
 
+@functools.lru_cache(maxsize=256)  # a pure rewrite of the same few texts, asked for on every collect
 def weighted(text: str, table: str) -> str:
     """The Athena-dialect query `text` rewritten for a weighted `table` (still Athena dialect)."""
     tree = sqlglot.parse_one(text, read="athena")
@@ -118,6 +121,7 @@ def weighted(text: str, table: str) -> str:
     return tree.sql(dialect="athena")
 
 
+@functools.lru_cache(maxsize=256)
 def without_dedupe(text: str) -> str:
     """`text` with the duplicate-delivery window (`row_number() OVER (PARTITION BY eventid, ...)`) as 1.
 
