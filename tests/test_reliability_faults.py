@@ -166,7 +166,7 @@ def test_unexpected_exceptions_never_exit_1(monkeypatch, capsys, tmp_path, error
 SLOW_QUERY = """
 import sys, duckdb
 import ctlint.usage.local as local
-def slow(self, window, accounts):
+def slow(self, window, accounts, **options):
     con = duckdb.connect()
     print("ready", file=sys.stderr, flush=True)
     con.execute("SELECT count(*) FROM range(400000000) t(x) WHERE x % 7 = 3").fetchall()
