@@ -242,6 +242,30 @@ class Tally:
     conditional: int = 0  # comparisons where ctlint answered "conditional" (compare_callers counts them)
 
 
+def _tally(oracle, requests: list[dict], slots, verdicts, describe) -> Tally:
+    """Ask the simulator every request and compare its answers with ctlint's verdict per (case, action) slot:
+    "not granted" must be exactly where no request of the slot is allowed."""
+    started = time.perf_counter()
+    answers = _ask(oracle, {"simulate": requests})["simulate"]
+    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
+    assert len(answers) == len(requests)
+    tally = Tally(disagreements=[])
+    for index, action, first, count in slots:
+        results = answers[first : first + count]
+        if any(r.startswith("error") for r in results):
+            tally.oracle_errors += 1
+            continue
+        tally.compared += 1
+        granted, conditional = verdicts[index]
+        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
+        theirs = "allowed" if "Allowed" in results else "denied"
+        if ours == "conditional":
+            tally.conditional += 1
+        if (ours == "not granted") != (theirs == "denied"):
+            tally.disagreements.append((describe(index), action, ours, theirs))
+    return tally
+
+
 def compare(
     cases: list[Case],
     actions: list[str],
@@ -268,23 +292,7 @@ def compare(
             first = len(requests)
             requests.extend(_simulation(case, action, arn, ctx) for arn in arns for ctx in contexts)
             slots.append((index, action, first, len(requests) - first))
-    started = time.perf_counter()
-    answers = _ask(oracle, {"simulate": requests})["simulate"]
-    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
-    assert len(answers) == len(requests)
-    tally = Tally(disagreements=[])
-    for index, action, first, count in slots:
-        results = answers[first : first + count]
-        if any(r.startswith("error") for r in results):
-            tally.oracle_errors += 1
-            continue
-        tally.compared += 1
-        granted, conditional = verdicts[index]
-        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
-        theirs = "allowed" if "Allowed" in results else "denied"
-        if (ours == "not granted") != (theirs == "denied"):
-            tally.disagreements.append((json.dumps(cases[index].__dict__), action, ours, theirs))
-    return tally
+    return _tally(oracle, requests, slots, verdicts, lambda index: json.dumps(cases[index].__dict__))
 
 
 @pytest.fixture(scope="module")
@@ -577,26 +585,9 @@ def compare_callers(
                     simulation["request"]["principal"] = caller.request_principal()
                     requests.append(simulation)
             slots.append((index, action, first, len(requests) - first))
-    started = time.perf_counter()
-    answers = _ask(oracle, {"simulate": requests})["simulate"]
-    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
-    assert len(answers) == len(requests)
-    tally = Tally(disagreements=[])
-    for index, action, first, count in slots:
-        results = answers[first : first + count]
-        if any(r.startswith("error") for r in results):
-            tally.oracle_errors += 1
-            continue
-        tally.compared += 1
-        granted, conditional = verdicts[index]
-        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
-        theirs = "allowed" if "Allowed" in results else "denied"
-        if ours == "conditional":
-            tally.conditional += 1
-        if (ours == "not granted") != (theirs == "denied"):
-            case, caller = cases[index]
-            tally.disagreements.append((json.dumps([case.__dict__, caller.__dict__]), action, ours, theirs))
-    return tally
+    return _tally(
+        oracle, requests, slots, verdicts, lambda index: json.dumps([c.__dict__ for c in cases[index]])
+    )
 
 
 def test_caller_conditions_with_every_fact_known_are_decided_and_agree(setup):
@@ -734,26 +725,12 @@ def compare_org(
             first = len(requests)
             requests.extend(_org_simulation(org_case, action, arn, ctx) for arn in arns for ctx in contexts)
             slots.append((index, action, first, len(requests) - first))
-    started = time.perf_counter()
-    answers = _ask(oracle, {"simulate": requests})["simulate"]
-    print(f"\n{len(requests)} simulations in {time.perf_counter() - started:.1f} s", end="")
-    assert len(answers) == len(requests)
-    tally = Tally(disagreements=[])
-    removed = 0
-    for index, action, first, count in slots:
-        results = answers[first : first + count]
-        if any(r.startswith("error") for r in results):
-            tally.oracle_errors += 1
-            continue
-        tally.compared += 1
-        granted, conditional = verdicts[index]
-        ours = "conditional" if action in conditional else "granted" if action in granted else "not granted"
-        theirs = "allowed" if "Allowed" in results else "denied"
-        removed += (
-            ours == "not granted" and action in compute_grants(_principal(cases[index].case), catalog).actions
-        )
-        if (ours == "not granted") != (theirs == "denied"):
-            tally.disagreements.append((repr(cases[index]), action, ours, theirs))
+    tally = _tally(oracle, requests, slots, verdicts, lambda index: repr(cases[index]))
+    removed = sum(
+        action not in verdicts[index][0]
+        and action in compute_grants(_principal(cases[index].case), catalog).actions
+        for index, action, _, _ in slots
+    )
     print(f"; {removed} answers where the organisation policies removed a grant", end="")
     tally.removed = removed  # type: ignore[attr-defined]
     return tally
