@@ -316,7 +316,8 @@ def test_large_suggestions_are_split_within_the_size_limit_and_the_count_is_note
 def test_demo_suggestions_allow_what_was_used_and_nothing_unused(catalog, monkeypatch):
     monkeypatch.chdir(ROOT)
     analysis = analyse(
-        InputOptions(config="examples/demo/ctlint.yaml"), now=datetime(2026, 12, 1, tzinfo=timezone.utc)
+        InputOptions(config="examples/demo/ctlint.yaml", collect_resources=True),
+        now=datetime(2026, 12, 1, tzinfo=timezone.utc),
     )
     config = analysis.config
     seen = visibility(catalog, config.data_events, config.trail)
@@ -334,7 +335,7 @@ def test_demo_suggestions_allow_what_was_used_and_nothing_unused(catalog, monkey
     )
     principals = {p.arn: p for state in analysis.accounts for p in state.inventory.principals}
     assert len(suggestions) >= 8
-    used_somewhere = 0
+    used_somewhere = narrowed = 0
     for s in suggestions:
         check_documents(s)
         original = principals[s.principal]
@@ -343,12 +344,18 @@ def test_demo_suggestions_allow_what_was_used_and_nothing_unused(catalog, monkey
         used = set(own.actions) if own else set()
         granted_today = compute_grants(original, catalog).actions
         assert compute_grants(suggested, catalog).actions == used & granted_today - seen.uncontrolled
+        logged = analysis.usage.resources.get(s.principal, {})
         for action in used & granted_today:
-            for arn in sample_arns(action, catalog, s.account):
+            # The resources the records name where they name any (the suggestion narrows to those), else
+            # a sample of every resource type the action takes.
+            named = sorted(r for r in logged.get(action, ()) if "*" not in r)
+            narrowed += bool(named)
+            for arn in named or sample_arns(action, catalog, s.account):
                 if allows(original, action, arn, catalog) != "no":
                     used_somewhere += 1
                     assert allows(suggested, action, arn, catalog) != "no", (s.principal, action, arn)
     assert used_somewhere >= 5
+    assert narrowed >= 3  # the demo's records name resources, and the proof covers them
     by_name = {s.name: s for s in suggestions if s.account == ACCOUNT}
     assert by_name["alice"].review == ("s3:CreateBucket",)  # used, never granted: not added
     assert "iam:DeleteUser" in by_name["admin"].removed

@@ -101,7 +101,8 @@ def test_demo_suggestions_agree_with_the_simulator(oracle, monkeypatch):
     monkeypatch.chdir(ROOT)
     catalog = Catalog.load()
     analysis = analyse(
-        InputOptions(config="examples/demo/ctlint.yaml"), now=datetime(2026, 12, 1, tzinfo=timezone.utc)
+        InputOptions(config="examples/demo/ctlint.yaml", collect_resources=True),
+        now=datetime(2026, 12, 1, tzinfo=timezone.utc),
     )
     config = analysis.config
     suggestions = suggest_all(
@@ -119,8 +120,10 @@ def test_demo_suggestions_agree_with_the_simulator(oracle, monkeypatch):
     for s in suggestions:
         today = _demo_documents(snapshots[s.account], s.principal_type, s.name)
         own = analysis.usage.principals.get(s.principal)
+        logged = analysis.usage.resources.get(s.principal, {})
         for action in sorted(own.actions) if own else ():
-            for resource in sample_arns(action, catalog, s.account):
+            named = sorted(r for r in logged.get(action, ()) if "*" not in r)
+            for resource in named or sample_arns(action, catalog, s.account):
                 cases.append(
                     (
                         "used",
