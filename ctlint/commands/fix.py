@@ -2,7 +2,8 @@
 
 Same inputs as `ctlint check`. The diff goes to stdout (so `ctlint fix > fix.patch && git apply
 fix.patch` works); statements that cannot be rewritten exactly are listed on stderr with the suggested
-Action list. Exit 0 when every flagged statement has a patch (or none is flagged), 1 when some could not
+Action list. Unlike `check`, it asks the engine for resources, so a patch can also narrow the Resource
+lines (ctlint.fixes.resources); where it does not, stderr says why. Exit 0 when every flagged statement has a patch (or none is flagged), 1 when some could not
 be rewritten, 2 on bad input.
 """
 
