@@ -299,3 +299,121 @@ def _replanned(value):
         except json.JSONDecodeError:
             return value
     return value
+
+
+# ---------------------------------------------------------------- the editors, Resource part
+
+DOCUMENT = """data "aws_iam_policy_document" "d" {
+  statement {
+    actions = ["s3:GetObject", "s3:PutObject"]
+    resources = [
+      "arn:aws:s3:::app/*", # objects
+    ]
+  }
+  statement {
+    actions   = ["s3:ListBucket", "s3:GetObject"]
+    resources = [aws_s3_bucket.b.arn]
+  }
+}
+"""
+HEREDOC = """resource "aws_iam_policy" "p" {
+  policy = <<EOF
+{
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": ["s3:GetObject", "s3:PutObject"],
+      "Resource": "*"
+    }
+  ]
+}
+EOF
+}
+"""
+
+
+def _tf_edit(text: str, site, resources: list[str], before: tuple[str, ...]):
+    from ctlint.fixes import terraform as tf
+
+    def rewrite(patterns):
+        return rewrite_actions(patterns, {"s3:PutObject", "s3:ListBucket"}, lambda p: frozenset({p}))
+
+    return tf.edit_tf({"main.tf": text}, site, rewrite, resources=resources, resources_before=before)
+
+
+def test_terraform_document_and_heredoc_resources_keep_their_layout():
+    from ctlint.fixes import terraform as tf
+
+    document = tf.PlanSite((), "data", "aws_iam_policy_document", "d", ("statement", 0), 0)
+    edit = _tf_edit(DOCUMENT, document, ["arn:aws:s3:::app/logs/a"], ("arn:aws:s3:::app/*",))
+    assert _changed(DOCUMENT, edit.after) == (
+        {'    actions = ["s3:GetObject", "s3:PutObject"]', '      "arn:aws:s3:::app/*", # objects'},
+        {'    actions = ["s3:GetObject"]', '      "arn:aws:s3:::app/logs/a",'},
+    )
+    heredoc = tf.PlanSite((), "managed", "aws_iam_policy", "p", ("policy",), 0)
+    edit = _tf_edit(HEREDOC, heredoc, ["arn:aws:s3:::app/a"], ("*",))
+    assert _changed(HEREDOC, edit.after) == (
+        {'      "Action": ["s3:GetObject", "s3:PutObject"],', '      "Resource": "*"'},
+        {'      "Action": ["s3:GetObject"],', '      "Resource": "arn:aws:s3:::app/a"'},
+    )
+
+
+@pytest.mark.parametrize(
+    ("index", "resources", "before", "reason"),
+    [
+        (1, ["arn:aws:s3:::b"], ("arn:aws:s3:::b",), "resources is not a literal list of strings"),
+        (
+            0,
+            ["arn:aws:s3:::app/%{if true}x%{endif}"],
+            ("arn:aws:s3:::app/*",),
+            "would read as a Terraform template",
+        ),
+        (0, ["arn:aws:s3:::app/a"], ("arn:aws:s3:::other/*",), "not the one the plan holds"),
+    ],
+)
+def test_terraform_resources_it_cannot_write_exactly_say_why(index, resources, before, reason):
+    from ctlint.fixes import terraform as tf
+
+    at = tf.PlanSite((), "data", "aws_iam_policy_document", "d", ("statement", index), index)
+    with pytest.raises(cfn.ResourceUnfixable, match=reason):
+        _tf_edit(DOCUMENT, at, resources, before)
+
+
+def test_an_intrinsic_resource_is_never_narrowed(catalog):
+    statement = Statement(
+        "Allow", actions=("dynamodb:DeleteItem",), resources=('{"Fn::GetAtt": ["T", "Arn"]}',)
+    )
+    used = {ROLE: {"dynamodb:DeleteItem": frozenset({ORDERS})}}
+    choice = narrow_resources(statement, ("dynamodb:DeleteItem",), (ROLE,), used, catalog, _expander(catalog))
+    assert choice.resources is None
+    assert choice.note == (
+        'Resource left as written: its resource {"Fn::GetAtt": ["T", "Arn"]} is only known at deployment.'
+    )
+    text = "Resources:\n  R:\n    Properties:\n      PolicyDocument:\n        Statement:\n"
+    text += "          - Effect: Allow\n            Action: [a:B, a:C]\n            Resource: !GetAtt T.Arn\n"
+    located = cfn.read_template(text, "t.yaml")
+    path = ("Resources", "R", "Properties", "PolicyDocument", "Statement", 0)
+    with pytest.raises(cfn.ResourceUnfixable, match="Resource is not a literal list of strings"):
+        cfn.edit_statement(
+            text, located, path, lambda p: rewrite_actions(p, {"a:C"}, lambda x: frozenset({x})), [ORDERS]
+        )
+
+
+def test_json_resource_list_keeps_its_layout_and_re_reads_exactly():
+    document = {"Statement": [{"Effect": "Allow", "Action": ["a:B", "a:C"], "Resource": [TABLES, "arn:x"]}]}
+    text = json.dumps({"Resources": {"R": {"Properties": {"PolicyDocument": document}}}}, indent=2) + "\n"
+    located = cfn.read_template(text, "t.json")
+    path = ("Resources", "R", "Properties", "PolicyDocument", "Statement", 0)
+    _rewrite, edit = cfn.edit_statement(
+        text, located, path, lambda p: rewrite_actions(p, {"a:C"}, lambda x: frozenset({x})), [ORDERS]
+    )
+    after = cfn.apply_and_verify(text, located, [edit])
+    statement = json.loads(after)["Resources"]["R"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Resource"] == [ORDERS] and statement["Action"] == ["a:B"]
+    removed, added = _changed(text, after)
+    assert {line.strip() for line in removed} == {f'"{TABLES}",', '"arn:x"', '"a:C"', '"a:B",'}
+    assert {line.strip() for line in added} == {f'"{ORDERS}"', '"a:B"'}
+    # The re-read must hold the intended Resource: a patch claiming another value is refused.
+    wrong = cfn.StatementEdit(edit.path, edit.edits, edit.action, resource=[TABLES])
+    with pytest.raises(cfn.Unfixable, match="would not re-read"):
+        cfn.apply_and_verify(text, located, [wrong])

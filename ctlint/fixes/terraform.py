@@ -186,10 +186,10 @@ def edit_tf(
     if resources is not None:
         edits += (_resource_edit(text, path, block, site, where, resources, resources_before, edit),)
     after = apply_edits(text, list(edits))
-    if verify:  # callers that check several edits of one file together check them afterwards
+    if verify and resources is not None:
+        verify_combined(text, after, path, [(site_target(site), result.actions, tuple(resources))])
+    elif verify:  # callers that check several edits of one file together check them afterwards
         _verify(text, after, path, site, before, result, where)
-        if resources is not None:
-            verify_combined(text, after, path, [(site_target(site), result.actions, tuple(resources))])
     return TfEdit(path, edits, result, after, tuple(resources) if resources is not None else None)
 
 
@@ -204,6 +204,11 @@ def _resource_edit(
     action_edit: LineEdit,
 ) -> LineEdit:
     """The edit that makes the statement's Resource `resources` (raises ResourceUnfixable)."""
+    template = next((r for r in resources if "${" in r or "%{" in r), None)
+    if template is not None:  # an ARN from the logs: Terraform would read it as a template, not as written
+        raise ResourceUnfixable(
+            f"{where}: the resource {json.dumps(template)} would read as a Terraform template"
+        )
     try:
         before = _reading(text, path, block, site, where, key="Resource")
     except Unfixable as exc:
