@@ -55,7 +55,7 @@ def test_one_principal_whose_usage_names_every_kept_action_gets_the_narrowed_lis
     choice = narrow_resources(
         statement, ("dynamodb:DeleteItem",), (ROLE,), outside, catalog, _expander(catalog)
     )
-    assert choice.resources is None and "not within the statement's" in (choice.note or "")
+    assert choice.resources is None and "on none of the resources it was used on" in (choice.note or "")
 
 
 @pytest.mark.parametrize(
@@ -92,6 +92,32 @@ def test_otherwise_the_resource_stays_and_the_fix_says_why(catalog, actions, pri
     by_principal = {ROLE: {a: frozenset(r) for a, r in used.items()}}
     choice = narrow_resources(statement, actions, principals, by_principal, catalog, _expander(catalog))
     assert (choice.resources, choice.note) == (None, note)
+
+
+def test_an_action_that_takes_only_star_keeps_it_so_one_list_cannot_serve_both(catalog):
+    actions = ("dynamodb:DeleteItem", "dynamodb:ListTables")
+    used = {ROLE: {"dynamodb:DeleteItem": frozenset({ORDERS})}}  # ListTables: no entry, it takes `*`
+    choice = narrow_resources(
+        Statement("Allow", actions=actions, resources=("*",)),
+        actions,
+        (ROLE,),
+        used,
+        catalog,
+        _expander(catalog),
+    )
+    assert choice.note == "Resource left as written: resources differ per action; see ctlint suggest."
+    # On a statement whose Resource cannot name `*`, ListTables is granted nowhere: that is said instead.
+    choice = narrow_resources(
+        Statement("Allow", actions=actions, resources=(TABLES,)),
+        actions,
+        (ROLE,),
+        used,
+        catalog,
+        _expander(catalog),
+    )
+    assert choice.note == (
+        "Resource left as written: the statement grants dynamodb:ListTables on none of the resources it was used on."
+    )
 
 
 def test_without_collected_resources_nothing_is_said(catalog):

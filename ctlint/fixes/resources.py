@@ -18,7 +18,7 @@ from ctlint.fixes.rewrite import Expand
 from ctlint.model import Statement
 from ctlint.policy import ActionUniverse
 from ctlint.suggest.resources import is_policy_resource
-from ctlint.suggest.statement import rightsize_statement
+from ctlint.suggest.statement import formats_of, rightsize_statement
 
 UsedResources = Mapping[str, Mapping[str, frozenset[str]]]  # principal ARN -> action -> resource ARNs
 
@@ -47,15 +47,20 @@ def narrow_resources(
     if len(principals) != 1:
         return _kept("the statement grants to several principals; see ctlint suggest for each")
     by_action = used.get(principals[0], {})
-    unknown = sorted(a for a in kept if not any(is_policy_resource(r) for r in by_action.get(a, ())))
+    # An action that takes only `*` needs no resource from usage (the right-sizer keeps `*` for it).
+    unknown = sorted(
+        a
+        for a in kept
+        if formats_of(universe, a) and not any(is_policy_resource(r) for r in by_action.get(a, ()))
+    )
     if unknown:
         more = f" and {len(unknown) - 1} more action(s)" if len(unknown) > 1 else ""
         return _kept(f"usage names no resource for {unknown[0]}{more}")
-    sized = rightsize_statement(statement, {a: by_action[a] for a in kept}, universe)
+    sized = rightsize_statement(statement, {a: by_action.get(a, frozenset()) for a in kept}, universe)
     if sized.reason:
         return _kept(sized.reason)
     if sized.unplaced:
-        return _kept(f"the resources {min(sized.unplaced)} was used on are not within the statement's")
+        return _kept(f"the statement grants {min(sized.unplaced)} on none of the resources it was used on")
     if len(sized.statements) != 1 or sized.statements[0].names != kept:
         return _kept("resources differ per action; see ctlint suggest")
     narrowed = sized.statements[0]
