@@ -246,7 +246,7 @@ def test_check_stays_action_only(tmp_path, monkeypatch):
 
     folder = tmp_path / "examples" / "terraform"
     shutil.copytree(ROOT / "examples" / "terraform", folder)
-    _terraform_logs(folder)
+    terraform_logs(folder)
     monkeypatch.chdir(tmp_path)
     config = "examples/terraform/ctlint.yaml"
     checked = run_check(CheckOptions(inputs=InputOptions(config=config)))
@@ -258,7 +258,7 @@ def test_check_stays_action_only(tmp_path, monkeypatch):
 LOG_STREAM = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/app:log-stream:2026/10/20/abc"
 
 
-def _terraform_logs(folder: Path) -> None:
+def terraform_logs(folder: Path) -> None:
     role = assumed_role(ACCOUNT, "app", "s1", "ASIAAPPSESSION000001", path="/service/")
     put = event(
         role,
@@ -282,7 +282,7 @@ def test_terraform_resource_narrowed_to_the_log_stream_the_records_name(tmp_path
 
     folder = tmp_path / "examples" / "terraform"
     shutil.copytree(ROOT / "examples" / "terraform", folder)
-    _terraform_logs(folder)
+    terraform_logs(folder)
     monkeypatch.chdir(tmp_path)
     config = "examples/terraform/ctlint.yaml"
     before = (folder / "main.tf").read_text()
