@@ -312,6 +312,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         grouped.groups,
         rules,
         analysis.catalog,
+        analysis.usage.resources if options.inputs.collect_resources else None,
     )
     warnings = (*analysis.warnings, *outcome.warnings)
     return RunResult(

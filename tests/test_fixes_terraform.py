@@ -340,11 +340,15 @@ def test_fix_write_then_a_new_plan_has_no_new_grant_unused(tmp_path, capsys, mon
         pytest.skip(
             "needs terraform and a local hashicorp/aws provider (CTLINT_TF_PROVIDER_DIR) to plan offline"
         )
+    from test_fixes_resources import LOG_STREAM, terraform_logs
+
     folder = _example(tmp_path)
+    terraform_logs(folder)  # records that name the log stream: the fix also narrows the logs Resource
     monkeypatch.chdir(tmp_path)
     config = "examples/terraform/ctlint.yaml"
     assert main(["fix", "--config", config, "--write", "--quiet"]) == 0
     capsys.readouterr()
+    assert f'Resource = "{LOG_STREAM}"' in (folder / "main.tf").read_text()
     rc = tmp_path / "terraform.rc"
     rc.write_text(
         f'provider_installation {{\n  dev_overrides {{ "hashicorp/aws" = "{provider}" }}\n'
@@ -368,6 +372,12 @@ def test_fix_write_then_a_new_plan_has_no_new_grant_unused(tmp_path, capsys, mon
     terraform_run("plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.out")
     plan = json.loads(terraform_run("show", "-json", "plan.out"))
     (folder / "plan.json").write_text(json.dumps(plan, indent=4) + "\n")
+    policies = [
+        json.loads(p["policy"])
+        for r in plan["planned_values"]["root_module"]["resources"]
+        for p in r["values"].get("inline_policy") or []
+    ]
+    assert [s["Resource"] for p in policies for s in p["Statement"]] == [LOG_STREAM]
     assert main(["check", "--config", config, "--format", "json", "--quiet"]) == 1
     report = json.loads(capsys.readouterr().out)
     rules = {(s["rule"], s["properties"].get("statement", {}).get("policy")) for s in report["statements"]}

@@ -2,7 +2,8 @@
 
 Same inputs as `ctlint check`. The diff goes to stdout (so `ctlint fix > fix.patch && git apply
 fix.patch` works); statements that cannot be rewritten exactly are listed on stderr with the suggested
-Action list. Exit 0 when every flagged statement has a patch (or none is flagged), 1 when some could not
+Action list. Unlike `check`, it asks the engine for resources, so a patch can also narrow the Resource
+lines (ctlint.fixes.resources); where it does not, stderr says why. Exit 0 when every flagged statement has a patch (or none is flagged), 1 when some could not
 be rewritten, 2 on bad input.
 """
 
@@ -44,7 +45,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inputs = InputOptions.from_namespace(args, config=config_or_error(args.config))
+    # Resources from usage let a patch narrow the Resource list too (check never collects them).
+    inputs = InputOptions.from_namespace(args, config=config_or_error(args.config), collect_resources=True)
     result = run_check(CheckOptions(inputs=inputs))
     print_warnings(result.warnings)
     by_file: dict[str, list[StatementFix]] = defaultdict(list)
@@ -84,6 +86,12 @@ def run(args: argparse.Namespace) -> int:
     fixed = sum(len(fixes) for path, fixes in by_file.items() if any(c[0] == path for c in changed))
     verb = "rewrote" if args.write else "would rewrite"
     print(f"ctlint: {verb} {fixed} statement(s) in {len(changed)} file(s).", file=sys.stderr)
+    for fix in result.fixes:
+        if fix.edits and fix.resource_note:
+            print(
+                sanitise_line(f"ctlint: {fix.path}:{fix.line} {fix.statement.label()}: {fix.resource_note}"),
+                file=sys.stderr,
+            )
     for fix, reason in failed:
         reason = reason.removeprefix(f"{fix.path}:{fix.line}: ")
         suggested = ", ".join(fix.actions) if fix.actions else "(none: remove the statement)"

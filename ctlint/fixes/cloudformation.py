@@ -1,6 +1,7 @@
 """Edits of one statement of a CloudFormation template (JSON or YAML), in the style it is written in.
 
-Only the statement's Action value changes (or the statement is deleted when nothing is left); every other
+Only the statement's Action value changes (and its Resource value, when `ctlint fix` narrows it), or the
+statement is deleted when nothing is left; every other
 character of the file stays as it was. An edit is kept only when the template, re-read after it, is the
 template read before with exactly that change: a location that does not re-read to the same statement,
 an alias, a comment inside a flow list, anything unexpected means no patch.
@@ -20,7 +21,7 @@ import yaml
 
 from ctlint.errors import InputError
 from ctlint.fixes.layout import list_text
-from ctlint.fixes.rewrite import ActionRewrite
+from ctlint.fixes.rewrite import ActionRewrite, rewrite_list
 from ctlint.fixes.spans import json_spans, last_line_index, paths_at_line, yaml_node, yaml_root
 from ctlint.fixes.textedit import EditConflict, apply_edits, span_edit
 from ctlint.fixes.values import LineEdit
@@ -34,12 +35,17 @@ class Unfixable(Exception):
     """No exact patch: the message says why, in one sentence."""
 
 
+class ResourceUnfixable(Unfixable):
+    """The Resource part of a patch cannot be written exactly (the Action part still can)."""
+
+
 @dataclass(frozen=True)
 class StatementEdit:
     path: Path_  # the statement inside the template
     edits: tuple[LineEdit, ...]
     action: Any  # the Action value the template must hold afterwards (unused when `remove`)
     remove: bool = False
+    resource: Any = None  # the Resource value it must hold afterwards; None: unchanged
 
 
 def is_json(text: str) -> bool:
@@ -70,9 +76,14 @@ def find_statement(located: Located, line: int, index: int) -> Path_:
 
 
 def edit_statement(
-    text: str, located: Located, path: Path_, rewrite: Callable[[Sequence[str]], ActionRewrite]
+    text: str,
+    located: Located,
+    path: Path_,
+    rewrite: Callable[[Sequence[str]], ActionRewrite],
+    resources: Sequence[str] | None = None,
 ) -> tuple[ActionRewrite, StatementEdit]:
-    """The rewrite of the statement at `path` and the edits that write it."""
+    """The rewrite of the statement at `path` and the edits that write it (with its Resource list made
+    `resources` when given; raises ResourceUnfixable when only that part cannot be written)."""
     statement = _value_at(located.value, path)
     where = f"{located.source}:{located.line(path)}"
     if "NotAction" in statement:
@@ -86,7 +97,35 @@ def edit_statement(
         return result, _removal(text, located, path, where)
     writer = _json_action if is_json(text) else _yaml_action
     edits, expected = writer(text, path + ("Action",), isinstance(action, str), result, where)
-    return result, StatementEdit(path, edits, expected)
+    if resources is None:
+        return result, StatementEdit(path, edits, expected)
+    resource_edits, resource = _resource_edits(text, statement, path, resources, writer, where)
+    if {line for e in edits for line in range(e.first_line, e.last_line + 1)} & {
+        line for e in resource_edits for line in range(e.first_line, e.last_line + 1)
+    }:
+        raise ResourceUnfixable(f"{where}: the Action and Resource values share a line")
+    return result, StatementEdit(path, edits + resource_edits, expected, resource=resource)
+
+
+def _resource_edits(
+    text: str,
+    statement: Mapping[str, Any],
+    path: Path_,
+    resources: Sequence[str],
+    writer: Callable[..., tuple[tuple[LineEdit, ...], Any]],
+    where: str,
+) -> tuple[tuple[LineEdit, ...], Any]:
+    """The edits that make the statement's Resource `resources`, written as the Action is."""
+    value = statement.get("Resource")
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        raise ResourceUnfixable(f"{where}: the statement's Resource is not a literal list of strings")
+    try:
+        return writer(
+            text, path + ("Resource",), isinstance(value, str), rewrite_list(patterns, resources), where
+        )
+    except Unfixable as exc:
+        raise ResourceUnfixable(str(exc).replace("Action", "Resource")) from None
 
 
 def expected_after(value: Any, edits: Sequence[StatementEdit]) -> Any:
@@ -98,6 +137,8 @@ def expected_after(value: Any, edits: Sequence[StatementEdit]) -> Any:
             del parent[edit.path[-1]]
         else:
             parent[edit.path[-1]]["Action"] = edit.action
+            if edit.resource is not None:
+                parent[edit.path[-1]]["Resource"] = edit.resource
     return out
 
 

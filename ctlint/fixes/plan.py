@@ -8,8 +8,9 @@ reach here, so allowlisted actions stay.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -17,11 +18,13 @@ from typing import Protocol
 from ctlint.fixes import cloudformation as cfn
 from ctlint.fixes import terraform as tf
 from ctlint.fixes.hcl import HclError
-from ctlint.fixes.rewrite import Expand, rewrite_actions
+from ctlint.fixes.resources import ResourceChoice, UsedResources, narrow_resources
+from ctlint.fixes.rewrite import ActionRewrite, Expand, rewrite_actions
 from ctlint.fixes.textedit import EditConflict, apply_edits, edits_diff
 from ctlint.fixes.values import StatementFix
 from ctlint.iac.lines import Located
 from ctlint.model import GroupedFinding, Principal, SourceLocation, Statement, StatementRef
+from ctlint.policy import ActionUniverse
 
 FIX_KINDS = frozenset({"new-grant-unused", "granted-unused"})
 StatementKey = tuple[str, int, int]  # (file as shown, statement line, 1-based index in its policy)
@@ -85,10 +88,14 @@ def plan_fixes(
     holders: Mapping[StatementKey, Holder],
     sources: Sources,
     expand: Expand,
+    resources: UsedResources | None = None,
+    universe: ActionUniverse | None = None,
 ) -> tuple[StatementFix, ...]:
     """One StatementFix per flagged IaC statement, sorted by file and line.
 
     `kinds` maps rule ids to kinds; `sources` reads the files as they are now (the plan's .tf files too).
+    With `resources` (the usage's, `ctlint fix`) and the `universe`, a patch also narrows the Resource
+    list where `ctlint.fixes.resources` can; without, Resource lines are left as written.
     """
     flagged: dict[StatementKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     refs: dict[StatementKey, StatementRef] = {}
@@ -109,12 +116,78 @@ def plan_fixes(
         holder = holders[key]
         per_principal = flagged[key]
         common = set.intersection(*(per_principal.get(arn, set()) for arn in holder.principals))
-        fixes.append(
-            _fix(
-                key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), sources, expand
-            )
+        fix = _fix(
+            key, refs[key], holder, common, per_principal, sorted(set(fingerprints[key])), sources, expand
         )
+        if resources is not None and universe is not None and fix.edits:
+            fix = _with_resources(
+                fix,
+                holder,
+                sources,
+                functools.partial(_rewrite, frozenset(common), expand),
+                resources,
+                universe,
+                expand,
+            )
+        fixes.append(fix)
     return _checked(fixes, sources)
+
+
+def _rewrite(flagged: Collection[str], expand: Expand, patterns: Sequence[str]) -> ActionRewrite:
+    return rewrite_actions(patterns, flagged, expand)
+
+
+def _with_resources(
+    fix: StatementFix,
+    holder: Holder,
+    sources: Sources,
+    rewrite: Callable[[Sequence[str]], ActionRewrite],
+    used: UsedResources,
+    universe: ActionUniverse,
+    expand: Expand,
+) -> StatementFix:
+    """The Action-only `fix` made again with the Resource list narrowed, or with a note why not."""
+    choice = narrow_resources(holder.statement, fix.actions, holder.principals, used, universe, expand)
+    if choice.resources is None:
+        return replace(fix, resource_note=choice.note)
+    try:
+        narrowed = _narrowed_edit(fix, holder.statement, choice, sources, rewrite)
+    except cfn.ResourceUnfixable as exc:
+        return replace(fix, resource_note=f"Resource left as written: {str(exc).rstrip('.')}.")
+    except (cfn.Unfixable, HclError):
+        return fix  # the Action-only patch was made from the same text: keep it
+    return narrowed
+
+
+def _narrowed_edit(
+    fix: StatementFix,
+    statement: Statement,
+    choice: ResourceChoice,
+    sources: Sources,
+    same: Callable[[Sequence[str]], ActionRewrite],
+) -> StatementFix:
+    """`fix` with its edits made again, the Resource included (raises cfn.Unfixable)."""
+    resources = choice.resources or ()
+    if fix.target[:1] == ("terraform",):
+        site = tf.target_site(fix.target)
+        text = sources.read(fix.path)
+        if text is None:
+            raise cfn.Unfixable(f"{fix.path} cannot be read now")
+        tf_edit = tf.edit_tf(
+            {fix.path: text},
+            site,
+            same,
+            verify=False,
+            resources=resources,
+            resources_before=statement.resources,
+        )
+        return replace(fix, edits=tf_edit.edits, resources=resources, written_resource=resources)
+    text = sources.read(fix.path)
+    if text is None:
+        raise cfn.Unfixable(f"{fix.path} cannot be read now")
+    located = cfn.read_template(text, fix.path)
+    _rewrite, edit = cfn.edit_statement(text, located, tuple(fix.target), same, resources)
+    return replace(fix, edits=edit.edits, resources=resources, written_resource=edit.resource)
 
 
 def _checked(fixes: Sequence[StatementFix], sources: Sources) -> tuple[StatementFix, ...]:
@@ -268,13 +341,17 @@ def apply_file_fixes(path: str, text: str, fixes: Sequence[StatementFix]) -> str
         except EditConflict as exc:
             raise cfn.Unfixable(f"{path}: {exc}") from None
         try:
-            tf.verify_combined(text, after, path, [(f.target, f.written) for f in fixes if f.edits])
+            tf.verify_combined(
+                text, after, path, [(f.target, f.written, f.resources) for f in fixes if f.edits]
+            )
         except HclError as exc:
             raise cfn.Unfixable(f"{path}: {exc}") from None
         return after
     located = cfn.read_template(text, path)
     edits = [
-        cfn.StatementEdit(tuple(f.target), f.edits, f.written, remove=f.removes_statement)
+        cfn.StatementEdit(
+            tuple(f.target), f.edits, f.written, remove=f.removes_statement, resource=f.written_resource
+        )
         for f in fixes
         if f.edits
     ]

@@ -5,8 +5,8 @@ the wanted actions they matched, explicit and sorted (an action another kept pat
 not repeated). The result keeps the statement's order, one slot per original pattern, so that an editor
 can change only the entries that change.
 
-Resource lines are left as written: narrowing them needs the resources each action was used on, which
-the usage engines do not report yet (lane 18r adds them to `Usage`); `ctlint.fixes.plan` is the seam.
+A Resource list is rewritten by `rewrite_list` (to the list `ctlint.fixes.resources` decides on), in
+the same slot form, so the same editors write it.
 """
 
 from __future__ import annotations
@@ -65,3 +65,28 @@ def rewrite_actions(patterns: Sequence[str], flagged: Collection[str], expand: E
         slots.append(tuple(wanted))
     removed = sorted(flagged_set & frozenset().union(*matched)) if matched else []
     return ActionRewrite(tuple(patterns), tuple(slots), tuple(removed))
+
+
+def rewrite_list(patterns: Sequence[str], wanted: Sequence[str]) -> ActionRewrite:
+    """`patterns` rewritten to hold exactly `wanted` (in that order for the new entries): an entry also in
+    `wanted` stays as written, the others go, and the new entries take the first slot that goes (or,
+    when every entry stays, the last slot grows)."""
+    wanted_set = set(wanted)
+    keep = [p in wanted_set for p in patterns]
+    seen: set[str] = set()
+    slots: list[tuple[str, ...] | None] = []
+    for pattern, kept in zip(patterns, keep, strict=True):
+        if kept and pattern not in seen:
+            seen.add(pattern)
+            slots.append(None)
+        else:
+            slots.append(())
+    new = tuple(w for w in dict.fromkeys(wanted) if w not in seen)
+    if new:
+        at = next((j for j, slot in enumerate(slots) if slot == ()), None)
+        if at is None:
+            at = len(slots) - 1
+            slots[at] = (patterns[at], *new)
+        else:
+            slots[at] = new
+    return ActionRewrite(tuple(patterns), tuple(slots), ())

@@ -12,6 +12,7 @@ from typing import Any
 
 from ctlint.errors import InputError
 from ctlint.fixes.plan import FIX_KINDS, plan_fixes, statement_holders
+from ctlint.fixes.resources import UsedResources
 from ctlint.fixes.values import StatementFix
 from ctlint.limits import check_file_size
 from ctlint.model import GroupedFinding, Principal, RuleSpec, Statement
@@ -24,8 +25,12 @@ def run_fixes(
     groups: Sequence[GroupedFinding],
     rules: Iterable[RuleSpec],
     catalog: ActionUniverse,
+    resources: UsedResources | None = None,
 ) -> tuple[StatementFix, ...]:
-    """StatementFix values for the IaC statements that `groups` flag (no files read when none)."""
+    """StatementFix values for the IaC statements that `groups` flag (no files read when none).
+
+    `resources` (principal -> action -> ARNs, collected by `ctlint fix` only) lets patches narrow the
+    Resource list; without it they rewrite the Action list alone."""
     iac_results = list(iac_results)
     files = [shown for result in iac_results if result is not None for shown in result.files]
     kinds = {rule.id: rule.kind for rule in rules}
@@ -43,7 +48,7 @@ def run_fixes(
     def expand(pattern: str) -> frozenset[str]:
         return statement_actions(Statement("Allow", actions=(pattern,)), catalog)
 
-    return plan_fixes(groups, kinds, holders, FileSources(), expand)
+    return plan_fixes(groups, kinds, holders, FileSources(), expand, resources, catalog)
 
 
 class FileSources:

@@ -22,10 +22,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ctlint.errors import InputError
-from ctlint.fixes.cloudformation import Unfixable
+from ctlint.fixes.cloudformation import ResourceUnfixable, Unfixable
 from ctlint.fixes.hcl import Block, HclError, Literal, Opaque, heredoc_body, literal_at, parse_hcl
 from ctlint.fixes.layout import list_text
-from ctlint.fixes.rewrite import ActionRewrite
+from ctlint.fixes.rewrite import ActionRewrite, rewrite_list
 from ctlint.fixes.spans import json_spans, paths_at_line
 from ctlint.fixes.textedit import apply_edits, span_edit
 from ctlint.fixes.values import LineEdit
@@ -145,10 +145,21 @@ class TfEdit:
     edits: tuple[LineEdit, ...]
     rewrite: ActionRewrite
     after: str  # the file with the edit, checked
+    resources: tuple[str, ...] | None = None  # the statement's new Resource list; None: unchanged
 
 
-def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite, *, verify: bool = True) -> TfEdit:
-    """The edit of the statement at `site` in the one .tf file of `files` that defines its block."""
+def edit_tf(
+    files: Mapping[str, str],
+    site: PlanSite,
+    rewrite: Rewrite,
+    *,
+    verify: bool = True,
+    resources: Sequence[str] | None = None,
+    resources_before: Collection[str] = (),
+) -> TfEdit:
+    """The edit of the statement at `site` in the one .tf file of `files` that defines its block (with its
+    Resource list made `resources` when given: the plan's statement held `resources_before`; raises
+    ResourceUnfixable when only that part cannot be written)."""
     kind = "data" if site.mode == "data" else "resource"
     found = []
     for path, text in sorted(files.items()):
@@ -171,10 +182,45 @@ def edit_tf(files: Mapping[str, str], site: PlanSite, rewrite: Rewrite, *, verif
         )
     replacement = _replacement(text, before, result)
     edit = span_edit(text, before.start, before.end, replacement)
-    after = apply_edits(text, [edit])
-    if verify:  # callers that check several edits of one file together check them afterwards
+    edits: tuple[LineEdit, ...] = (edit,)
+    if resources is not None:
+        edits += (_resource_edit(text, path, block, site, where, resources, resources_before, edit),)
+    after = apply_edits(text, list(edits))
+    if verify and resources is not None:
+        verify_combined(text, after, path, [(site_target(site), result.actions, tuple(resources))])
+    elif verify:  # callers that check several edits of one file together check them afterwards
         _verify(text, after, path, site, before, result, where)
-    return TfEdit(path, (edit,), result, after)
+    return TfEdit(path, edits, result, after, tuple(resources) if resources is not None else None)
+
+
+def _resource_edit(
+    text: str,
+    path: str,
+    block: Block,
+    site: PlanSite,
+    where: str,
+    resources: Sequence[str],
+    resources_before: Collection[str],
+    action_edit: LineEdit,
+) -> LineEdit:
+    """The edit that makes the statement's Resource `resources` (raises ResourceUnfixable)."""
+    template = next((r for r in resources if "${" in r or "%{" in r), None)
+    if template is not None:  # an ARN from the logs: Terraform would read it as a template, not as written
+        raise ResourceUnfixable(
+            f"{where}: the resource {json.dumps(template)} would read as a Terraform template"
+        )
+    try:
+        before = _reading(text, path, block, site, where, key="Resource")
+    except Unfixable as exc:
+        raise ResourceUnfixable(str(exc)) from None
+    if not before.patterns or set(before.patterns) != set(resources_before):
+        raise ResourceUnfixable(f"{where}: the Resource there is not the one the plan holds")
+    edit = span_edit(
+        text, before.start, before.end, _replacement(text, before, rewrite_list(before.patterns, resources))
+    )
+    if edit.first_line <= action_edit.last_line and action_edit.first_line <= edit.last_line:
+        raise ResourceUnfixable(f"{where}: the Action and Resource values share a line")
+    return edit
 
 
 @dataclass(frozen=True)
@@ -187,9 +233,9 @@ class _Reading:
     item_spans: tuple[tuple[int, int], ...]
     scalar: bool
     quote: Callable[[str], str]
-    # Everything else of the policy (without the Action of the statements at the given indices), to
-    # compare before and after an edit.
-    others: Callable[[Collection[int]], Any]
+    # Everything else of the policy (without the Action of the statements at the given indices, and
+    # without the Resource of those at the second, optional, indices), to compare before and after.
+    others: Callable[..., Any]
 
 
 def _blocks(text: str, path: str) -> list[Block]:
@@ -199,9 +245,10 @@ def _blocks(text: str, path: str) -> list[Block]:
         raise Unfixable(f"{path}: {exc}") from None
 
 
-def _reading(text: str, path: str, block: Block, site: PlanSite, where: str) -> _Reading:
+def _reading(text: str, path: str, block: Block, site: PlanSite, where: str, key: str = "Action") -> _Reading:
+    """The statement's Action value as written (its Resource value with key="Resource")."""
     if site.attribute[0] == "statement":
-        return _document_statement(text, block, site.statement_index, where)
+        return _document_statement(text, block, site.statement_index, where, key)
     holder = block
     if site.attribute[0] == "inline_policy":
         if any(b.type == "dynamic" for b in block.blocks):
@@ -216,7 +263,7 @@ def _reading(text: str, path: str, block: Block, site: PlanSite, where: str) -> 
     value = text[policy.value_start : policy.value_end]
     if value.startswith("jsonencode(") and value.endswith(")"):
         return _jsonencode_statement(
-            text, policy.value_start + len("jsonencode("), policy.value_end - 1, site, where
+            text, policy.value_start + len("jsonencode("), policy.value_end - 1, site, where, key
         )
     heredoc = heredoc_body(text, policy.value_start)
     if heredoc is not None:
@@ -224,13 +271,14 @@ def _reading(text: str, path: str, block: Block, site: PlanSite, where: str) -> 
         body = text[body_start:body_end]
         if "${" in body or "%{" in body:
             raise Unfixable(f"{where}: the heredoc policy holds a template (${{...}} or %{{...}})")
-        return _heredoc_statement(text, body_start, body, site, where)
+        return _heredoc_statement(text, body_start, body, site, where, key)
     raise Unfixable(
         f"{where}: the policy is {value[:60]!r}, not a literal jsonencode, heredoc or aws_iam_policy_document"
     )
 
 
-def _document_statement(text: str, block: Block, index: int, where: str) -> _Reading:
+def _document_statement(text: str, block: Block, index: int, where: str, key: str = "Action") -> _Reading:
+    name = "actions" if key == "Action" else "resources"
     if any(b.type == "dynamic" for b in block.blocks):
         raise Unfixable(f"{where}: statements are made by a dynamic block")
     merged = [name for name in _MERGED if block.attribute(name) is not None]
@@ -242,11 +290,11 @@ def _document_statement(text: str, block: Block, index: int, where: str) -> _Rea
     statement = statements[index]
     if statement.attribute("not_actions") is not None:
         raise Unfixable(f"{where}: statement {index + 1} uses not_actions, which ctlint does not rewrite")
-    actions = statement.attribute("actions")
+    actions = statement.attribute(name)
     if actions is None:
-        raise Unfixable(f"{where}: statement {index + 1} has no actions attribute")
+        raise Unfixable(f"{where}: statement {index + 1} has no {name} attribute")
     value = literal_at(text, actions.value_start, actions.value_end)
-    items = _string_items(value, f"{where}: statement {index + 1} actions")
+    items = _string_items(value, f"{where}: statement {index + 1} {name}")
     return _Reading(
         patterns=tuple(i.value for i in items),
         start=value.start,
@@ -254,35 +302,40 @@ def _document_statement(text: str, block: Block, index: int, where: str) -> _Rea
         item_spans=tuple((i.start, i.end) for i in items),
         scalar=False,
         quote=json.dumps,
-        others=lambda skip: _document_shape(text, block, skip),
+        others=lambda skip, skip_resources=(): _document_shape(text, block, skip, skip_resources),
     )
 
 
-def _document_shape(text: str, block: Block, skip: Collection[int]) -> list[Any]:
-    """Every statement block's attributes as literal values (the skipped one without `actions`)."""
+def _document_shape(
+    text: str, block: Block, skip: Collection[int], skip_resources: Collection[int] = ()
+) -> list[Any]:
+    """Every statement block's attributes as literal values (the skipped ones without `actions`, and
+    those of `skip_resources` without `resources`)."""
     shape = []
     for i, statement in enumerate(block.children("statement")):
         attrs = {
             a.name: _plain(literal_at(text, a.value_start, a.value_end))
             for a in statement.attributes
-            if not (i in skip and a.name == "actions")
+            if not (i in skip and a.name == "actions") and not (i in skip_resources and a.name == "resources")
         }
         shape.append((attrs, [(b.type, b.labels, text[b.start : b.end]) for b in statement.blocks]))
     return shape
 
 
-def _jsonencode_statement(text: str, start: int, end: int, site: PlanSite, where: str) -> _Reading:
+def _jsonencode_statement(
+    text: str, start: int, end: int, site: PlanSite, where: str, key: str = "Action"
+) -> _Reading:
     policy = literal_at(text, start, end)
     statement = _statement_literal(policy, site.statement_index, where)
     if "NotAction" in statement.value:
         raise Unfixable(f"{where}: the statement uses NotAction, which ctlint does not rewrite")
-    action = statement.value.get("Action")
+    action = statement.value.get(key)
     if action is None:
-        raise Unfixable(f"{where}: the statement has no Action")
+        raise Unfixable(f"{where}: the statement has no {key}")
     scalar = isinstance(action.value, str)
-    items = [action] if scalar else _string_items(action, f"{where}: Action")
+    items = [action] if scalar else _string_items(action, f"{where}: {key}")
     if scalar and not action.quoted:
-        raise Unfixable(f"{where}: the Action is not a quoted string")
+        raise Unfixable(f"{where}: the {key} is not a quoted string")
     return _Reading(
         patterns=tuple(i.value for i in items),
         start=action.start,
@@ -290,11 +343,13 @@ def _jsonencode_statement(text: str, start: int, end: int, site: PlanSite, where
         item_spans=() if scalar else tuple((i.start, i.end) for i in items),
         scalar=scalar,
         quote=json.dumps,
-        others=lambda skip: _without_action(policy.plain(), skip),
+        others=lambda skip, skip_resources=(): _without_action(policy.plain(), skip, skip_resources),
     )
 
 
-def _heredoc_statement(text: str, body_start: int, body: str, site: PlanSite, where: str) -> _Reading:
+def _heredoc_statement(
+    text: str, body_start: int, body: str, site: PlanSite, where: str, key: str = "Action"
+) -> _Reading:
     try:
         spans = json_spans(body, where)
         policy = json.loads(body)
@@ -314,13 +369,13 @@ def _heredoc_statement(text: str, body_start: int, body: str, site: PlanSite, wh
         raise Unfixable(f"{where}: statement {index + 1} in the heredoc is not an object")
     if "NotAction" in statement:
         raise Unfixable(f"{where}: the statement uses NotAction, which ctlint does not rewrite")
-    action = statement.get("Action")
+    action = statement.get(key)
     scalar = isinstance(action, str)
     patterns = [action] if scalar else action
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise Unfixable(f"{where}: the Action is not a literal list of strings")
-    start, end = spans[base + ("Action",)]
-    item_spans = () if scalar else tuple(spans[base + ("Action", j)] for j in range(len(patterns)))
+        raise Unfixable(f"{where}: the {key} is not a literal list of strings")
+    start, end = spans[base + (key,)]
+    item_spans = () if scalar else tuple(spans[base + (key, j)] for j in range(len(patterns)))
     return _Reading(
         patterns=tuple(patterns),
         start=body_start + start,
@@ -328,7 +383,7 @@ def _heredoc_statement(text: str, body_start: int, body: str, site: PlanSite, wh
         item_spans=tuple((body_start + a, body_start + b) for a, b in item_spans),
         scalar=scalar,
         quote=json.dumps,
-        others=lambda skip: _without_action(policy, skip),
+        others=lambda skip, skip_resources=(): _without_action(policy, skip, skip_resources),
     )
 
 
@@ -355,14 +410,19 @@ def _string_items(value: Literal, what: str) -> list[Literal]:
     return list(value.value)
 
 
-def _without_action(policy: Any, skip: Collection[int]) -> Any:
+def _without_action(policy: Any, skip: Collection[int], skip_resources: Collection[int] = ()) -> Any:
     out = json.loads(json.dumps(policy, default=repr))
     statements = out.get("Statement") if isinstance(out, dict) else None
-    for index in skip:
-        if isinstance(statements, list) and index < len(statements) and isinstance(statements[index], dict):
-            statements[index].pop("Action", None)
-        elif isinstance(statements, dict) and index == 0:
-            statements.pop("Action", None)
+    for keys, indices in (("Action",), skip), (("Resource",), skip_resources):
+        for index in indices:
+            if (
+                isinstance(statements, list)
+                and index < len(statements)
+                and isinstance(statements[index], dict)
+            ):
+                statements[index].pop(keys[0], None)
+            elif isinstance(statements, dict) and index == 0:
+                statements.pop(keys[0], None)
     return out
 
 
@@ -417,30 +477,30 @@ def site_target(site: PlanSite) -> tuple[object, ...]:
     return ("terraform", site.modules, site.mode, site.type, site.name, site.attribute, site.statement_index)
 
 
-def verify_combined(
-    before: str, after: str, path: str, targets: Sequence[tuple[tuple[Any, ...], Any]]
-) -> None:
-    """Raise Unfixable unless `after` keeps every block of `before`, each (target, actions) reads so, and
-    everything else of each edited policy reads as before."""
+def verify_combined(before: str, after: str, path: str, targets: Sequence[tuple[Any, ...]]) -> None:
+    """Raise Unfixable unless `after` keeps every block of `before`, each (target, actions[, resources])
+    reads so (resources None or absent: the Resource is not edited), and everything else of each edited
+    policy reads as before."""
     old_blocks, new_blocks = _blocks(before, path), _blocks(after, path)
     if _shape(before, old_blocks) != _shape(after, new_blocks):
         raise Unfixable(f"{path}: the edited file would not keep its blocks")
     sites = []
-    for target, actions in targets:
+    for target, actions, *narrowed in targets:
         _, modules, mode, rtype, name, attribute, index = target
         sites.append(
             (
                 PlanSite(tuple(modules), str(mode), str(rtype), str(name), tuple(attribute), int(index)),
                 actions,
+                narrowed[0] if narrowed else None,
             )
         )
-    for site, actions in sites:
+    for site, actions, resources in sites:
         kind = "data" if site.mode == "data" else "resource"
         old_block = next(b for b in old_blocks if b.type == kind and b.labels == (site.type, site.name))
         new_block = next(b for b in new_blocks if b.type == kind and b.labels == (site.type, site.name))
         skip = {
             other.statement_index
-            for other, _ in sites
+            for other, _, _ in sites
             if (
                 other.mode,
                 other.type,
@@ -454,8 +514,29 @@ def verify_combined(
                 site.attribute[:-1] if site.attribute[0] == "statement" else site.attribute,
             )
         }
+        skip_resources = {
+            other.statement_index
+            for other, _, narrowed in sites
+            if narrowed is not None and _policy_key(other) == _policy_key(site)
+        }
         was, now = _reading(before, path, old_block, site, path), _reading(after, path, new_block, site, path)
-        if now.patterns != tuple(actions) or _plain_others(now.others(skip)) != _plain_others(
-            was.others(skip)
+        if now.patterns != tuple(actions) or _plain_others(now.others(skip, skip_resources)) != _plain_others(
+            was.others(skip, skip_resources)
         ):
             raise Unfixable(f"{path}: the edited file would not re-read to the intended statements")
+        if resources is not None:
+            reread = _reading(after, path, new_block, site, path, key="Resource")
+            if reread.patterns != tuple(resources):
+                raise Unfixable(f"{path}: the edited file would not re-read to the intended resources")
+
+
+def _policy_key(site: PlanSite) -> tuple[Any, ...]:
+    """The policy a site's statement belongs to (statement sites of one document share it)."""
+    attribute = site.attribute[:-1] if site.attribute[0] == "statement" else site.attribute
+    return (site.mode, site.type, site.name, attribute)
+
+
+def target_site(target: Sequence[Any]) -> PlanSite:
+    """The PlanSite a StatementFix.target of `site_target` stands for."""
+    _, modules, mode, rtype, name, attribute, index = target
+    return PlanSite(tuple(modules), str(mode), str(rtype), str(name), tuple(attribute), int(index))

@@ -42,6 +42,11 @@ class StatementFix:
     # re-read of the patched file is checked against (several fixes of one file are checked together).
     target: tuple[object, ...] = ()
     written: object = None
+    # `ctlint fix` only (check collects no resources): the new Resource list when the patch narrows it
+    # (`written_resource`: the value the re-read must hold), else why the Resource stays as written.
+    resources: tuple[str, ...] | None = None
+    resource_note: str | None = None
+    written_resource: object = None
 
     @property
     def removes_statement(self) -> bool:
