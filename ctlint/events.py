@@ -214,21 +214,43 @@ def map_usage(raw: RawUsage) -> Usage:
 
 def _resources(raw: RawUsage) -> Mapping[str, Mapping[str, frozenset[str]]]:
     """Resource rows mapped to IAM actions per principal, bounded (ctlint.usage.resource_bound)."""
-    from ctlint.usage.resource_bound import bound_all, takes_resource
+    from ctlint.usage.resource_bound import UNNAMED, bound_all, takes_resource
 
     if not raw.resources:
         return MappingProxyType({})
     catalog = Catalog.load()
     found: dict[str, dict[str, set[str]]] = {}
+    unnamed: set[tuple[str, str]] = set()
     for row in raw.resources:
         mapping = map_event(row.event_source, row.event_name)
         if mapping.kind != MAPPED:
+            continue
+        if row.resource == UNNAMED:
+            unnamed.update((row.principal_arn, action) for action in mapping.actions)
             continue
         for action in mapping.actions:
             # Only ARNs of a resource type the action takes: a GetObject record also names its bucket.
             if takes_resource(catalog.resource_types(action), row.resource):
                 found.setdefault(row.principal_arn, {}).setdefault(action, set()).add(row.resource)
-    return bound_all(found)
+    for principal, action in unnamed:  # some calls named no resource of the action: none is known
+        found.get(principal, {}).pop(action, None)
+    return bound_all({principal: actions for principal, actions in found.items() if actions})
+
+
+def names_every_action(event_source: str, event_name: str, arns: list[str]) -> bool:
+    """Whether `arns` (one call group's) hold an ARN of a type each action of the event takes; actions that
+    take only `*` need none."""
+    from ctlint.usage.resource_bound import takes_resource
+
+    mapping = map_event(event_source, event_name)
+    if mapping.kind != MAPPED:
+        return True
+    catalog = Catalog.load()
+    for action in mapping.actions:
+        types = catalog.resource_types(action)
+        if types and not any(takes_resource(types, arn) for arn in arns):
+            return False
+    return True
 
 
 def _events(counts: Mapping[tuple[str, str], int]) -> tuple[UnmappedEvent, ...]:

@@ -187,6 +187,7 @@ def test_cloudformation_resource_narrowed_to_the_table_the_records_name(tmp_path
 
     folder = tmp_path / "examples" / "cloudformation"
     shutil.copytree(ROOT / "examples" / "cloudformation", folder)
+    name_in_logs(folder, "DeleteItem", {"tableName": "orders"})
     template = folder / "template.yaml"
     anchor = '                Resource: !Sub "arn:aws:s3:::${BucketName}/*"\n'
     text = template.read_text()
@@ -246,6 +247,7 @@ def test_check_stays_action_only(tmp_path, monkeypatch):
 
     folder = tmp_path / "examples" / "terraform"
     shutil.copytree(ROOT / "examples" / "terraform", folder)
+    name_in_logs(folder, "ListObjects", {"bucketName": "app-bucket"})
     terraform_logs(folder)
     monkeypatch.chdir(tmp_path)
     config = "examples/terraform/ctlint.yaml"
@@ -253,6 +255,19 @@ def test_check_stays_action_only(tmp_path, monkeypatch):
     assert checked.fixes and all(f.resources is None and f.resource_note is None for f in checked.fixes)
     fixing = run_check(CheckOptions(inputs=InputOptions(config=config, collect_resources=True)))
     assert [f.resources for f in fixing.fixes if f.resources] == [(LOG_STREAM,)]
+
+
+def name_in_logs(folder: Path, event_name: str, parameters: dict) -> None:
+    """The examples' generated records carry no requestParameters; real ones name their resource. A call
+    naming none keeps its action from being narrowed at all, so the copies get the parameters here."""
+    import gzip
+
+    for path in (folder / "logs").rglob("*.json.gz"):
+        document = json.loads(gzip.decompress(path.read_bytes()))
+        for record in document["Records"]:
+            if record["eventName"] == event_name and not record.get("requestParameters"):
+                record["requestParameters"] = parameters
+        path.write_bytes(gzip.compress(json.dumps(document).encode(), mtime=0))
 
 
 LOG_STREAM = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/app:log-stream:2026/10/20/abc"
@@ -282,6 +297,7 @@ def test_terraform_resource_narrowed_to_the_log_stream_the_records_name(tmp_path
 
     folder = tmp_path / "examples" / "terraform"
     shutil.copytree(ROOT / "examples" / "terraform", folder)
+    name_in_logs(folder, "ListObjects", {"bucketName": "app-bucket"})
     terraform_logs(folder)
     monkeypatch.chdir(tmp_path)
     config = "examples/terraform/ctlint.yaml"

@@ -136,13 +136,16 @@ def test_the_local_engine_names_the_resources_weighted_and_exact_alike(tmp_path:
         (APP, "SendMessage", f"arn:aws:sqs:us-east-1:{B}:jobs"): 1,
         (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-1"): 1,
         (APP, "StartInstances", f"arn:aws:ec2:us-east-1:{A}:instance/i-2"): 1,
+        # Calls that named no usable resource (a refused table name, the huge bucket name) count as such.
+        (APP, "PutItem", "?"): 2,
+        (ALICE, "GetObject", "?"): 1,
     }
-    # Mapped to IAM actions, only ARNs of a type the action takes: GetObject's bucket is gone.
+    # Mapped to IAM actions, only ARNs of a type the action takes; an action with a call that named none
+    # of its resources has no resources from usage at all (narrowing to the others would cut it off).
     usage = map_usage(weighted)
-    assert usage.resources[ALICE]["s3:GetObject"] == {
-        "arn:aws:s3:::data/2026/a.csv",
-        "arn:aws:s3:::data/2026/b.csv",
-    }
+    assert "s3:GetObject" not in usage.resources[ALICE]
+    assert "dynamodb:PutItem" not in usage.resources.get(APP, {})
+    assert usage.resources[ALICE]["dynamodb:GetItem"] == {f"arn:aws:dynamodb:eu-west-1:{A}:table/orders"}
     assert usage.resources[APP]["ec2:StartInstances"] == {
         f"arn:aws:ec2:us-east-1:{A}:instance/i-1",
         f"arn:aws:ec2:us-east-1:{A}:instance/i-2",

@@ -51,8 +51,8 @@ from ctlint.usage.cache import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
-FORMAT = 7  # 4: documents carry a MAC; 5: per-session identities; 6: sourceIdentity read locally
-# 7: resource rows (issue 18); the key says whether they were collected
+FORMAT = 8  # 4: documents carry a MAC; 5: per-session identities; 6: sourceIdentity read locally
+# 7: resource rows (issue 18); the key says whether they were collected; 8: rows mark unnamed calls
 KEEP_FILES = 6  # answers (a 2M-event trail's is ~27 MB) and, separately, file-set bounds
 
 

@@ -75,6 +75,11 @@ def bounded(arns: Iterable[str], limit: int = RESOURCE_LIMIT) -> frozenset[str]:
     return frozenset(current)
 
 
+# A resource row standing for calls that named no ARN usable for some action of their event: that action's
+# resources are then not known from usage at all (narrowing to the named ones would cut those calls off).
+UNNAMED = "?"
+
+
 def is_collapsed(entry: str) -> bool:
     """Whether a resource entry of `Usage.resources` stands for several ARNs."""
     return entry.endswith(COLLAPSED)

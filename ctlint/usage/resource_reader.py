@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from ctlint.usage import reader
 from ctlint.usage.reader import _text
-from ctlint.usage.resource_arns import CALLER_EVENTS, MAX_ARN, MAX_PER_RECORD, PARAMETERS
+from ctlint.usage.resource_arns import MAX_ARN, MAX_PER_RECORD, PARAMETERS
 
 RESOURCE_COLUMNS = (
     "account",
@@ -50,7 +50,6 @@ SCHEMA = pa.schema(
         for name in RESOURCE_COLUMNS
     ]
 )
-_IAM = "iam.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,8 @@ def file_rows(path: str, mode: str) -> tuple[list[tuple], int]:
         request = _parameters(record.get("requestParameters"))
         arns = _resource_arns(record.get("resources"))
         source, name = _text(record.get("eventSource")), _text(record.get("eventName"))
-        if request is None and not any(arns) and not (source == _IAM and name in CALLER_EVENTS):
-            continue  # no evidence: it can name no resource (an IAM call on the caller names the caller)
+        # A record without evidence is kept too: it is a call that named no resource, which stops its
+        # actions from being narrowed to the resources other calls named (resource_rows marks it).
         moment = reader.normalise_time(record.get("eventTime"))
         if moment is None or not source or not name:
             continue  # counted as unreadable by the usage read

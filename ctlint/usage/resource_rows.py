@@ -26,6 +26,7 @@ from ctlint.usage.resource_arns import (
     context_for,
     record_arns,
 )
+from ctlint.usage.resource_bound import UNNAMED
 from ctlint.usage.sql import parse_time
 
 _NOTHING = object()
@@ -48,7 +49,10 @@ def default_formats() -> FormatLookup:
 def resource_rows(
     groups: Iterable[tuple], formats: FormatLookup | None = None
 ) -> tuple[ResourceUsageRow, ...]:
-    """ResourceUsageRows from the resource_usage query's rows, sorted."""
+    """ResourceUsageRows from the resource_usage query's rows, sorted. A group whose ARNs leave some action
+    of its event without a resource of a type it takes also gives a row with resource UNNAMED."""
+    from ctlint.events import names_every_action  # events maps rows; it imports this package lazily
+
     lookup = formats if formats is not None else default_formats()
     width = 5 + len(PARAMETERS) + MAX_PER_RECORD + 3
     found: dict[tuple[str, str, str, str, str], list] = {}
@@ -68,7 +72,12 @@ def resource_rows(
             calls = int(row[-3]) if row[-3] is not None else 0
             first, last = parse_time(row[-2]), parse_time(row[-1])
             context = context_for(principal, region, account)
-            for arn in record_arns(source, [a for a in arns if a is not None], params, context, lookup, name):
+            named = list(
+                record_arns(source, [a for a in arns if a is not None], params, context, lookup, name)
+            )
+            if not names_every_action(source, name, named):
+                named.append(UNNAMED)
+            for arn in named:
                 key = (account or "", principal, source, name, arn)
                 use = found.get(key)
                 if use is None:
