@@ -367,20 +367,11 @@ def fits_format(arn_format: str, value: str, partition: str = "aws") -> bool:
     return _format_regex(arn_format, partition).fullmatch(value) is not None
 
 
+# The placeholder tokens of `_format_tokens`, spelt for `re` (each literal character is escaped).
+_TOKEN_REGEX = {_NOSEP_ONE: "[^:/]", _NOSEP_STAR: "[^:/]*", _NOCOLON_ONE: "[^:]", _NOCOLON_STAR: "[^:]*"}
+
+
 @lru_cache(maxsize=8192)
 def _format_regex(arn_format: str, partition: str) -> re.Pattern[str]:
-    out: list[str] = []
-    for i, component in enumerate(arn_format.split(":", 5)):
-        if i:
-            out.append(":")
-        whole = _PLACEHOLDER.fullmatch(component) is not None
-        pos = 0
-        for m in _PLACEHOLDER.finditer(component):
-            out.append(re.escape(component[pos : m.start()]))
-            if m.group(0) == "${Partition}":
-                out.append(re.escape(partition))
-            else:
-                out.append("[^:/]+" if whole else "[^:]+")
-            pos = m.end()
-        out.append(re.escape(component[pos:]))
-    return re.compile("".join(out), re.DOTALL)
+    tokens = _format_tokens(arn_format, partition)
+    return re.compile("".join(_TOKEN_REGEX.get(t) or re.escape(t) for t in tokens), re.DOTALL)
