@@ -121,6 +121,12 @@ def _variable(arn_format: str) -> str | None:
 Handler = Callable[[Any, str, Context, FormatLookup, Mapping[str, Any]], Iterable[str]]
 
 
+def _given(value: object, arn_format: str) -> tuple[str, ...]:
+    """A full ARN the record gives, kept only when it is clean and of `arn_format`'s type."""
+    arn = clean_arn(value)
+    return (arn,) if arn is not None and fits_format(arn_format, arn, arn.split(":")[1]) else ()
+
+
 def _typed(kind: str) -> Handler:
     """A name (or path) filling the resource type's single variable; a full ARN of that type as is."""
 
@@ -132,8 +138,7 @@ def _typed(kind: str) -> Handler:
         if fmt is None:
             return ()
         if type(value) is str and value.startswith("arn:"):
-            arn = clean_arn(value)
-            return (arn,) if arn is not None and fits_format(fmt, arn, arn.split(":")[1]) else ()
+            return _given(value, fmt)
         name = clean(value, kind)
         variable = _variable(fmt)
         if name is None or variable is None:
@@ -149,10 +154,7 @@ def _arn_only(
 ) -> Iterable[str]:
     """Only a full ARN of the type (names would need a lookup: Secrets Manager's random suffix)."""
     fmt = formats(_service_of(type_name), _type_of(type_name))
-    arn = clean_arn(value)
-    if fmt is None or arn is None or not fits_format(fmt, arn, arn.split(":")[1]):
-        return ()
-    return (arn,)
+    return () if fmt is None else _given(value, fmt)
 
 
 def _s3_object(
@@ -183,8 +185,7 @@ def _lambda_function(
     if fmt is None or type(value) is not str:
         return ()
     if value.startswith("arn:"):
-        arn = clean_arn(value)
-        return (arn,) if arn is not None and fits_format(fmt, arn, arn.split(":")[1]) else ()
+        return _given(value, fmt)
     partial = _PARTIAL_FUNCTION.fullmatch(value)
     if partial is not None:
         name = clean(partial.group(2), NAME)
@@ -247,8 +248,7 @@ def _ssm_parameter(
     if fmt is None or type(value) is not str:
         return ()
     if value.startswith("arn:"):
-        arn = clean_arn(value)
-        return (arn,) if arn is not None and fits_format(fmt, arn, arn.split(":")[1]) else ()
+        return _given(value, fmt)
     name = clean(value, PATH)
     if name is None or name.startswith("//"):
         return ()
