@@ -337,6 +337,23 @@ def _example(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> str |
     """A resource that satisfies every clause, or None (see _sat)."""
     if star_only:
         return "*" if _sat(clauses, True) else None
+    formula = _formula(clauses)
+    if formula is None:
+        return None
+    return witness(formula) if formula else "*"
+
+
+def _sat(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> bool:
+    """Some resource satisfies every clause (a clause: any of its atoms; None in a clause is "true")."""
+    if star_only:
+        return all(any(_holds_on_star(a) for a in clause) for clause in clauses)
+    formula = _formula(clauses)
+    return formula is not None and satisfiable(formula)
+
+
+def _formula(clauses: Sequence[Sequence[Atom | None]]) -> tuple[tuple[Atom, ...], ...] | None:
+    """The clauses that constrain the resource (a clause holding None is "true"); None when one is
+    empty (unsatisfiable)."""
     formula = []
     for clause in clauses:
         if any(a is None for a in clause):
@@ -344,21 +361,7 @@ def _example(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> str |
         if not clause:
             return None
         formula.append(tuple(a for a in clause if a is not None))
-    return witness(tuple(formula)) if formula else "*"
-
-
-def _sat(clauses: Sequence[Sequence[Atom | None]], star_only: bool) -> bool:
-    """Some resource satisfies every clause (a clause: any of its atoms; None in a clause is "true")."""
-    if star_only:
-        return all(any(_holds_on_star(a) for a in clause) for clause in clauses)
-    formula = []
-    for clause in clauses:
-        if any(a is None for a in clause):
-            continue
-        if not clause:
-            return False
-        formula.append(tuple(a for a in clause if a is not None))
-    return satisfiable(tuple(formula))
+    return tuple(formula)
 
 
 class _Evaluator:
