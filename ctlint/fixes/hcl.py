@@ -136,6 +136,14 @@ class _Scanner:
             raise HclError(f"the heredoc {marker} at character {pos} is never closed")
         return body_start, found.start(), found.end()
 
+    def _quoted_end(self, pos: int) -> int | None:
+        """End of the string or heredoc that opens at `pos`; None when neither does."""
+        if self.text[pos] == '"':
+            return self.string_end(pos)[0]
+        if self.text.startswith("<<", pos) and _HEREDOC.match(self.text, pos):
+            return self.heredoc_end(pos)[2]
+        return None
+
     def bracketed_end(self, pos: int) -> int:
         """End (after the closing bracket) of the (), [] or {} group that opens at `pos`."""
         pairs = {"(": ")", "[": "]", "{": "}"}
@@ -149,10 +157,8 @@ class _Scanner:
             if i >= len(text):
                 break
             char = text[i]
-            if char == '"':
-                i, _ = self.string_end(i)
-            elif text.startswith("<<", i) and _HEREDOC.match(text, i):
-                i = self.heredoc_end(i)[2]
+            if (quoted := self._quoted_end(i)) is not None:
+                i = quoted
             elif char in pairs:
                 stack.append(pairs[char])
                 if len(stack) + self.depth > MAX_DEPTH:
@@ -177,10 +183,8 @@ class _Scanner:
             if i >= len(text) or text[i] == "\n":
                 break
             char = text[i]
-            if char == '"':
-                i, _ = self.string_end(i)
-            elif text.startswith("<<", i) and _HEREDOC.match(text, i):
-                i = self.heredoc_end(i)[2]
+            if (quoted := self._quoted_end(i)) is not None:
+                i = quoted
             elif char in "([{":
                 i = self.bracketed_end(i)
             elif char in ")]}":
@@ -289,10 +293,8 @@ class _Scanner:
         i = pos
         while i < len(text):
             char = text[i]
-            if char == '"':
-                i, _ = self.string_end(i)
-            elif text.startswith("<<", i) and _HEREDOC.match(text, i):
-                i = self.heredoc_end(i)[2]
+            if (quoted := self._quoted_end(i)) is not None:
+                i = quoted
             elif char in "([{":
                 i = self.bracketed_end(i)
             elif char in ",)]}\n":
