@@ -6,7 +6,7 @@ marked days a check may read from the table instead of the trail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -41,21 +41,28 @@ def _marked_days(engine: AthenaEngine) -> set[str]:
 
     bucket, prefix = _aggregate_bucket(engine)
     found: set[str] = set()
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix + agg.MARKER_DIR}
-        if token:
-            kwargs["ContinuationToken"] = token
-        page = _s3_call(
-            engine, "list_objects_v2", f"listing the aggregate markers in s3://{bucket}/{prefix}", **kwargs
-        )
-        for item in page.get("Contents", []):
+    what = f"listing the aggregate markers in s3://{bucket}/{prefix}"
+    for contents in _listed(engine, bucket, prefix + agg.MARKER_DIR, what):
+        for item in contents:
             stem = item["Key"].rsplit("/", 1)[-1]
             if stem.endswith(".json"):
                 found.add(stem[: -len(".json")])
+    return found
+
+
+def _listed(engine: AthenaEngine, bucket: str, prefix: str, what: str) -> Iterator[list[dict[str, Any]]]:
+    """The objects under `prefix`, a page (up to 1000) at a time; the next page is asked for only when
+    the caller is done with this one."""
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = _s3_call(engine, "list_objects_v2", what, **kwargs)
+        yield page.get("Contents", [])
         token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
         if not token:
-            return found
+            return
 
 
 def valid_days(
@@ -99,13 +106,8 @@ def valid_days(
 def _delete_prefix(engine: AthenaEngine, bucket: str, prefix: str) -> int:
     """Delete every object under `prefix` (paginated, 1000 per request); returns how many."""
     deleted = 0
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-        if token:
-            kwargs["ContinuationToken"] = token
-        page = _s3_call(engine, "list_objects_v2", f"listing s3://{bucket}/{prefix}", **kwargs)
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+    for contents in _listed(engine, bucket, prefix, f"listing s3://{bucket}/{prefix}"):
+        keys = [{"Key": item["Key"]} for item in contents]
         if keys:
             answer = _s3_call(
                 engine,
@@ -121,9 +123,7 @@ def _delete_prefix(engine: AthenaEngine, bucket: str, prefix: str) -> int:
                     f"{first.get('Message')}) before rewriting the day; nothing was written."
                 )
             deleted += len(keys)
-        token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
-        if not token:
-            return deleted
+    return deleted
 
 
 def aggregate(
