@@ -126,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    if sys.stdout is None:  # started with file descriptor 1 closed (`ctlint check >&-`): nowhere to report
+        print("ctlint: error: standard output is closed; no report can be written.", file=sys.stderr)
+        return 2
     _reconfigure_stdout()
     parser = build_parser()
     args = parser.parse_args(route_cloudtracker(sys.argv[1:] if argv is None else argv))

@@ -18,6 +18,22 @@ from ctlint.cli import main
 CTLINT = [sys.executable, "-m", "ctlint"]
 
 
+@pytest.mark.parametrize("command", ["check", "suggest", "fix"])
+def test_a_run_started_with_stdout_closed_is_exit_2_with_one_sentence(command):
+    """`ctlint check >&-`: Python then has no sys.stdout at all; the run must fail closed, not crash."""
+    run = subprocess.run(
+        ["sh", "-c", f'"{sys.executable}" -m ctlint {command} --config "{DEMO_CONFIG}" >&-'],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "ctlint: error: standard output is closed; no report can be written."
+    ]
+
+
 def test_a_big_report_to_a_closed_pipe_is_exit_2(tmp_path):
     """`ctlint check | head`: the reader went away (closed here before ctlint writes, to be deterministic).
 
