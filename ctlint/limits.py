@@ -5,11 +5,12 @@ Each limit is generous for real files and refuses, fast and by name, a file buil
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from ctlint.errors import ConfigError, InputError
+from ctlint.errors import ConfigError, CtlintError, InputError
 
 MIB = 1024 * 1024
 # CloudFormation itself accepts templates up to 1 MB (from S3); transforms expand them on AWS's side.
@@ -73,3 +74,19 @@ def check_size(document: Any, path: Path | str, what: str = "config") -> None:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
+
+
+def json_loads(text: str | bytes, where: str, what: str, error: type[CtlintError] = InputError) -> Any:
+    """`json.loads`, with what Python's reader cannot take as one sentence instead of a crash: nesting past
+    its recursion limit, and values it refuses (an integer of more than 4,300 digits). A syntax error
+    (json.JSONDecodeError) is left to the caller, which words it for its format."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise error(
+            f"{where}: {what} is nested deeper than ctlint's JSON reader allows (about a thousand levels)."
+        ) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise error(f"{where}: {what} holds a value ctlint cannot read ({exc}).") from None

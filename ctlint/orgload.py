@@ -14,7 +14,6 @@ is bounded in size before it is parsed, and the tree walk in depth and breadth.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ctlint.errors import InputError
-from ctlint.limits import MAX_ORG_POLICY_BYTES, check_file_size
+from ctlint.limits import MAX_ORG_POLICY_BYTES, check_file_size, json_loads
 from ctlint.model import OrgLevel, OrgPolicies, PolicyDocument, SourceLocation, Statement, is_account_id
 from ctlint.policy import parse_policy_document
 
@@ -99,7 +98,7 @@ def read_policy_file(path: Path, kind: str | None, shown: str | None = None) -> 
     except OSError as exc:
         raise InputError(f"{where}: cannot read the policy file ({exc.strerror or exc}).") from None
     try:
-        document = json.loads(content.decode("utf-8"))
+        document = json_loads(content.decode("utf-8"), where, "the policy file")
     except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{where}: not valid JSON ({exc}).") from None
     items = document if isinstance(document, list) else [document]

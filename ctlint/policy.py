@@ -59,6 +59,7 @@ from ctlint.callerfacts import facts_of
 from ctlint.callerpolicy import CallerResolver, is_caller_key
 from ctlint.conditions import decide, facts_for
 from ctlint.errors import InputError
+from ctlint.limits import json_loads
 from ctlint.model import Grants, PolicyDocument, Principal, SourceLocation, Statement, is_account_id
 from ctlint.orgpolicy import guards as org_guards
 from ctlint.wildcard import matches
@@ -151,7 +152,7 @@ def _decode(raw: str | Mapping, where: str) -> object:
                 f"{where}: the policy document is not valid URL-encoded UTF-8 ({exc.reason})."
             ) from exc
     try:
-        return json.loads(text)
+        return json_loads(text, where, "the policy document")
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{where}: the policy document is not valid JSON or URL-encoded JSON ({exc.msg} at character {exc.pos})."

@@ -16,7 +16,6 @@ condition that depends on the resource ARN (or on a field ctlint cannot know per
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ctlint.errors import ConfigError
+from ctlint.limits import json_loads
 
 MAX_SELECTOR_FILE_BYTES = 1_000_000  # get-event-selectors prints a few KB: 5 classic or 500 conditions
 OPERATORS = ("Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith", "NotEndsWith")
@@ -410,7 +410,7 @@ def _read_json(path: Path, where: str, what: str) -> Any:
     if len(content) > MAX_SELECTOR_FILE_BYTES:
         raise ConfigError(f"{where}: larger than {MAX_SELECTOR_FILE_BYTES:,} bytes; not a {what} output.")
     try:
-        return json.loads(content.decode("utf-8"))
+        return json_loads(content.decode("utf-8"), where, f"the {what} output", ConfigError)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{where}: not valid JSON ({exc}).") from exc
 
