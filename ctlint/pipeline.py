@@ -235,14 +235,16 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
 
 def _locator(analysis: Analysis):
     """Snapshot principals point at their definition; IaC principals at the action string that grants."""
-    from ctlint.iac.compare import make_locator
+    iac_locators: dict[str, Any] = {}
+    if any(result is not None for result in analysis.iac):  # the IaC stack loads only for IaC
+        from ctlint.iac.compare import make_locator
 
-    iac_locators = {
-        principal.arn: make_locator(result)
-        for result in analysis.iac
-        if result is not None
-        for principal in result.inventory.principals
-    }
+        iac_locators = {
+            principal.arn: make_locator(result)
+            for result in analysis.iac
+            if result is not None
+            for principal in result.inventory.principals
+        }
 
     def locate(principal: Principal, action: str | None) -> SourceLocation | None:
         locator = iac_locators.get(principal.arn)
@@ -304,16 +306,18 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         kept,
         outcome.suppressed,
     )
-    from ctlint.fixes.run import run_fixes
+    fixes: tuple[Any, ...] = ()  # ctlint.fixes.values.StatementFix: patches are made for IaC files only
+    if any(result is not None for result in analysis.iac):
+        from ctlint.fixes.run import run_fixes
 
-    fixes = run_fixes(
-        (p for state in analysis.accounts for p in state.inventory.principals),
-        analysis.iac,
-        grouped.groups,
-        rules,
-        analysis.catalog,
-        analysis.usage.resources if options.inputs.collect_resources else None,
-    )
+        fixes = run_fixes(
+            (p for state in analysis.accounts for p in state.inventory.principals),
+            analysis.iac,
+            grouped.groups,
+            rules,
+            analysis.catalog,
+            analysis.usage.resources if options.inputs.collect_resources else None,
+        )
     warnings = (*analysis.warnings, *outcome.warnings)
     return RunResult(
         tool_version=__version__,

@@ -47,7 +47,7 @@ from ctlint.model import (
     Window,
     slot_constructor,
 )
-from ctlint.usage.cache import default_dir
+from ctlint.usage.cachedir import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
@@ -86,6 +86,13 @@ def file_set_key(files: Iterable[tuple[str, int, int]]) -> str:
     for key, size, mtime_ns in sorted(files):
         digest.update(f"{key}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def answer_options(
+    skip_bad_files: bool, max_skipped_share: float, skip_bad_records: bool, *, resources: bool
+) -> tuple[object, ...]:
+    """The reading options an answer depends on, in the form its key records them."""
+    return (skip_bad_files, max_skipped_share, skip_bad_records) + (("resources",) if resources else ())
 
 
 def answer_key(
@@ -283,6 +290,15 @@ class AnswerStore:
             return (first if isinstance(first, str) else None, last if isinstance(last, str) else None)
         except (TypeError, KeyError, ValueError):
             return None
+
+    def answer(
+        self, file_set: str, window: Window, accounts: Sequence[str] | None, options: Sequence[object]
+    ) -> Answer | None:
+        """The stored answer to this question (window, accounts, options) on this file set, if any."""
+        bounds = self.bounds(file_set)
+        if bounds is None:
+            return None
+        return self.load(file_set, answer_key(window, bounds, accounts, options), window)
 
     def load(self, file_set: str, key: str, window: Window) -> Answer | None:
         document = self._document(self._answer_path(file_set, key), file_set, key)

@@ -44,9 +44,9 @@ def make_engine(
     (the command line's --skip-bad-files, --skip-bad-records, --no-cache, --keep-results)."""
     if config.usage_source == "athena":
         return make_athena_engine(config, keep_results=keep_results, progress=progress)
-    from ctlint.usage.local import LocalEngine
+    from ctlint.usage.answered import AnsweredEngine  # a cached answer needs no DuckDB
 
-    return LocalEngine(
+    return AnsweredEngine(
         list(config.local_paths),
         skip_bad_files=skip_bad_files or config.skip_bad_files,
         skip_bad_records=skip_bad_records or config.skip_bad_records,

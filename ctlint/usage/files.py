@@ -6,6 +6,7 @@ import glob
 import os
 import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ctlint.errors import InputError
@@ -87,3 +88,30 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
         listed = ", ".join(str(p) for p in paths)
         raise InputError(f"no CloudTrail files (.json or .json.gz) found under {listed}.")
     return [seen[key] for key in sorted(seen)]
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """A discovered file and what identifies its content for the caches: (absolute path, size, mtime_ns)."""
+
+    path: Path  # as discovered (for messages)
+    key: str  # the absolute path; the path as discovered when it cannot be read
+    size: int  # -1 when it cannot be read
+    mtime_ns: int
+    error: str | None = None  # why it cannot be read as a log (not regular, stat failed)
+
+
+def scan(paths: Sequence[str | Path]) -> tuple[ScannedFile, ...]:
+    """`discover(paths)` with each file's identity, in the same order."""
+    scanned: list[ScannedFile] = []
+    for path in discover(paths):
+        try:
+            st = path.stat()
+        except OSError as error:
+            scanned.append(ScannedFile(path, str(path), -1, -1, f"cannot be read: {error}."))
+            continue
+        if (problem := not_regular(st.st_mode)) is not None:
+            scanned.append(ScannedFile(path, str(path), -1, -1, problem))
+            continue
+        scanned.append(ScannedFile(path, os.path.abspath(path), st.st_size, st.st_mtime_ns))
+    return tuple(scanned)
