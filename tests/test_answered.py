@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,15 @@ def test_another_question_or_changed_logs_build_the_engine(tmp_path, cache):
     assert engine.engine is not None
     assert after == _fresh(folder, window(1, 1))[0]
     assert any(row.principal_arn.endswith("user/carol") for row in after.rows)
+
+
+def test_an_answer_without_identities_is_the_same_answer_less_its_identity_rows(tmp_path, cache):
+    folder = logs(tmp_path / "logs")
+    full, _ = _collect(folder, window(1, 1))
+    assert full.identities  # alice's sessions as admin
+    lean, engine = _collect(folder, window(1, 1), identities=False)
+    assert engine.engine is None and lean == replace(full, identities=())
+    assert _collect(folder, window(1, 1))[0] == full  # the stored answer still holds them
 
 
 def test_no_cache_and_small_inputs_always_build_the_engine(tmp_path, cache, monkeypatch):

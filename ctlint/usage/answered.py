@@ -36,6 +36,7 @@ class AnsweredEngine:
         max_skipped_share: float = 0.0,
         skip_bad_records: bool = False,
         cache: bool = True,
+        identities: bool = True,  # False: RawUsage.identities is not read; an answer leaves it empty
         progress: Progress | None = None,
     ) -> None:
         self.paths = tuple(paths)
@@ -43,6 +44,7 @@ class AnsweredEngine:
         self.max_skipped_share = max_skipped_share
         self.skip_bad_records = skip_bad_records
         self.cache = cache
+        self.identities = identities
         self.progress = progress
         self.engine: LocalEngine | None = None  # built on the first question the cache cannot answer
         self._scanned: tuple[ScannedFile, ...] | None = None
@@ -100,7 +102,7 @@ class AnsweredEngine:
         options = answer_options(
             self.skip_bad_files, self.max_skipped_share, self.skip_bad_records, resources=resources
         )
-        hit = store.answer(file_set, window, accounts, options)
+        hit = store.answer(file_set, window, accounts, options, identities=self.identities)
         if hit is None:
             return None
         self._hit = hit
