@@ -35,7 +35,7 @@ import orjson
 from ctlint import __version__
 from ctlint.atomic import write_text_atomic
 from ctlint.model import Grants
-from ctlint.usage.cache import default_dir
+from ctlint.usage.cachedir import default_dir
 from ctlint.usage.integrity import seal, verify
 
 FORMAT = 1

@@ -33,6 +33,9 @@ class InputOptions:
     no_cache: bool = False
     # Ask the engine for the resource ARNs of each use (suggest, fix); check never pays for them.
     collect_resources: bool = False
+    # RawUsage.identities, the usage per session identity: `show` reads them, `run_check` never does (an
+    # answered run then does not build their ~half of the answer's rows).
+    collect_identities: bool = True
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace | Any, **overrides: Any) -> InputOptions:

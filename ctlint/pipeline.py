@@ -7,7 +7,7 @@ This module does the I/O; `ctlint.evaluate` does the judging. `ctlint check`, `c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,7 @@ def make_engine(config: Config, options: InputOptions | None = None) -> UsageEng
         skip_bad_files=options.skip_bad_files,
         skip_bad_records=options.skip_bad_records,
         no_cache=options.no_cache,
+        identities=options.collect_identities,
         progress=progress.current(),
     )
 
@@ -192,6 +193,8 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
 
     engine = make_engine(config, options)
     raw = engine.collect(window, [a.id for a in config.accounts], resources=options.collect_resources)
+    if not options.collect_identities:  # the same value whichever engine ran and whether it was cached
+        raw = replace(raw, identities=())
     _require_events(config, raw, window)
     dropped = engine.records_skipped
     if dropped:
@@ -235,14 +238,16 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
 
 def _locator(analysis: Analysis):
     """Snapshot principals point at their definition; IaC principals at the action string that grants."""
-    from ctlint.iac.compare import make_locator
+    iac_locators: dict[str, Any] = {}
+    if any(result is not None for result in analysis.iac):  # the IaC stack loads only for IaC
+        from ctlint.iac.compare import make_locator
 
-    iac_locators = {
-        principal.arn: make_locator(result)
-        for result in analysis.iac
-        if result is not None
-        for principal in result.inventory.principals
-    }
+        iac_locators = {
+            principal.arn: make_locator(result)
+            for result in analysis.iac
+            if result is not None
+            for principal in result.inventory.principals
+        }
 
     def locate(principal: Principal, action: str | None) -> SourceLocation | None:
         locator = iac_locators.get(principal.arn)
@@ -267,7 +272,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
     """Run the whole check and return what reporters render (warnings included: the caller prints them).
     Raises CtlintError on bad input."""
     now = now or datetime.now(timezone.utc)
-    analysis = analyse(options.inputs, now=now)
+    analysis = analyse(replace(options.inputs, collect_identities=False), now=now)  # no rule reads them
     config = analysis.config
     rules = load_rules(config.rule_overrides, config.rule_files)
     data = EvaluationInput(
@@ -304,16 +309,18 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         kept,
         outcome.suppressed,
     )
-    from ctlint.fixes.run import run_fixes
+    fixes: tuple[Any, ...] = ()  # ctlint.fixes.values.StatementFix: patches are made for IaC files only
+    if any(result is not None for result in analysis.iac):
+        from ctlint.fixes.run import run_fixes
 
-    fixes = run_fixes(
-        (p for state in analysis.accounts for p in state.inventory.principals),
-        analysis.iac,
-        grouped.groups,
-        rules,
-        analysis.catalog,
-        analysis.usage.resources if options.inputs.collect_resources else None,
-    )
+        fixes = run_fixes(
+            (p for state in analysis.accounts for p in state.inventory.principals),
+            analysis.iac,
+            grouped.groups,
+            rules,
+            analysis.catalog,
+            analysis.usage.resources if options.inputs.collect_resources else None,
+        )
     warnings = (*analysis.warnings, *outcome.warnings)
     return RunResult(
         tool_version=__version__,

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from ctlint.config import load_config
+from ctlint.usage.answered import AnsweredEngine
 from ctlint.usage.athena import AthenaEngine
 from ctlint.usage.base import UsageEngine
 from ctlint.usage.factory import make_athena_engine, make_engine
@@ -25,12 +26,21 @@ def _config(tmp_path: Path, **blocks: object) -> Path:
 def test_local_config_gets_a_local_engine_with_the_flags_added(tmp_path: Path) -> None:
     config = load_config(_config(tmp_path, usage={"local": {"paths": ["logs"]}}))
     plain = make_engine(config)
-    assert isinstance(plain, LocalEngine) and isinstance(plain, UsageEngine)
+    # The local engine behind its answer cache; the LocalEngine it builds on a miss has the same settings.
+    assert isinstance(plain, AnsweredEngine) and isinstance(plain, UsageEngine)
     assert not plain.skip_bad_files and not plain.skip_bad_records and plain.records_skipped == 0
     flagged = make_engine(config, skip_bad_files=True, skip_bad_records=True, no_cache=True)
-    assert isinstance(flagged, LocalEngine)
+    assert isinstance(flagged, AnsweredEngine)
     assert flagged.skip_bad_files and flagged.skip_bad_records
     assert plain.cache is True and flagged.cache is False
+    for front in (plain, flagged):
+        local = front.local()
+        assert isinstance(local, LocalEngine) and front.engine is local
+        assert (local.skip_bad_files, local.skip_bad_records, local.cache) == (
+            front.skip_bad_files,
+            front.skip_bad_records,
+            front.cache,
+        )
 
 
 def test_athena_config_gets_the_athena_engine_of_its_block(tmp_path: Path) -> None:

@@ -18,11 +18,6 @@ from pathlib import Path
 from ctlint.atomic import write_all_atomic
 from ctlint.commands.check import add_input_arguments
 from ctlint.commands.notes import print_warnings
-from ctlint.fixes.cloudformation import Unfixable
-from ctlint.fixes.plan import apply_file_fixes
-from ctlint.fixes.run import read_source, within_working_directory
-from ctlint.fixes.textedit import unified_diff
-from ctlint.fixes.values import StatementFix
 from ctlint.inert import sanitise_line
 from ctlint.options import CheckOptions, InputOptions
 from ctlint.pipeline import config_or_error, run_check
@@ -45,6 +40,13 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The patching stack loads when the command runs, not with the command line.
+    from ctlint.fixes.cloudformation import Unfixable
+    from ctlint.fixes.plan import apply_file_fixes
+    from ctlint.fixes.run import read_source, within_working_directory
+    from ctlint.fixes.textedit import unified_diff
+    from ctlint.fixes.values import StatementFix
+
     # Resources from usage let a patch narrow the Resource list too (check never collects them).
     inputs = InputOptions.from_namespace(args, config=config_or_error(args.config), collect_resources=True)
     result = run_check(CheckOptions(inputs=inputs))

@@ -13,6 +13,7 @@ import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctlint import __version__, progress
 from ctlint.atomic import check_target, staged_all, write_all_atomic
@@ -23,12 +24,9 @@ from ctlint.observability import visibility
 from ctlint.options import InputOptions
 from ctlint.pipeline import analyse, config_or_error
 from ctlint.rulefiles import load_rules
-from ctlint.suggest.build import Suggestion, SuggestOptions
-from ctlint.suggest.cloudformation import render_cloudformation
-from ctlint.suggest.jsonout import render_json
-from ctlint.suggest.run import suggest_all
-from ctlint.suggest.terraform import render_terraform
-from ctlint.suggest.text import render_text
+
+if TYPE_CHECKING:  # the suggest stack loads when the command runs, not with the command line
+    from ctlint.suggest.build import Suggestion, SuggestOptions
 
 FORMATS = ("text", "json", "terraform", "cloudformation")
 # The rule kinds whose findings an allowlist entry must cover to keep an unused grant in the suggestion.
@@ -65,6 +63,11 @@ def register(subparsers) -> None:
 
 
 def _render(fmt: str, suggestions: tuple[Suggestion, ...], analysis, options: SuggestOptions) -> str:
+    from ctlint.suggest.cloudformation import render_cloudformation
+    from ctlint.suggest.jsonout import render_json
+    from ctlint.suggest.terraform import render_terraform
+    from ctlint.suggest.text import render_text
+
     if fmt == "json":
         return render_json(
             suggestions,
@@ -91,6 +94,9 @@ def _known_principals(analysis, wanted: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctlint.suggest.build import SuggestOptions
+    from ctlint.suggest.run import suggest_all
+
     for path in (args.output, args.json):
         if path:
             check_target(Path(path))

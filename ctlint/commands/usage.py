@@ -21,7 +21,6 @@ from ctlint.events import map_usage
 from ctlint.inert import guard_lines, sanitise_line, visible
 from ctlint.model import Usage, Window
 from ctlint.usage.filekind import not_event_logs_note
-from ctlint.usage.local import LocalEngine
 
 ALL_TIME_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -132,6 +131,8 @@ def to_text(usage: Usage) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctlint.usage.local import LocalEngine  # DuckDB and sqlglot load for this command only
+
     window = window_from(args.start, args.end)
     engine = LocalEngine(
         [Path(p) for p in args.paths],

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import operator
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ from ctlint.model import (
     Window,
     slot_constructor,
 )
-from ctlint.usage.cache import default_dir
+from ctlint.usage.cachedir import default_dir
 from ctlint.usage.integrity import seal, verify
 from ctlint.usage.sql import iso
 
@@ -86,6 +88,13 @@ def file_set_key(files: Iterable[tuple[str, int, int]]) -> str:
     for key, size, mtime_ns in sorted(files):
         digest.update(f"{key}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def answer_options(
+    skip_bad_files: bool, max_skipped_share: float, skip_bad_records: bool, *, resources: bool
+) -> tuple[object, ...]:
+    """The reading options an answer depends on, in the form its key records them."""
+    return (skip_bad_files, max_skipped_share, skip_bad_records) + (("resources",) if resources else ())
 
 
 def answer_key(
@@ -175,12 +184,15 @@ def _int(value: object) -> int:
     return value
 
 
-def _decode(data: Mapping[str, Any], window: Window) -> Answer:
-    """The answer for `window`; any malformed part raises ValueError/TypeError/KeyError."""
+def _decode(data: Mapping[str, Any], window: Window, *, identities: bool = True) -> Answer:
+    """The answer for `window` (without its identity rows unless `identities`); any malformed part raises
+    ValueError/TypeError/KeyError."""
     strings: list[str | None] = [None, *(_str(s) for s in data["strings"])]
 
     def moments(column: list[int]) -> list[datetime]:
         utc, at = timezone.utc, datetime.fromtimestamp
+        if not any(map(operator.mod, column, repeat(1_000_000))):  # CloudTrail's whole seconds: loops in C
+            return list(map(at, map(operator.floordiv, column, repeat(1_000_000)), repeat(utc)))
         return [
             at(micros // 1_000_000, utc)
             if not micros % 1_000_000
@@ -194,6 +206,9 @@ def _decode(data: Mapping[str, Any], window: Window) -> Answer:
         columns = data["tables"][name]
         if not isinstance(columns, list) or len(columns) != len(names):
             raise ValueError("a table of another shape")
+        if name == "identities" and not identities:
+            built[name] = ()
+            continue
         decoded: list[list[Any]] = []  # one column per field: datetimes, ints or strings
         for field_name, column in zip(names, columns, strict=True):
             if field_name in ("first_seen", "last_seen"):
@@ -284,13 +299,30 @@ class AnswerStore:
         except (TypeError, KeyError, ValueError):
             return None
 
-    def load(self, file_set: str, key: str, window: Window) -> Answer | None:
+    def answer(
+        self,
+        file_set: str,
+        window: Window,
+        accounts: Sequence[str] | None,
+        options: Sequence[object],
+        *,
+        identities: bool = True,
+    ) -> Answer | None:
+        """The stored answer to this question (window, accounts, options) on this file set, if any."""
+        bounds = self.bounds(file_set)
+        if bounds is None:
+            return None
+        key = answer_key(window, bounds, accounts, options)
+        return self.load(file_set, key, window, identities=identities)
+
+    def load(self, file_set: str, key: str, window: Window, *, identities: bool = True) -> Answer | None:
+        """The stored answer under `key`; `identities=False` leaves `RawUsage.identities` empty."""
         document = self._document(self._answer_path(file_set, key), file_set, key)
         if document is None:
             return None
         try:
             with cyclic_gc_paused():  # hundreds of thousands of rows
-                return _decode(document["answer"], window)
+                return _decode(document["answer"], window, identities=identities)
         except (TypeError, KeyError, ValueError, AttributeError):
             return None
 

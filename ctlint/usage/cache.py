@@ -33,18 +33,11 @@ import numpy as np
 
 from ctlint.atomic import write_text_atomic
 from ctlint.usage import filekind
+from ctlint.usage.cachedir import default_dir
 from ctlint.usage.integrity import seal_file
 
 FORMAT = 4  # 2: the file kind (events, digest, insight); 3: a MAC file beside the cache; 4: sourceIdentity
 _FIELDS = ("error", "bad", "problem", "records", "time_min", "time_max", "kind")
-
-
-def default_dir() -> Path:
-    if os.environ.get("CTLINT_CACHE_DIR"):
-        return Path(os.environ["CTLINT_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "ctlint"
-    return Path.home() / ".cache" / "ctlint"
 
 
 class Cache:

@@ -38,19 +38,22 @@ def make_engine(
     skip_bad_files: bool = False,
     skip_bad_records: bool = False,
     no_cache: bool = False,
+    identities: bool = True,
     progress: Progress | None = None,
 ) -> UsageEngine:
     """The usage engine the config asks for; the flags only ever loosen or add to the config's choices
-    (the command line's --skip-bad-files, --skip-bad-records, --no-cache, --keep-results)."""
+    (the command line's --skip-bad-files, --skip-bad-records, --no-cache, --keep-results). `identities=False`:
+    the caller does not read RawUsage.identities, so an answer from the cache need not build them."""
     if config.usage_source == "athena":
         return make_athena_engine(config, keep_results=keep_results, progress=progress)
-    from ctlint.usage.local import LocalEngine
+    from ctlint.usage.answered import AnsweredEngine  # a cached answer needs no DuckDB
 
-    return LocalEngine(
+    return AnsweredEngine(
         list(config.local_paths),
         skip_bad_files=skip_bad_files or config.skip_bad_files,
         skip_bad_records=skip_bad_records or config.skip_bad_records,
         max_skipped_share=config.max_skipped_share,
         cache=config.cache and not no_cache,
+        identities=identities,
         progress=progress,
     )

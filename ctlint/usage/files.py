@@ -6,6 +6,7 @@ import glob
 import os
 import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ctlint.errors import InputError
@@ -37,7 +38,8 @@ def _expand(spec: str | Path) -> list[Path]:
         for folder, dirs, names in os.walk(path, followlinks=True):
             # Linked folders are read (their logs count), each real folder once (a link loop ends here).
             dirs[:] = [d for d in dirs if _first_visit(os.path.join(folder, d), visited)]
-            found.extend(Path(folder, n) for n in names if n.endswith(SUFFIXES))
+            base = Path(folder)  # a child of it is parsed from its name alone, not from the whole path
+            found.extend(base / n for n in names if n.endswith(SUFFIXES))
         return found
     if path.exists() or path.is_symlink():
         return [path]  # named explicitly: read it whatever its suffix
@@ -75,6 +77,11 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
     Raises InputError for a path that does not exist and when no file is found at all: an empty
     input must never look like an account without activity.
     """
+    return [path for _key, path in _discover_keyed(paths)]
+
+
+def _discover_keyed(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """`discover`, each file with its absolute path (the caches' key)."""
     if not paths:
         raise InputError("no CloudTrail path was given.")
     seen: dict[str, Path] = {}
@@ -86,4 +93,31 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
     if not seen:
         listed = ", ".join(str(p) for p in paths)
         raise InputError(f"no CloudTrail files (.json or .json.gz) found under {listed}.")
-    return [seen[key] for key in sorted(seen)]
+    return [(key, seen[key]) for key in sorted(seen)]
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """A discovered file and what identifies its content for the caches: (absolute path, size, mtime_ns)."""
+
+    path: Path  # as discovered (for messages)
+    key: str  # the absolute path; the path as discovered when it cannot be read
+    size: int  # -1 when it cannot be read
+    mtime_ns: int
+    error: str | None = None  # why it cannot be read as a log (not regular, stat failed)
+
+
+def scan(paths: Sequence[str | Path]) -> tuple[ScannedFile, ...]:
+    """`discover(paths)` with each file's identity, in the same order."""
+    scanned: list[ScannedFile] = []
+    for key, path in _discover_keyed(paths):
+        try:
+            st = path.stat()
+        except OSError as error:
+            scanned.append(ScannedFile(path, str(path), -1, -1, f"cannot be read: {error}."))
+            continue
+        if (problem := not_regular(st.st_mode)) is not None:
+            scanned.append(ScannedFile(path, str(path), -1, -1, problem))
+            continue
+        scanned.append(ScannedFile(path, key, st.st_size, st.st_mtime_ns))
+    return tuple(scanned)

@@ -39,9 +39,9 @@ from ctlint.model import RawUsage, ResourceUsageRow, Window
 from ctlint.progress import Progress
 from ctlint.usage import cache as cache_mod
 from ctlint.usage import filekind
-from ctlint.usage.answers import Answer, AnswerStore, answer_key, file_set_key
+from ctlint.usage.answers import Answer, AnswerStore, answer_key, answer_options, file_set_key
 from ctlint.usage.columnar import ReadBatch, read_batch_columnar
-from ctlint.usage.files import discover, not_regular
+from ctlint.usage.files import ScannedFile, scan
 from ctlint.usage.reader import ROW_COLUMNS
 from ctlint.usage.resource_reader import RESOURCE_COLUMNS, read_resource_batch
 from ctlint.usage.resource_rows import resource_rows
@@ -142,8 +142,10 @@ class LocalEngine:
         workers: int | None = None,
         exact: bool = False,
         answers: bool = True,
+        scanned: Sequence[ScannedFile] | None = None,  # `files.scan(paths)` if the caller has it already
     ) -> None:
         self.paths = tuple(paths)
+        self._prescanned = scanned
         self.skip_bad_files = skip_bad_files
         self.max_skipped_share = max_skipped_share
         # None: live on a terminal, periodic lines elsewhere; True/False: always/never; or the run's reporter.
@@ -181,7 +183,9 @@ class LocalEngine:
 
     def collect(self, window: Window, accounts: Sequence[str] | None, *, resources: bool = False) -> RawUsage:
         answers = self._answers() if self._con is None else None
-        options = self._options() + (("resources",) if resources else ())
+        options = answer_options(
+            self.skip_bad_files, self.max_skipped_share, self.skip_bad_records, resources=resources
+        )
         stored = self._answer(answers, window, accounts, options)
         if stored is not None:
             return stored
@@ -227,12 +231,7 @@ class LocalEngine:
         if answers is None:
             return None
         store, file_set = answers
-        bounds = store.bounds(file_set)
-        hit = (
-            None
-            if bounds is None
-            else store.load(file_set, answer_key(window, bounds, accounts, options), window)
-        )
+        hit = store.answer(file_set, window, accounts, options)
         if hit is None:
             return None
         infos = self._scan()
@@ -417,19 +416,12 @@ class LocalEngine:
     def _scan(self) -> list[FileInfo]:
         """The files and their (absolute path, size, mtime_ns), once per engine."""
         if self._scanned is None:
-            files = discover(self.paths)
-            self.files = tuple(files)
-            infos: list[FileInfo] = []
-            for i, path in enumerate(files):
-                try:
-                    st = path.stat()
-                    if (problem := not_regular(st.st_mode)) is not None:
-                        infos.append(FileInfo(i, str(path), str(path), -1, -1, error=problem))
-                        continue
-                    infos.append(FileInfo(i, str(path), os.path.abspath(path), st.st_size, st.st_mtime_ns))
-                except OSError as error:
-                    infos.append(FileInfo(i, str(path), str(path), -1, -1, error=f"cannot be read: {error}."))
-            self._scanned = infos
+            found = self._prescanned if self._prescanned is not None else scan(self.paths)
+            self.files = tuple(f.path for f in found)
+            self._scanned = [
+                FileInfo(i, str(f.path), f.key, f.size, f.mtime_ns, error=f.error)
+                for i, f in enumerate(found)
+            ]
         return self._scanned
 
     def _use_cache(self) -> bool:
@@ -445,9 +437,6 @@ class LocalEngine:
             return None
         store = AnswerStore(self.cache_dir, [str(Path(p)) for p in self.paths])
         return store, file_set_key((info.key, info.size, info.mtime_ns) for info in infos)
-
-    def _options(self) -> tuple[object, ...]:
-        return (self.skip_bad_files, self.max_skipped_share, self.skip_bad_records)
 
     def _bounds(self) -> tuple[str | None, str | None]:
         """The first and last event time in the files."""

@@ -38,9 +38,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
-
 from ctlint.errors import EngineError, InputError
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.isotime import fromisoformat
@@ -258,6 +255,9 @@ ORDER BY recipientaccountid, principal_arn, session_identity, eventsource, event
 @functools.lru_cache(maxsize=256)  # a run transpiles the same few texts for every window: parse once
 def to_duckdb(text: str) -> str:
     """Transpile an Athena query to DuckDB. Placeholders stay `?` and keep their order."""
+    import sqlglot  # loaded by the engines that transpile, not by a run answered from a cache
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(text, read="athena")
     except sqlglot.errors.ParseError as error:  # our own text: a bug, not bad input
