@@ -1,7 +1,7 @@
 """The reader's aggregate rows against its own raw rows, on hostile record shapes (ctlint.usage.reader).
 
-Aggregate mode groups records by their decoded (account, day, source, name, errorCode, userIdentity) and
-then folds the groups the SQL's values cannot tell apart; raw mode keeps one row per record. Whatever the
+Aggregate mode collapses records equal in every value the SQL reads but their identity and exact time;
+raw mode keeps one row per record. Whatever the
 shapes (missing or null identities and contexts, empty error codes, accounts only in userIdentity,
 numbers where strings belong, control characters, long strings, odd time forms), the aggregate rows must
 be the raw rows grouped on the values the SQL reads: same multiset, first and last times the group's
@@ -17,8 +17,7 @@ from collections import defaultdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctlint.usage import reader
-from ctlint.usage.reader import ROW_COLUMNS, normalise_time, read_file
+from ctlint.usage.reader import ROW_COLUMNS, read_file
 from ctlint.usage.sql import ASSUME_EVENTS
 
 _KEY = [i for i, c in enumerate(ROW_COLUMNS) if c not in ("eventtime", "ct_eventtime_last", "ct_weight")]
@@ -160,25 +159,3 @@ def test_aggregate_rows_are_the_raw_rows_grouped_on_the_sql_values(tmp_path_fact
         ]
 
     assert _grouped(without_ids(aggregate.rows)) == _grouped(without_ids(raw.rows))
-
-
-_ASCII_DIGITS = st.text(alphabet="0123456789", min_size=2, max_size=2)
-_ANY_DIGITS = st.text(alphabet=st.characters(categories=["Nd"]), min_size=2, max_size=2)
-
-
-@st.composite
-def _time_texts(draw) -> str:
-    digits = draw(st.sampled_from([_ASCII_DIGITS, _ANY_DIGITS]))
-    parts = [draw(digits) + draw(digits)] + [draw(digits) for _ in range(5)]
-    sep = draw(st.sampled_from(["T", "T", " ", "t"]))
-    end = draw(st.sampled_from(["Z", "Z", "", "+00:00", "z"]))
-    return f"{parts[0]}-{parts[1]}-{parts[2]}{sep}{parts[3]}:{parts[4]}:{parts[5]}{end}"
-
-
-@settings(max_examples=400, deadline=None)
-@given(seen=st.lists(_time_texts(), max_size=30), asked=_time_texts())
-def test_time_check_by_known_halves_is_the_full_check(seen, asked):
-    for value in seen:  # whatever halves earlier records left behind
-        reader._time_and_day(value)
-    expected = normalise_time(asked)
-    assert reader._time_and_day(asked) == (None if expected is None else (expected, expected[:10]))

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timezone
+from typing import Literal
 
 import msgspec
 import numpy as np
@@ -68,14 +68,8 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}
 _WRAPPED = re.compile(rb'^\s*\{\s*"Records"\s*:')
 _EMPTY: dict = {}
 _NULL = msgspec.Raw(b"null")
-# The two halves of eventTimes already found in CloudTrail's exact form (`2026-06-01` and `T12:00:00Z`), per
-# process: a record's time is then checked by two lookups, not a pattern and a date parse (its seconds
-# rarely repeat, its day and clock do). Each day maps to one shared string, so the grouping key's hash of
-# it is computed once. Only halves of values that passed the full check are kept, and as both halves
-# have a fixed length, a value made of two known halves passes it too.
-_KNOWN_DAYS: dict[str, str] = {}
-_KNOWN_CLOCKS: set[str] = set()
-_MAX_KNOWN_DAYS = 100_000
+# eventTime -> normalised form, or False when unreadable (per process)
+_TIMES: dict[str | None, str | Literal[False]] = {}
 
 
 @dataclass
@@ -256,18 +250,16 @@ def _parse(data: bytes) -> tuple[list, bool]:
     )
 
 
-# The identity structs are frozen, so hashable in C: the grouping loop keys on a record's whole
-# userIdentity instead of reading its seven values out in Python for every record.
-class Issuer(msgspec.Struct, frozen=True, gc=False):
+class Issuer(msgspec.Struct, gc=False):
     arn: str | None = None
 
 
-class Context(msgspec.Struct, frozen=True, gc=False):
+class Context(msgspec.Struct, gc=False):
     sessionIssuer: Issuer | None = None
     sourceIdentity: str | None = None
 
 
-class Identity(msgspec.Struct, frozen=True, gc=False):
+class Identity(msgspec.Struct, gc=False):
     type: str | None = None
     principalId: str | None = None
     arn: str | None = None
@@ -396,13 +388,10 @@ _HEX_COLS = np.array([*range(0, 8), *range(9, 13), *range(14, 18)])
 _SHIFTS = np.array([4 * (15 - i) for i in range(16)], dtype=np.uint64)
 
 
-_VECTOR_MIN = 512
-
-
 def identity_keys(event_ids: list[str]) -> np.ndarray:
     """identity_key of every id, vectorised for the usual UUIDs."""
-    if len(event_ids) < _VECTOR_MIN:  # numpy's fixed cost per call is more than a small file's loop
-        return np.array([identity_key(e) for e in event_ids], dtype=np.uint64)
+    if not event_ids:
+        return np.zeros(0, dtype=np.uint64)
     try:
         blob = "".join(event_ids).encode("ascii")
     except UnicodeEncodeError:
@@ -416,97 +405,6 @@ def identity_keys(event_ids: list[str]) -> np.ndarray:
     for i in np.flatnonzero(odd):
         keys[i] = identity_key(event_ids[i])
     return keys
-
-
-def _time_and_day(value) -> tuple[str, str] | None:
-    """(eventTime in CloudTrail's form, its day), or None when unreadable."""
-    if type(value) is str and len(value) == 20:
-        day = _KNOWN_DAYS.get(value[:10])
-        if day is not None and value[10:] in _KNOWN_CLOCKS:
-            return value, day
-        if _FAST_TIME(value) and _valid_day(value[:10]):
-            if len(_KNOWN_DAYS) >= _MAX_KNOWN_DAYS:
-                _KNOWN_DAYS.clear()
-            day = _KNOWN_DAYS.setdefault(value[:10], value[:10])
-            _KNOWN_CLOCKS.add(value[10:])  # at most 86,400 of them
-            return value, day
-    normal = normalise_time(value)
-    if normal is None:
-        return None
-    return normal, normal[:10]
-
-
-def _identity_values(ui: Identity | None) -> tuple:
-    """(type, principalId, arn, invokedBy, accessKeyId, issuer arn, sourceIdentity) of a userIdentity."""
-    if ui is None:
-        ui = _NO_IDENTITY
-    context = ui.sessionContext
-    issuer = context.sessionIssuer if context is not None else None
-    return (
-        ui.type,
-        ui.principalId,
-        ui.arn,
-        ui.invokedBy,
-        ui.accessKeyId,
-        issuer.arn if issuer is not None else None,
-        context.sourceIdentity if context is not None else None,
-    )
-
-
-def _account(record: Record) -> str | None:
-    account = record.recipientAccountId
-    if account is None and record.userIdentity is not None:
-        account = record.userIdentity.accountId
-    return account
-
-
-def _raw_row(record: Record, moment: str, source: str, name: str) -> tuple:
-    """One record as its own row (raw mode, and every STS AssumeRole* record)."""
-    request = response = None
-    if source == _STS and name in _ASSUME:
-        request, response = _assume_values(record)
-    error = record.errorCode
-    *identity, source_identity = _identity_values(record.userIdentity)
-    return (
-        _account(record),
-        moment,
-        moment,
-        1,
-        source,
-        name,
-        None if error == "" else error,
-        *identity,
-        request,
-        response,
-        record.eventID,
-        record.requestID,
-        source_identity,
-    )
-
-
-def _merged(groups: dict[tuple, list]) -> Iterator[tuple[tuple, list]]:
-    """The groups keyed by the values the SQL reads, in the order each such key first occurred.
-
-    A decoded key tells apart what the SQL does not: a missing recipientAccountId beside the
-    userIdentity's accountId it falls back to, an empty errorCode beside none, an absent userIdentity or
-    sessionContext beside one whose values are all null. Those groups are folded here (per group, not
-    per record): the rows are exactly those of grouping on the SQL's values.
-    """
-    merged: dict[tuple, list] = {}
-    for (account, day, source, name, error, ui), group in groups.items():
-        if account is None and ui is not None:
-            account = ui.accountId
-        key = (account, day, source, name, None if error == "" else error, *_identity_values(ui))
-        found = merged.get(key)
-        if found is None:
-            merged[key] = group
-        else:
-            found[0] += group[0]
-            if group[1] < found[1]:
-                found[1] = group[1]
-            if group[2] > found[2]:
-                found[2] = group[2]
-    return iter(merged.items())
 
 
 def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregate") -> FileResult:
@@ -524,8 +422,6 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
         text = str(unreadable)
         result.error = text if text.endswith(".") else f"{text}."  # one clear sentence, like every error
         return result
-    # Records equal in (recipientAccountId, day, eventSource, eventName, errorCode, userIdentity) as
-    # decoded; `_merged` then folds the few such groups that the SQL's values cannot tell apart.
     groups: dict[tuple, list] = {}
     rows = result.rows
     event_ids: list = []
@@ -533,12 +429,19 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
     raw = mode == "raw"
     bad = 0
     insights = 0
-    time_and_day = _time_and_day
+    tmin = tmax = None
+    times = _TIMES
+    if len(times) > 1_000_000:
+        times.clear()
     for number, record in enumerate(records, 1):
         if record.eventCategory == "Insight" or record.eventType == "AwsCloudTrailInsight":
             insights += 1  # not an API call: nothing anyone used
             continue
-        ok = time_and_day(record.eventTime)
+        moment = record.eventTime
+        ok = times.get(moment)
+        if ok is None:
+            normal = normalise_time(moment)
+            ok = times[moment] = normal if normal is not None else False
         source = record.eventSource
         name = record.eventName
         if not ok or not source or not name:
@@ -549,15 +452,69 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
                     where += f" (eventID {record.eventID})"
                 result.problem = f"{where} {_problem(record)}."
             continue
+        moment = ok
+        if tmin is None or moment < tmin:
+            tmin = moment
+        if tmax is None or moment > tmax:
+            tmax = moment
+        ui = record.userIdentity
+        if ui is None:
+            ui = _NO_IDENTITY
+        context = ui.sessionContext
+        issuer = context.sessionIssuer if context is not None else None
+        issuer_arn = issuer.arn if issuer is not None else None
+        source_identity = context.sourceIdentity if context is not None else None
+        account = record.recipientAccountId
+        if account is None:
+            account = ui.accountId
+        error = record.errorCode
+        if error == "":
+            error = None
         event_id = record.eventID
         if event_id is not None:
             add_id(event_id)
-        if raw or (name in _ASSUME and source == _STS):
-            rows.append(_raw_row(record, ok[0], source, name))
+        if raw or (source == _STS and name in _ASSUME):
+            request = response = None
+            if source == _STS and name in _ASSUME:
+                request, response = _assume_values(record)
+            rows.append(
+                (
+                    account,
+                    moment,
+                    moment,
+                    1,
+                    source,
+                    name,
+                    error,
+                    ui.type,
+                    ui.principalId,
+                    ui.arn,
+                    ui.invokedBy,
+                    ui.accessKeyId,
+                    issuer_arn,
+                    request,
+                    response,
+                    event_id,
+                    record.requestID,
+                    source_identity,
+                )
+            )
             continue
-        key = (record.recipientAccountId, ok[1], source, name, record.errorCode, record.userIdentity)
+        key = (
+            account,
+            moment[:10],
+            source,
+            name,
+            error,
+            ui.type,
+            ui.principalId,
+            ui.arn,
+            ui.invokedBy,
+            ui.accessKeyId,
+            issuer_arn,
+            source_identity,
+        )
         group = groups.get(key)
-        moment = ok[0]
         if group is None:
             groups[key] = [1, moment, moment]
         else:
@@ -566,10 +523,8 @@ def read_file(path: str, size: int = 0, mtime_ns: int = 0, mode: str = "aggregat
                 group[1] = moment
             elif moment > group[2]:
                 group[2] = moment
-    for values, (count, first, last) in _merged(groups):
-        rows.append((values[0], first, last, count, *values[2:-1], None, None, None, None, values[-1]))
-    tmin = min((row[1] for row in rows), default=None)
-    tmax = max((row[2] for row in rows), default=None)
+    for key, (count, first, last) in groups.items():
+        rows.append((key[0], first, last, count, *key[2:-1], None, None, None, None, key[-1]))
     result.bad = bad
     result.records = len(records) - bad - insights
     if insights and insights == len(records):
