@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
-from ctlint.model import AllowlistEntry, Finding
+from ctlint.model import AllowlistEntry, Finding, FindingRun, FindingRuns, runs_of
 from ctlint.wildcard import matches
 
 
 @dataclass(frozen=True)
 class AllowlistOutcome:
-    findings: tuple[Finding, ...]  # not suppressed
-    suppressed: tuple[Finding, ...]  # suppressed, each with its entry's reason
+    findings: FindingRuns  # not suppressed
+    suppressed: FindingRuns  # suppressed, each with its entry's reason
     warnings: tuple[str, ...]  # expired entries, entries that matched nothing
 
 
@@ -37,30 +38,43 @@ def _covers_action(entry: AllowlistEntry, action: str | None) -> bool:
 def apply_allowlist(
     findings: Sequence[Finding], entries: Sequence[AllowlistEntry], today: date
 ) -> AllowlistOutcome:
+    """Split `findings` (in order) into kept and suppressed; runs are cut where the entry covering their
+    actions changes, so a suppressed finding carries the first live entry that covers it."""
     live = [e for e in entries if e.expires is None or e.expires >= today]
     warnings = [
         f"{e.describe()} expired on {e.expires}; it no longer suppresses findings (reason was: {e.reason})."
         for e in entries
         if e.expires is not None and e.expires < today
     ]
-    kept: list[Finding] = []
-    suppressed: list[Finding] = []
+    kept: list[FindingRun] = []
+    suppressed: list[FindingRun] = []
     used: set[int] = set()
-    # Findings come in runs of one (principal, role, rule); match the globs once per run, not per action.
+    # The principal, role and rule are one per run: match those globs once per run, the actions per action.
     candidates: dict[tuple[str, str | None, str], list[AllowlistEntry]] = {}
-    for finding in findings:
-        who = (finding.principal, finding.role, finding.rule)
+    for run in runs_of(findings):
+        who = (run.principal, run.role, run.rule)
         entries_for_who = candidates.get(who)
         if entries_for_who is None:
             entries_for_who = candidates[who] = [e for e in live if _covers_who(e, *who)]
         if not entries_for_who:
-            kept.append(finding)
+            kept.append(run)
             continue
-        entry = next((e for e in entries_for_who if _covers_action(e, finding.action)), None)
-        if entry is None:
-            kept.append(finding)
-        else:
-            used.add(entry.index)
-            suppressed.append(replace(finding, suppressed_reason=f"{entry.reason} ({entry.describe()})"))
+
+        def covering(action: str | None, _entries: list[AllowlistEntry] = entries_for_who) -> int:
+            entry = next((e for e in _entries if _covers_action(e, action)), None)
+            return -1 if entry is None else entry.index
+
+        by_index = {e.index: e for e in entries_for_who}
+        stretches = [(index, tuple(items)) for index, items in groupby(run.actions, key=covering)]
+        for index, actions in stretches:
+            part = run if len(stretches) == 1 else run.with_actions(actions)
+            if index < 0:
+                kept.append(part)
+                continue
+            entry = by_index[index]
+            used.add(index)
+            suppressed.append(
+                part.with_actions(part.actions, suppressed_reason=f"{entry.reason} ({entry.describe()})")
+            )
     warnings.extend(f"{e.describe()} matched no finding." for e in live if e.index not in used)
-    return AllowlistOutcome(tuple(kept), tuple(suppressed), tuple(warnings))
+    return AllowlistOutcome(FindingRuns(kept), FindingRuns(suppressed), tuple(warnings))

@@ -15,14 +15,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby, islice
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 from pathlib import Path
 from typing import Any
 
 from ctlint.atomic import write_text_atomic
 from ctlint.errors import CtlintError, InputError
-from ctlint.model import Finding
+from ctlint.model import Finding, FindingRun, FindingRuns, runs_of
 
 FORMAT_VERSION = 1
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -104,19 +106,30 @@ def load_baseline(path: Path) -> Baseline:
 
 def apply_baseline(
     findings: Sequence[Finding], baseline: Baseline
-) -> tuple[tuple[Finding, ...], tuple[BaselineEntry, ...]]:
+) -> tuple[FindingRuns, tuple[BaselineEntry, ...]]:
     """Mark each finding "new" or "unchanged"; return them (same order) and the entries that no longer occur.
 
+    Fingerprints are computed per action as the runs stream by, and runs are cut where the state changes.
     Pass suppressed findings too if they should not count as fixed (an allowlisted finding still occurs).
     """
-    marked = tuple(
-        replace(f, baseline="unchanged" if f.fingerprint in baseline.entries else "new") for f in findings
-    )
-    seen = {f.fingerprint for f in findings}
-    fixed = tuple(
-        sorted((e for fp, e in baseline.entries.items() if fp not in seen), key=BaselineEntry.sort_key)
-    )
-    return marked, fixed
+    known = baseline.entries
+    marked: list[FindingRun] = []
+    seen: set[str] = set()  # of the baseline's fingerprints only: never more than the file holds
+    for run in runs_of(findings):
+        states = []
+        for fingerprint in run.fingerprints():
+            if fingerprint in known:
+                seen.add(fingerprint)
+                states.append("unchanged")
+            else:
+                states.append("new")
+        start = 0
+        for state, stretch in groupby(states):
+            count = sum(1 for _ in stretch)
+            marked.append(run.with_actions(run.actions[start : start + count], baseline=state))
+            start += count
+    fixed = tuple(sorted((e for fp, e in known.items() if fp not in seen), key=BaselineEntry.sort_key))
+    return FindingRuns(marked), fixed
 
 
 def fixed_as_dicts(entries: Sequence[BaselineEntry]) -> tuple[Mapping[str, object], ...]:
@@ -124,32 +137,101 @@ def fixed_as_dicts(entries: Sequence[BaselineEntry]) -> tuple[Mapping[str, objec
     return tuple(e.to_dict() for e in entries)
 
 
-def write_baseline(path: Path, findings: Sequence[Finding], previous: Baseline | None, today: str) -> None:
-    """Write the baseline of `findings` atomically; entries that persist keep their first_seen date."""
+@dataclass(frozen=True)
+class BaselineWritten:
+    entries: int  # entries in the file written
+    kept: int  # of them, entries the previous baseline had
+
+
+def write_baseline(
+    path: Path, findings: Sequence[Finding], previous: Baseline | None, today: str
+) -> BaselineWritten:
+    """Write the baseline of `findings` atomically; entries that persist keep their first_seen date.
+
+    Findings held as runs (sorted, as the pipeline's are) stream into the file one entry at a time;
+    other sequences are sorted first, as before."""
     path = Path(path)
     if not _DATE.match(today):
         raise ValueError(f"today must be YYYY-MM-DD, got {today!r}")
     old = previous.entries if previous is not None else {}
-    entries: dict[str, BaselineEntry] = {}
-    for f in findings:
-        if f.fingerprint in entries:
-            continue
-        entries[f.fingerprint] = BaselineEntry(
-            fingerprint=f.fingerprint,
-            rule=f.rule,
-            account=f.account,
-            principal=f.principal,
-            action=f.action,
-            role=f.role,
-            first_seen=old[f.fingerprint].first_seen if f.fingerprint in old else today,
-            path=_relative_to(f.location.path, path.parent) if f.location is not None else None,
+    counts = [0, 0]
+
+    def entries() -> Iterator[str]:
+        folder = path.parent
+        relative: dict[str, str] = {}  # a principal's path, once per file
+        last = None
+        for run in _sorted_runs(findings):
+            where = None
+            if run.location is not None:
+                where = relative.get(run.location.path)
+                if where is None:
+                    where = relative[run.location.path] = _relative_to(run.location.path, folder)
+            shared = _EntryText(run, where)
+            for action, fingerprint in zip(run.actions, run.fingerprints(), strict=True):
+                if fingerprint == last:
+                    continue  # the first of equal fingerprints wins; they sort side by side
+                last = fingerprint
+                first_seen = today
+                if fingerprint in old:
+                    first_seen = old[fingerprint].first_seen
+                    counts[1] += 1
+                counts[0] += 1
+                yield shared.entry(fingerprint, action, first_seen)
+
+    _atomic_write(path, _document(entries()))
+    return BaselineWritten(counts[0], counts[1])
+
+
+def _sorted_runs(findings: Sequence[Finding]) -> Iterator[FindingRun]:
+    """Runs in the file's order (BaselineEntry.sort_key): the pipeline's runs are sorted but for the
+    fingerprint, which only orders findings with the same key (several of one IaC subject)."""
+    if not isinstance(findings, FindingRuns):
+        ordered = sorted(findings, key=lambda f: (*f.sort_key(), f.fingerprint))
+        yield from runs_of(ordered)
+        return
+    for _key, same in groupby(findings.runs, key=_single_key):
+        bunch = list(same)
+        if len(bunch) == 1:
+            yield bunch[0]
+        else:  # runs of one sharing a key: order them by fingerprint
+            yield from sorted(bunch, key=lambda run: next(run.fingerprints()))
+
+
+def _single_key(run: FindingRun) -> object:
+    """Runs of one share a key with their neighbours only through the same sort key; others never do."""
+    return run.sort_key() if len(run.actions) == 1 else id(run)
+
+
+class _EntryText:
+    """One baseline entry as `json.dumps(document, indent=2)` writes it, the run's parts escaped once."""
+
+    def __init__(self, run: FindingRun, path: str | None) -> None:
+        self.rule = f',\n      "rule": {_json(run.rule)},\n      "account": {_json(run.account)}'
+        self.principal = f',\n      "principal": {_json(run.principal)},\n      "action": '
+        self.role = f',\n      "role": {_json(run.role)},\n      "first_seen": '
+        self.end = "\n    }" if path is None else f',\n      "path": {_json(path)}\n    }}'
+
+    def entry(self, fingerprint: str, action: str | None, first_seen: str) -> str:
+        return (
+            f'    {{\n      "fingerprint": {_json(fingerprint)}{self.rule}{self.principal}{_json(action)}'
+            f"{self.role}{_json(first_seen)}{self.end}"
         )
-    document = {
-        "version": FORMAT_VERSION,
-        "tool": "ctlint",
-        "findings": [e.to_dict() for e in sorted(entries.values(), key=BaselineEntry.sort_key)],
-    }
-    _atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _json(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _document(entries: Iterator[str]) -> Iterator[str]:
+    """`json.dumps({"version", "tool", "findings": [...]}, indent=2, ensure_ascii=False) + "\\n"` in chunks."""
+    yield f'{{\n  "version": {FORMAT_VERSION},\n  "tool": "ctlint",\n  "findings": ['
+    separator = "\n"
+    empty = True
+    while batch := list(islice(entries, 2048)):
+        empty = False
+        yield separator + ",\n".join(batch)
+        separator = ",\n"
+    yield ("]" if empty else "\n  ]") + "\n}\n"
 
 
 # ---------------------------------------------------------------- helpers
@@ -188,7 +270,7 @@ def _relative_to(path: str, folder: Path) -> str:
     return Path(relative).as_posix()
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, text: str | Iterator[str]) -> None:
     """Write through ctlint.atomic: a crash never leaves half a baseline, a device is never replaced."""
     try:
         write_text_atomic(path, text)

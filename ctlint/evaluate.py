@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+import heapq
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from itertools import groupby, pairwise
+from operator import itemgetter
 from typing import Any, Protocol
 
 from ctlint.gcpause import cyclic_gc_paused
 from ctlint.model import (
     EMPTY_MAPPING,
     Finding,
+    FindingRun,
+    FindingRuns,
     Grants,
     Inventory,
     Principal,
@@ -104,7 +109,7 @@ class RuleContext:
         # policy controls (sts:GetCallerIdentity): neither is ever called unused or missing.
         self.partial: Mapping[str, str] = data.visibility.partial if data.visibility else EMPTY_MAPPING
         self.uncontrolled: frozenset[str] = data.visibility.uncontrolled if data.visibility else frozenset()
-        self._levels: dict[str, str | None] = {}
+        self._levels: dict[str | None, str | None] = {}
         self._prefixes: dict[tuple[str, str, str], Any] = {}
 
     # ------------------------------------------------------------ helpers
@@ -187,56 +192,43 @@ class RuleContext:
         actions,
         message: tuple[str, str],
         properties: Mapping[str, object] = EMPTY_MAPPING,
-    ) -> list[Finding]:
-        """`finding()` for each action (message: the text before and after it), with the per-principal work
-        done once: these two rules make nearly all findings of a run with `*` grants (millions), so this
-        is a plain loop over locals, not a generator."""
-        prefix = self._prefix(account.account_id, principal.arn, rule.id)
-        rule_id, level, account_id, account_name = (
+    ) -> list[FindingRun]:
+        """The findings of `actions` (sorted; message: the text before and after the action) as one run, or
+        one run per stretch of actions with the same location where the locator varies (IaC). These two
+        rules make nearly all findings of a run with `*` grants (millions): per action, this is only the
+        filter and the access level."""
+        if rule.filters.actions or rule.filters.access_levels:
+            actions = [action for action in actions if self.action_passes(rule, action)]
+        if not actions:
+            return []
+        access_level, levels = self.access_level, self._levels
+        for action in actions:
+            if action not in levels:
+                access_level(action)
+        run = FindingRun(
             rule.id,
             rule.level,
             account.account_id,
             account.account_name,
+            principal.arn,
+            principal.type,
+            None,
+            tuple(actions),
+            message[0],
+            message[1],
+            None,
+            access_levels=levels,
+            properties=properties,
+            prefix=self._prefix(account.account_id, principal.arn, rule.id),
         )
-        arn, kind = principal.arn, principal.type
-        locate, access_level, passes, construct = (
-            self.locate,
-            self.access_level,
-            self.action_passes,
-            new_finding,
-        )
-        filtered = bool(rule.filters.actions or rule.filters.access_levels)
-        before, after = message
-        found: list[Finding] = []
-        add = found.append
-        levels = self._levels
         # One location for all of a principal's actions unless its locator says otherwise (IaC).
-        fixed = principal_location(locate, principal)
-        for action in actions:
-            if filtered and not passes(rule, action):
-                continue
-            digest = prefix.copy()
-            digest.update(f"{action}|".encode())
-            add(
-                construct(
-                    rule_id,
-                    level,
-                    account_id,
-                    account_name,
-                    arn,
-                    kind,
-                    action,
-                    None,
-                    before + action + after,
-                    digest.hexdigest()[:32],
-                    levels[action] if action in levels else access_level(action),
-                    locate(principal, action) if fixed is VARIES else fixed,
-                    None,
-                    None,
-                    properties,
-                )
-            )
-        return found
+        fixed = principal_location(self.locate, principal)
+        if fixed is not VARIES:
+            return [run.with_actions(run.actions, location=fixed)]
+        return [
+            run.with_actions(tuple(stretch), location=where)
+            for where, stretch in groupby(actions, key=lambda action: self.locate(principal, action))
+        ]
 
     @cached_property
     def roles(self) -> tuple[Principal, ...]:
@@ -286,12 +278,12 @@ class RuleContext:
 
     # ------------------------------------------------------------ driver
 
-    def run(self) -> list[Finding]:
+    def run(self) -> FindingRuns:
         enabled = [(rule, KINDS[rule.kind]) for rule in self.data.rules if rule.enabled]
         per_principal = [(rule, kind) for rule, kind in enabled if kind.scope == "principal"]
         per_account = [(rule, kind) for rule, kind in enabled if kind.scope == "account"]
         actor_rule_on = any(kind.activity == "inactive" for _rule, kind in enabled)
-        findings: list[Finding] = []
+        findings: list[Finding | FindingRun] = []
         for state in self.data.accounts:
             for rule, kind in per_account:
                 findings.extend(kind.check(self, rule, state))  # type: ignore[call-arg]
@@ -305,11 +297,52 @@ class RuleContext:
                         continue  # an inactive principal gets one unused-actor finding, not one per action
                     findings.extend(kind.check(self, rule, state, principal, grants))  # type: ignore[call-arg]
         # Each rule yields one finding per (principal, action or role): no duplicates to remove.
-        return sorted(findings, key=Finding.sort_key)
+        runs = [item if isinstance(item, FindingRun) else FindingRun.of(item) for item in findings]
+        return FindingRuns(in_finding_order(runs))
 
 
-def evaluate(data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None) -> list[Finding]:
-    """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated."""
+def in_finding_order(runs: list[FindingRun]) -> Iterator[FindingRun]:
+    """`runs` (in the order they were made) sorted so that their findings come in `Finding.sort_key`
+    order, ties in the order made, as a stable sort of the findings would put them: runs of one principal
+    and rule that interleave or tie (granted-unknown makes a run per verdict and scope) are cut."""
+    order = sorted(range(len(runs)), key=lambda index: runs[index].sort_key())
+    start = 0
+    while start < len(order):
+        head = runs[order[start]]
+        end = start + 1
+        while end < len(order) and (
+            runs[order[end]].account,
+            runs[order[end]].principal,
+            runs[order[end]].rule,
+        ) == (
+            head.account,
+            head.principal,
+            head.rule,
+        ):
+            end += 1
+        bucket = order[start:end]
+        if any(runs[a].last_key() >= runs[b].sort_key()[3:] for a, b in pairwise(bucket)):
+            yield from _interleaved(runs, bucket)
+        else:
+            yield from (runs[index] for index in bucket)
+        start = end
+
+
+def _interleaved(runs: list[FindingRun], bucket: list[int]) -> Iterator[FindingRun]:
+    """The findings of the runs at `bucket` in action order, ties in the order made (a stable merge), as
+    stretches of one run each."""
+    streams = [
+        [((action or "", runs[index].role or ""), index, action) for action in runs[index].actions]
+        for index in bucket
+    ]
+    for index, items in groupby(heapq.merge(*streams), key=itemgetter(1)):
+        run = runs[index]
+        yield run.with_actions(tuple(action for _key, _index, action in items))
+
+
+def evaluate(data: EvaluationInput, catalog: ActionCatalog, locate: Locator | None = None) -> FindingRuns:
+    """Evaluate every enabled rule over every principal; returns findings sorted and de-duplicated, held as
+    runs (a sequence of `Finding`s built on demand)."""
     with cyclic_gc_paused():  # findings can number millions
         return RuleContext(data, catalog, locate or default_locator).run()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from ctlint.model import Finding, Level, RunResult
+from ctlint.model import Finding, FindingRun, Level, RunResult, runs_of
 
 DEFAULT_FAIL_ON = "warning"
 FAIL_ON_LEVELS = ("error", "warning", "note", "never")
@@ -30,7 +30,8 @@ def result_fail_on(result: RunResult) -> str:
     return getattr(result, "effective_fail_on", None) or effective_fail_on(None, result.fail_on)
 
 
-def is_gating(finding: Finding, fail_on: str) -> bool:
+def is_gating(finding: Finding | FindingRun, fail_on: str) -> bool:
+    """Whether `finding` (or every finding of a run: they share these fields) fails the gate."""
     if fail_on == "never" or finding.suppressed or finding.baseline == "unchanged":
         return False
     return finding.level.rank >= Level(fail_on).rank
@@ -97,21 +98,23 @@ class Tally:
 
 
 _TALLIES: dict[int, Tally] = {}
-# (rule, level, baseline, suppressed_reason): a run's millions of findings fall into a few dozen of these.
+# (rule, level, baseline, suppressed_reason): a check's millions of findings fall into a few dozen of these.
 _CLASS_OF = attrgetter("rule", "level", "baseline", "suppressed_reason")
 
 
 def tally(result: RunResult) -> Tally:
     """The counts of `result`, computed once per result (a report asks for them many times).
 
-    Counting the findings' classes runs in C (Counter over attrgetter); every count follows from the
-    classes, by the same predicate as `is_gating`."""
+    Each run of findings is one class, counted by its length; every count follows from the classes, by
+    the same predicate as `is_gating`."""
     key = id(result)
     found = _TALLIES.get(key)
     if found is not None and found.fail_on == result_fail_on(result):
         return found
     fail_on = result_fail_on(result)
-    classes = Counter(map(_CLASS_OF, result.findings))
+    classes: Counter[tuple[str, Level, str | None, str | None]] = Counter()
+    for run in runs_of(result.findings):  # a run is one class: count its length, not its findings
+        classes[_CLASS_OF(run)] += len(run.actions)
     threshold = Level(fail_on).rank if fail_on != "never" else None
     gating = below = new = unchanged = 0
     by_rule: Counter[str] = Counter()

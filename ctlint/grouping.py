@@ -14,9 +14,19 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from ctlint.attribution import Attribution
-from ctlint.model import EMPTY_MAPPING, ActionUse, Finding, GroupedFinding, SourceLocation, StatementRef
+from ctlint.model import (
+    EMPTY_MAPPING,
+    ActionUse,
+    Finding,
+    FindingRun,
+    GroupedFinding,
+    SourceLocation,
+    StatementRef,
+    runs_of,
+)
 from ctlint.summary import weight
 
 LISTED_IN_MESSAGE = 5  # actions named in a message; the properties list them all
@@ -34,26 +44,29 @@ class GroupingContext:
 
 
 def group_findings(findings: Sequence[Finding], context: GroupingContext) -> tuple[GroupedFinding, ...]:
-    """Group `findings` (any order); the groups come back sorted by GroupedFinding.sort_key."""
+    """Group `findings` (any order); the groups come back sorted by GroupedFinding.sort_key.
+
+    Groups hold the findings as stretches of their runs (`GroupedFinding.runs`): per action this is a
+    dict entry and set arithmetic in C, never a Finding."""
     groups: list[GroupedFinding] = []
-    per_principal: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    for finding in findings:
-        if finding.action is None:
-            groups.append(_single(finding))
+    per_principal: dict[tuple[str, str], list[FindingRun]] = defaultdict(list)
+    for run in runs_of(findings):
+        if run.actions[0] is None:
+            groups.append(_single(run))
         else:
-            per_principal[(finding.account, finding.principal)].append(finding)
+            per_principal[(run.account, run.principal)].append(run)
     for (_account, principal), items in per_principal.items():
         groups.extend(_principal_groups(principal, items, context))
     return tuple(sorted(groups, key=GroupedFinding.sort_key))
 
 
 def _principal_groups(
-    principal: str, findings: list[Finding], context: GroupingContext
+    principal: str, runs: list[FindingRun], context: GroupingContext
 ) -> Iterable[GroupedFinding]:
     attribution = context.attributions.get(principal)
-    by_rule: dict[str, dict[str, Finding]] = defaultdict(dict)
-    for finding in findings:
-        by_rule[finding.rule][finding.action or ""] = finding
+    by_rule: dict[str, dict[str, int]] = defaultdict(dict)  # rule -> action -> position of its run
+    for position, run in enumerate(runs):
+        by_rule[run.rule].update(dict.fromkeys(run.actions, position))  # type: ignore[arg-type]
     used = context.used.get(principal, EMPTY_MAPPING)
     for _rule, by_action in sorted(by_rule.items()):
         attributed: set[str] = set()
@@ -62,15 +75,30 @@ def _principal_groups(
             if not hits:
                 continue
             attributed |= hits
-            members = tuple(by_action[a] for a in sorted(hits))
-            yield _statement_group(members, grant.statement, grant.actions, attribution, used, context)
-        rest = tuple(by_action[a] for a in sorted(by_action.keys() - attributed))
+            actions = sorted(hits)
+            members = _stretches(actions, by_action, runs)
+            yield _statement_group(
+                members, actions, grant.statement, grant.actions, attribution, used, context
+            )
+        rest = sorted(by_action.keys() - attributed)
         if rest:
-            yield _ungrouped(rest, context)
+            yield _ungrouped(_stretches(rest, by_action, runs), rest, context)
+
+
+def _stretches(
+    actions: list[str], by_action: Mapping[str, int], runs: list[FindingRun]
+) -> tuple[FindingRun, ...]:
+    """The runs of `actions` (sorted), cut to the stretches of actions each run holds."""
+    found = []
+    for position, items in groupby(actions, key=by_action.__getitem__):
+        run, part = runs[position], tuple(items)
+        found.append(run if part == run.actions else run.with_actions(part))
+    return tuple(found)
 
 
 def _statement_group(
-    members: tuple[Finding, ...],
+    members: tuple[FindingRun, ...],
+    actions: list[str],
     statement: StatementRef,
     granted: frozenset[str],
     attribution: Attribution | None,
@@ -81,7 +109,6 @@ def _statement_group(
     used_here = sorted(used.keys() & granted)
     unobservable = len(granted - context.observable - used.keys())
     unused = len(granted) - len(used_here) - unobservable
-    actions = [f.action or "" for f in members]
     # Most privileged first (Permissions management, Write, ...), then by name: what a reader should see.
     buckets = _buckets(members)  # once: the message ranks by it, the properties count by it
     ranked = [action for bucket in buckets.values() for action in bucket]
@@ -104,13 +131,13 @@ def _statement_group(
         )
         own = f" ({_listed(ranked)})"
         natural = unobservable if kind == "granted-unknown" else unused
-        if len(members) != natural:  # a filtered rule reports part of them
-            own = f", {len(members)} of them reported here ({_listed(ranked)})"
+        if len(actions) != natural:  # a filtered rule reports part of them
+            own = f", {len(actions)} of them reported here ({_listed(ranked)})"
         message += f"; {len(used_here)} used in the window" + (f" ({listed})" if used_here else "")
         message += f"; {unused} never used" + (own if kind != "granted-unknown" else "")
         message += f"; {unobservable} not observable" + (own if kind == "granted-unknown" else "")
     else:
-        message += f"; {len(members)} found by this rule: {_listed(ranked)}"
+        message += f"; {len(actions)} found by this rule: {_listed(ranked)}"
     if shared:
         message += f"; {_count(len(shared), 'of them is', 'of them are')} also granted by another statement"
     properties: dict[str, object] = {
@@ -128,54 +155,56 @@ def _statement_group(
     return _group(members, statement, message, properties)
 
 
-def _ungrouped(members: tuple[Finding, ...], context: GroupingContext) -> GroupedFinding:
+def _ungrouped(
+    members: tuple[FindingRun, ...], actions: list[str], context: GroupingContext
+) -> GroupedFinding:
     """Findings of one rule and principal that no statement grants (used but not granted, typos)."""
     first = members[0]
     name = context.names.get(first.principal, first.principal)
-    actions = [f.action or "" for f in members]
-    if len(members) == 1:
-        message = first.message
+    if len(actions) == 1:
+        message = first.message_of(actions[0])
     else:
         message = (
-            f"{name} ({first.principal_type}): {len(members)} actions no statement grants: {_listed(actions)}"
+            f"{name} ({first.principal_type}): {len(actions)} actions no statement grants: {_listed(actions)}"
         )
     properties: dict[str, object] = {
-        "actions": actions,
+        "actions": list(actions),
         "action_count": len(actions),
         "by_access_level": _levels(members),
     }
     return _group(members, None, message, properties)
 
 
-def _single(finding: Finding) -> GroupedFinding:
+def _single(run: FindingRun) -> GroupedFinding:
+    """A principal-level finding (a run of one without action) as its own group."""
     return GroupedFinding(
-        rule=finding.rule,
-        level=finding.level,
-        account=finding.account,
-        account_name=finding.account_name,
-        principal=finding.principal,
-        principal_type=finding.principal_type,
+        rule=run.rule,
+        level=run.level,
+        account=run.account,
+        account_name=run.account_name,
+        principal=run.principal,
+        principal_type=run.principal_type,
         statement=None,
-        message=finding.message,
-        fingerprint=finding.fingerprint,
-        findings=(finding,),
-        location=finding.location,
-        baseline=finding.baseline,
-        suppressed_reason=finding.suppressed_reason,
-        properties=finding.properties,
+        message=run.message_of(None),
+        fingerprint=next(run.fingerprints()),
+        runs=(run,),
+        location=run.location,
+        baseline=run.baseline,
+        suppressed_reason=run.suppressed_reason,
+        properties=run.properties,
     )
 
 
 def _group(
-    members: tuple[Finding, ...],
+    members: tuple[FindingRun, ...],
     statement: StatementRef | None,
     message: str,
     properties: Mapping[str, object],
 ) -> GroupedFinding:
     first = members[0]
-    states = {f.baseline for f in members}
+    states = {run.baseline for run in members}
     baseline = None if states == {None} else ("new" if "new" in states or None in states else "unchanged")
-    reasons = sorted({f.suppressed_reason for f in members if f.suppressed_reason is not None})
+    reasons = sorted({run.suppressed_reason for run in members if run.suppressed_reason is not None})
     return GroupedFinding(
         rule=first.rule,
         level=first.level,  # one rule: one level
@@ -186,7 +215,7 @@ def _group(
         statement=statement,
         message=message + ("" if message.endswith(".") else "."),
         fingerprint=group_fingerprint(first.account, first.principal, first.rule, statement),
-        findings=members,
+        runs=members,
         location=_location(statement, first),
         baseline=baseline,
         suppressed_reason="; ".join(reasons) if reasons else None,
@@ -194,7 +223,7 @@ def _group(
     )
 
 
-def _location(statement: StatementRef | None, first: Finding) -> SourceLocation | None:
+def _location(statement: StatementRef | None, first: FindingRun) -> SourceLocation | None:
     """The statement's own line, unless it lives in another file than the one the evaluator points at
     (an IaC principal reusing a policy document of the deployed snapshot): annotate the file under review."""
     here = statement.location if statement is not None else None
@@ -224,19 +253,21 @@ def _statement_dict(statement: StatementRef) -> dict[str, object]:
     }
 
 
-def _buckets(members: Sequence[Finding]) -> dict[str, list[str]]:
+def _buckets(members: Sequence[FindingRun]) -> dict[str, list[str]]:
     """The members' actions per access level, most privileged level first, names in member order."""
     found: dict[str, list[str]] = {}
-    for f in members:
-        level = f.access_level or "unknown"
-        bucket = found.get(level)
-        if bucket is None:
-            bucket = found[level] = []
-        bucket.append(f.action or "")
+    for run in members:
+        levels = run.access_levels
+        for action in run.actions:
+            level = levels.get(action) or "unknown"
+            bucket = found.get(level)
+            if bucket is None:
+                bucket = found[level] = []
+            bucket.append(action or "")
     return dict(sorted(found.items(), key=lambda item: (-weight(item[0]), item[0])))
 
 
-def _levels(members: Sequence[Finding]) -> dict[str, int]:
+def _levels(members: Sequence[FindingRun]) -> dict[str, int]:
     return dict(sorted((level, len(bucket)) for level, bucket in _buckets(members).items()))
 
 

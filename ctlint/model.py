@@ -3,15 +3,20 @@
 Flow: Config -> Inventory (principals and policy documents) -> Grants (per principal)
       CloudTrail -> UsageRows (engine) -> Usage (per principal, mapped to IAM actions)
       Grants + Usage + RuleSpecs -> Findings -> reports and exit code.
+
+Per-action findings travel as runs (`FindingRun`): one record per principal, rule and shared text with
+its sorted actions; a `Finding` is built from a run only where something asks for one, one at a time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import Enum
+from itertools import accumulate
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -392,6 +397,156 @@ def slot_constructor(cls: type) -> Any:
 new_finding = slot_constructor(Finding)
 
 
+@dataclass(frozen=True, slots=True)
+class FindingRun:
+    """The per-action findings of one principal and rule that share everything but the action.
+
+    `Finding`s are made on demand (iteration), equal field for field to those the evaluator built one by
+    one before: the message is `message + action + message_after` (or `message` alone when
+    `message_after` is None: a run of one with its own text), the fingerprint continues the SHA-256 state
+    `prefix` (after `account|principal|rule|`) with `action|`, unless `fingerprint` gives a run of one its
+    own (a role or a detail joins its identity). A run with a principal-level finding has actions (None,).
+    """
+
+    rule: str
+    level: Level
+    account: str
+    account_name: str
+    principal: str
+    principal_type: str
+    role: str | None
+    actions: tuple[str | None, ...]  # sorted; never empty
+    message: str
+    message_after: str | None = None
+    location: SourceLocation | None = None
+    suppressed_reason: str | None = None
+    baseline: str | None = None
+    fingerprint: str | None = None
+    # action -> access level: shared with the evaluator's catalog look-ups (complete for `actions`).
+    access_levels: Mapping[str | None, str | None] = field(
+        default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False
+    )
+    properties: Mapping[str, object] = field(default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False)
+    prefix: Any = field(default=None, hash=False, compare=False, repr=False)  # hashlib state, or None
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingRun:
+        """A run of one standing for `finding` as it is."""
+        action = finding.action
+        return cls(
+            finding.rule,
+            finding.level,
+            finding.account,
+            finding.account_name,
+            finding.principal,
+            finding.principal_type,
+            finding.role,
+            (action,),
+            finding.message,
+            None,
+            finding.location,
+            finding.suppressed_reason,
+            finding.baseline,
+            finding.fingerprint,
+            {action: finding.access_level},
+            finding.properties,
+        )
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppressed_reason is not None
+
+    def __iter__(self) -> Iterator[Finding]:
+        construct, levels = new_finding, self.access_levels
+        before, after = self.message, self.message_after
+        for action, fingerprint in zip(self.actions, self.fingerprints(), strict=True):
+            yield construct(
+                self.rule, self.level, self.account, self.account_name, self.principal,
+                self.principal_type, action, self.role,
+                before if after is None else f"{before}{action}{after}",
+                fingerprint, levels.get(action), self.location,
+                self.suppressed_reason, self.baseline, self.properties,
+            )  # fmt: skip
+
+    def fingerprints(self) -> Iterator[str]:
+        """Each action's fingerprint, in order: one SHA-256 continuation per action, nothing kept."""
+        if self.fingerprint is not None:
+            yield self.fingerprint
+            return
+        prefix = self.prefix
+        for action in self.actions:
+            digest = prefix.copy()
+            digest.update(f"{action}|".encode())
+            yield digest.hexdigest()[:32]
+
+    def access_level(self, action: str | None) -> str | None:
+        return self.access_levels.get(action)
+
+    def message_of(self, action: str | None) -> str:
+        return self.message if self.message_after is None else f"{self.message}{action}{self.message_after}"
+
+    def sort_key(self) -> tuple:
+        """`Finding.sort_key` of the run's first finding."""
+        return (self.account, self.principal, self.rule, self.actions[0] or "", self.role or "")
+
+    def last_key(self) -> tuple[str, str]:
+        return (self.actions[-1] or "", self.role or "")
+
+    def with_actions(self, actions: tuple[str | None, ...], **changes: Any) -> FindingRun:
+        """The same run over `actions` (a subsequence of its own), with `changes` to its other fields."""
+        return replace(self, actions=actions, **changes)
+
+
+class FindingRuns(Sequence[Finding]):
+    """An immutable sequence of findings held as runs: `len` and `runs` cost nothing, iteration builds one
+    `Finding` at a time. Code that reads findings keeps working; code that knows runs reads `runs`."""
+
+    __slots__ = ("_ends", "runs")
+
+    def __init__(self, runs: Iterable[FindingRun] = ()) -> None:
+        self.runs: tuple[FindingRun, ...] = tuple(runs)
+        self._ends = list(accumulate(len(run) for run in self.runs))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __iter__(self) -> Iterator[Finding]:
+        for run in self.runs:
+            yield from run
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("finding index out of range")
+        at = bisect_right(self._ends, position)
+        start = self._ends[at - 1] if at else 0
+        run = self.runs[at]
+        return next(iter(run.with_actions(run.actions[position - start : position - start + 1])))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (FindingRuns, tuple, list)):
+            return len(self) == len(other) and tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to tuples of its findings: not hashable
+
+    def __repr__(self) -> str:
+        return f"FindingRuns({len(self.runs)} runs, {len(self)} findings)"
+
+
+def runs_of(findings: Iterable[Finding]) -> Iterable[FindingRun]:
+    """The runs of `findings`: its own when it holds runs, else a run of one per finding (tests, callers
+    that build findings themselves)."""
+    if isinstance(findings, FindingRuns):
+        return findings.runs
+    return map(FindingRun.of, findings)
+
+
 @dataclass(frozen=True)
 class StatementRef:
     """One statement of one attached policy: what a person edits to fix a grant."""
@@ -427,15 +582,29 @@ class GroupedFinding:
     statement: StatementRef | None  # None: principal-level, or actions no statement grants
     message: str
     fingerprint: str  # per (account, principal, rule, statement identity); never a line number
-    findings: tuple[Finding, ...]  # the per-action (or single principal-level) findings it stands for
+    runs: tuple[FindingRun, ...]  # the per-action (or single principal-level) findings it stands for
     location: SourceLocation | None = None
     baseline: str | None = None  # "new" when any of its findings is new, else "unchanged"
     suppressed_reason: str | None = None
     properties: Mapping[str, object] = field(default_factory=lambda: EMPTY_MAPPING, hash=False, compare=False)
 
     @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The member findings, built on each call (renderers that list a group's atoms)."""
+        return tuple(finding for run in self.runs for finding in run)
+
+    @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(f.action for f in self.findings if f.action is not None)
+        return tuple(action for run in self.runs for action in run.actions if action is not None)
+
+    @property
+    def action_count(self) -> int:
+        """How many per-action (or principal-level) findings the group stands for."""
+        return sum(len(run.actions) for run in self.runs)
+
+    def fingerprints(self) -> Iterator[str]:
+        for run in self.runs:
+            yield from run.fingerprints()
 
     def sort_key(self) -> tuple:
         statement = self.statement
@@ -444,14 +613,14 @@ class GroupedFinding:
             if statement
             else ()
         )
-        first = self.findings[0]
+        first = self.runs[0]
         return (
             self.account,
             self.principal,
             self.rule,
             statement is not None,
             where,
-            first.action or "",
+            first.actions[0] or "",
             first.role or "",
         )
 
@@ -495,8 +664,8 @@ class RunResult:
     data: DataVersions
     accounts: tuple[tuple[str, str], ...]  # (name, id)
     rules: tuple[RuleSpec, ...]
-    findings: tuple[Finding, ...]  # unsuppressed, sorted
-    suppressed: tuple[Finding, ...]  # suppressed, sorted
+    findings: Sequence[Finding]  # unsuppressed, sorted (a FindingRuns from the pipeline)
+    suppressed: Sequence[Finding]  # suppressed, sorted (likewise)
     warnings: tuple[str, ...] = ()  # e.g. expired allowlist entries, unmapped events
     skipped_files: tuple[str, ...] = ()
     fixed: tuple[Mapping[str, object], ...] = ()  # baseline entries that no longer occur

@@ -287,14 +287,13 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
     with progress.current().stage(f"evaluating {sum(len(s.grants) for s in analysis.accounts):,} principals"):
         findings = evaluate(data, analysis.catalog, locate)  # sorted
     outcome = apply_allowlist(findings, config.allowlist, now.date())
-    kept = list(outcome.findings)
+    kept = outcome.findings
     fixed: tuple[Mapping[str, object], ...] = ()
     baseline_path = options.baseline
     if baseline_path and not options.update_baseline:
         from ctlint.baseline import apply_baseline, load_baseline
 
-        baseline_findings, fixed_entries = apply_baseline(kept, load_baseline(Path(baseline_path)))
-        kept = list(baseline_findings)
+        kept, fixed_entries = apply_baseline(kept, load_baseline(Path(baseline_path)))
         fixed = tuple(asdict(entry) for entry in fixed_entries)
     from ctlint.grouped_run import group_run
 
@@ -328,7 +327,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         data=DataVersions(catalog=_data_versions(analysis)),
         accounts=tuple((a.name, a.id) for a in config.accounts),
         rules=rules,
-        findings=tuple(kept),
+        findings=kept,
         suppressed=outcome.suppressed,
         warnings=tuple(warnings),
         skipped_files=analysis.raw.skipped_files,

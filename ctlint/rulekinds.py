@@ -6,7 +6,7 @@ the evaluator (`ctlint.evaluate`), the IaC rules and the generated rule docs all
 so adding a kind means adding one check here and one YAML file under `rules/`.
 
 Checks are pure: they read the values of `RuleContext` and return findings built by `ctx.finding` or
-`ctx.per_action`, so ids, levels, filters and fingerprints behave the same for every kind.
+`ctx.per_action` (runs of findings), so ids, levels, filters and fingerprints behave the same for every kind.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from ctlint.model import Finding, Grants, Level, Principal, RuleSpec
+from ctlint.model import Finding, FindingRun, Grants, Level, Principal, RuleSpec
 from ctlint.policy import may_assume, trust_admits
 
 if TYPE_CHECKING:  # the evaluator imports this registry; the context is only a type here
     from ctlint.evaluate import AccountState, RuleContext
 
-PrincipalCheck = Callable[["RuleContext", RuleSpec, "AccountState", Principal, Grants], Iterable[Finding]]
-AccountCheck = Callable[["RuleContext", RuleSpec, "AccountState"], Iterable[Finding]]
+# A check returns findings, or runs of them (`ctx.per_action`: one run per principal for many actions).
+PrincipalCheck = Callable[
+    ["RuleContext", RuleSpec, "AccountState", Principal, Grants], Iterable[Finding | FindingRun]
+]
+AccountCheck = Callable[["RuleContext", RuleSpec, "AccountState"], Iterable[Finding | FindingRun]]
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def granted_unknown(
         ", whose use CloudTrail does not record with the configured trail, "
         "so ctlint cannot tell whether it is used.",
     )
-    found: list[Finding] = []
+    found: list[FindingRun] = []
     for group, verdict in _by_verdict([a for a in actions if a not in ctx.partial], grants.conditional):
         found.extend(ctx.per_action(rule, state.inventory, principal, group, unrecorded, verdict))
     # Actions the trail records only for some uses: the log alone cannot prove them unused, so say what

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctlint.baseline import load_baseline, write_baseline
+from ctlint.baseline import Baseline, BaselineWritten, load_baseline, write_baseline
 from ctlint.commands.notes import print_warnings
 from ctlint.options import CheckOptions, InputOptions
 
@@ -46,18 +46,17 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     previous = load_baseline(output) if output.exists() else None
     today = datetime.now(timezone.utc).date().isoformat()
-    write_baseline(output, result.findings, previous, today)
-    print(summary(output, result.findings, previous), file=sys.stderr)
+    written = write_baseline(output, result.findings, previous, today)
+    print(summary(output, written, previous), file=sys.stderr)
     return 0
 
 
-def summary(output: Path, findings, previous) -> str:
+def summary(output: Path, written: BaselineWritten, previous: Baseline | None) -> str:
     """One line: how many entries were written, and how they compare with the previous baseline."""
-    fingerprints = {f.fingerprint for f in findings}
     if previous is None:
-        return f"ctlint: wrote {len(fingerprints)} finding(s) to the new baseline {output}."
-    old = set(previous.entries)
+        return f"ctlint: wrote {written.entries} finding(s) to the new baseline {output}."
+    added, kept = written.entries - written.kept, written.kept
     return (
-        f"ctlint: wrote {len(fingerprints)} finding(s) to baseline {output} "
-        f"({len(fingerprints - old)} added, {len(fingerprints & old)} kept, {len(old - fingerprints)} removed)."
+        f"ctlint: wrote {written.entries} finding(s) to baseline {output} "
+        f"({added} added, {kept} kept, {len(previous.entries) - kept} removed)."
     )

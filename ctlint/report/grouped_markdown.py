@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+from ctlint.gating import tally
 from ctlint.inert import visible
 from ctlint.model import GroupedFinding, Level, PrincipalSummary, RunResult
 from ctlint.report import markdown as md
@@ -29,8 +30,8 @@ def render_grouped_markdown(result: RunResult, *, max_bytes: int) -> str:
     new = [g for g in result.groups if g.baseline != "unchanged"]
     unchanged = [g for g in result.groups if g.baseline == "unchanged"]
     baseline_in_use = any(g.baseline for g in result.groups) or bool(result.fixed)
-    new_atoms = [f for f in result.findings if f.baseline != "unchanged"]
-    old_atoms = [f for f in result.findings if f.baseline == "unchanged"]
+    old_atoms = tally(result).unchanged  # the per-action counts, from the runs
+    new_atoms = len(result.findings) - old_atoms
     out.head(md._header(result, new_atoms, old_atoms, baseline_in_use))
     out.head(md._rule_table(result))
     if result.warnings:
@@ -48,7 +49,7 @@ def render_grouped_markdown(result: RunResult, *, max_bytes: int) -> str:
     title = "New findings" if baseline_in_use else "Findings"
     order = {s.principal: i for i, s in enumerate(result.principals)}
     if new:
-        out.head(f"### {title} ({len(new)} per statement, {len(new_atoms)} per action)\n\n")
+        out.head(f"### {title} ({len(new)} per statement, {new_atoms} per action)\n\n")
         for principal, groups in _per_principal(new, order):
             out.section(_summary_line(principal, groups), _group_rows(groups), open_details=True)
     else:
@@ -103,7 +104,7 @@ def _per_principal(
 
 def _summary_line(principal: str, groups: list[GroupedFinding]) -> str:
     worst = max((g.level for g in groups), key=lambda level: level.rank)
-    actions = sum(len(g.findings) for g in groups)
+    actions = sum(g.action_count for g in groups)
     return (
         f"<details><summary>{md._LEVEL_ICON[worst]} <code>{md._inline(principal)}</code>: "
         f"{len(groups)} finding(s) per statement, {actions} per action</summary>\n\n"

@@ -59,7 +59,7 @@ def group_lines(
 
 def _order(group: GroupedFinding) -> tuple:
     # Principal-level findings first, then the statements in policy order, then what no statement grants.
-    principal_level = group.findings[0].action is None
+    principal_level = group.runs[0].actions[0] is None
     return (not principal_level, group.statement is None, group.sort_key())
 
 
@@ -72,7 +72,7 @@ def _line(
     kinds: dict[str, str],
 ) -> str:
     kind = kinds.get(group.rule, group.rule)
-    symbol = symbols.get(kind, "*") if group.findings[0].action is not None else "*"
+    symbol = symbols.get(kind, "*") if group.runs[0].actions[0] is not None else "*"
     mark = f"{colours[symbol]}{symbol}{reset}" if colour and symbol in colours else symbol
     where = f"  ({visible(group.location.path)}:{group.location.line})" if group.location else ""
     marker = f"  ({group.baseline})" if group.baseline else ""

@@ -11,9 +11,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import chain, islice
 
 from ctlint.gating import is_gating, result_fail_on
-from ctlint.model import Finding, GroupedFinding, RunResult
+from ctlint.model import FindingRun, GroupedFinding, RunResult, runs_of
 from ctlint.report import RenderOptions
 
 # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character references.
@@ -26,9 +27,11 @@ def junit_chunks(result: RunResult, options: RenderOptions) -> Iterable[str]:
 
 def render_junit(result: RunResult) -> str:
     """Return the JUnit XML document of `result` (deterministic: sorted rules, principals, findings)."""
-    by_rule: dict[str, dict[tuple[str, str], list[Finding]]] = defaultdict(lambda: defaultdict(list))
-    for finding in (*result.findings, *result.suppressed):
-        by_rule[finding.rule][(finding.account_name or finding.account, finding.principal)].append(finding)
+    # Runs of findings, never all findings at once: a case's counts and its first lines come from runs.
+    by_rule: dict[str, dict[tuple[str, str], list[FindingRun]]] = defaultdict(lambda: defaultdict(list))
+    for findings in (result.findings, result.suppressed):
+        for run in runs_of(findings):
+            by_rule[run.rule][(run.account_name or run.account, run.principal)].append(run)
     rule_ids = sorted({rule.id for rule in result.rules if rule.enabled} | set(by_rule))
     grouped = _grouped_cases(result)
 
@@ -46,7 +49,7 @@ def render_junit(result: RunResult) -> str:
 
 def _suite(
     rule_id: str,
-    cases: dict[tuple[str, str], list[Finding]],
+    cases: dict[tuple[str, str], list[FindingRun]],
     result: RunResult,
     grouped: dict[tuple[str, str], tuple[list[GroupedFinding], list[GroupedFinding]]] | None = None,
 ) -> ET.Element:
@@ -63,13 +66,13 @@ def _suite(
     fail_on = result_fail_on(result)
     if not cases:
         ET.SubElement(suite, "testcase", classname="ctlint", name=f"{_clean(rule_id)}: no findings", time="0")
-    for (account, principal), findings in sorted(cases.items()):
+    for (account, principal), runs in sorted(cases.items()):
         case = ET.SubElement(suite, "testcase", classname=_clean(account), name=_clean(principal), time="0")
-        unsuppressed = sorted((f for f in findings if not f.suppressed), key=Finding.sort_key)
-        quiet = sorted((f for f in findings if f.suppressed), key=Finding.sort_key)
+        unsuppressed = _in_order(r for r in runs if not r.suppressed)
+        quiet = _in_order(r for r in runs if r.suppressed)
         # Only what fails the gate is a <failure>; the rest (below --fail-on, in the baseline) is output.
-        active = [f for f in unsuppressed if is_gating(f, fail_on)]
-        passing = [f for f in unsuppressed if not is_gating(f, fail_on)]
+        active = [r for r in unsuppressed if is_gating(r, fail_on)]
+        passing = [r for r in unsuppressed if not is_gating(r, fail_on)]
         if passing:
             below = ET.SubElement(case, "system-out")
             below.text = _clean(f"Not failing the gate (--fail-on {fail_on}, baseline):\n" + _lines(passing))
@@ -112,18 +115,28 @@ def _set_counts(element: ET.Element, *, tests: int, failures: int, skipped: int)
     element.set("time", "0")
 
 
-def _summary(findings: list[Finding]) -> str:
-    first = findings[0].message.strip()
-    return first if len(findings) == 1 else f"{len(findings)} findings; first: {first}"
+def _in_order(runs: Iterable[FindingRun]) -> list[FindingRun]:
+    """Runs in `Finding.sort_key` order (a run's findings are in order; the pipeline's runs do not
+    interleave, and a result built from single findings has runs of one)."""
+    return sorted(runs, key=FindingRun.sort_key)
+
+
+def _count(runs: list[FindingRun]) -> int:
+    return sum(len(run.actions) for run in runs)
+
+
+def _summary(runs: list[FindingRun]) -> str:
+    first = runs[0].message_of(runs[0].actions[0]).strip()
+    count = _count(runs)
+    return first if count == 1 else f"{count} findings; first: {first}"
 
 
 MAX_LINES_PER_CASE = 500  # a principal granted `*` has ~20,000 findings; CI viewers choke on such bodies
 
 
-def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
-    findings = list(findings)
+def _lines(runs: list[FindingRun], *, with_reason: bool = False) -> str:
     lines = []
-    for f in findings[:MAX_LINES_PER_CASE]:
+    for f in islice(chain.from_iterable(runs), MAX_LINES_PER_CASE):
         target = f.action or f.role or "(principal)"
         line = f"[{f.level.value}] {target}: {f.message.strip()} (fingerprint {f.fingerprint})"
         if with_reason and f.suppressed_reason:
@@ -131,10 +144,9 @@ def _lines(findings: Iterable[Finding], *, with_reason: bool = False) -> str:
         if f.baseline:
             line += f" [{f.baseline}]"
         lines.append(line)
-    if len(findings) > MAX_LINES_PER_CASE:
-        lines.append(
-            f"... and {len(findings) - MAX_LINES_PER_CASE} more (the JSON report lists every finding)"
-        )
+    count = _count(runs)
+    if count > MAX_LINES_PER_CASE:
+        lines.append(f"... and {count - MAX_LINES_PER_CASE} more (the JSON report lists every finding)")
     return "\n".join(lines)
 
 
@@ -152,11 +164,12 @@ def _grouped_cases(
     return cases
 
 
-def _group_summary(groups: list[GroupedFinding], findings: list[Finding]) -> str:
+def _group_summary(groups: list[GroupedFinding], runs: list[FindingRun]) -> str:
     first = groups[0].message.strip()
-    if len(groups) == 1 and len(findings) == 1:
+    count = _count(runs)
+    if len(groups) == 1 and count == 1:
         return first
-    return f"{len(groups)} finding(s) per statement, {len(findings)} per action; first: {first}"
+    return f"{len(groups)} finding(s) per statement, {count} per action; first: {first}"
 
 
 def _group_lines(groups: Iterable[GroupedFinding], *, with_reason: bool = False) -> str:

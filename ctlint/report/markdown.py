@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ctlint.gating import gate_line, gating_count
 from ctlint.inert import markdown_code, markdown_text
-from ctlint.model import Finding, Level, RunResult
+from ctlint.model import Finding, Level, RunResult, runs_of
 from ctlint.report import RenderOptions
 
 MAX_BYTES = 60_000
@@ -34,7 +34,7 @@ def render_markdown(result: RunResult, *, max_bytes: int = MAX_BYTES) -> str:
     unchanged = [f for f in result.findings if f.baseline == "unchanged"]
     baseline_in_use = any(f.baseline for f in result.findings) or bool(result.fixed)
 
-    out.head(_header(result, new, unchanged, baseline_in_use))
+    out.head(_header(result, len(new), len(unchanged), baseline_in_use))
     out.head(_rule_table(result))
     if result.warnings:
         out.head("**Warnings**\n\n" + "".join(f"- {_inline(w)}\n" for w in result.warnings) + "\n")
@@ -70,7 +70,7 @@ def render_markdown(result: RunResult, *, max_bytes: int = MAX_BYTES) -> str:
 # ---------------------------------------------------------------- sections
 
 
-def _header(result: RunResult, new: list[Finding], unchanged: list[Finding], baseline_in_use: bool) -> str:
+def _header(result: RunResult, new: int, unchanged: int, baseline_in_use: bool) -> str:
     total = len(result.findings)
     gating = gating_count(result)
     if total == 0:
@@ -80,7 +80,7 @@ def _header(result: RunResult, new: list[Finding], unchanged: list[Finding], bas
     else:
         verdict = f"✅ passes: {total} finding{'s' if total != 1 else ''}, none failing the gate"
     if baseline_in_use:
-        verdict += f" ({len(new)} new, {len(unchanged)} unchanged, {len(result.fixed)} fixed)"
+        verdict += f" ({new} new, {unchanged} unchanged, {len(result.fixed)} fixed)"
     accounts = ", ".join(f"{_inline(name)} ({account_id})" for name, account_id in result.accounts) or "none"
     data = (
         ", ".join(f"{_inline(k)} {_inline(v)}" for k, v in sorted(result.data.catalog.items())) or "unknown"
@@ -94,9 +94,14 @@ def _header(result: RunResult, new: list[Finding], unchanged: list[Finding], bas
 
 
 def _rule_table(result: RunResult) -> str:
-    active = Counter(f.rule for f in result.findings)
-    new = Counter(f.rule for f in result.findings if f.baseline != "unchanged")
-    quiet = Counter(f.rule for f in result.suppressed)
+    active: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    quiet: Counter[str] = Counter()
+    for run in runs_of(result.findings):  # counted per run of findings, not per finding
+        active[run.rule] += len(run.actions)
+        new[run.rule] += len(run.actions) if run.baseline != "unchanged" else 0
+    for run in runs_of(result.suppressed):
+        quiet[run.rule] += len(run.actions)
     levels = {rule.id: rule.level for rule in result.rules}
     ids = sorted({rule.id for rule in result.rules if rule.enabled} | set(active) | set(quiet))
     lines = ["| rule | level | findings | new | suppressed |", "|---|---|---:|---:|---:|"]

