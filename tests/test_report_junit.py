@@ -107,6 +107,19 @@ def test_control_characters_never_reach_the_xml():
     assert "red" in failure.text and "\x1b" not in failure.get("message")
 
 
+def test_a_name_cannot_start_a_workflow_command_line_in_a_case_body():
+    # GitHub's runner reads `::command::` from any line of a step's log, so `--format junit` on stdout
+    # must not let a name's newline begin such a line; the text report shows it as \x0a, and so does JUnit.
+    evil = "eve\n::warning::owned\r##[error]x"
+    nasty = finding(evil, "s3:GetObject")
+    quiet = finding(evil, "s3:PutObject", suppressed_reason="audit\n::error::y")
+    text = render_junit(make_result(findings=[nasty], suppressed=[quiet]))
+    assert not re.search(r"^[ \t]*(::|##\[)", text, re.MULTILINE)
+    assert not re.search("[\r\x00-\x08\x0b\x0c\x0e-\x1f]", text)
+    bodies = [element.text or "" for element in parse(text).iter() if element.tag in ("failure", "skipped")]
+    assert any("eve\\x0a::warning::owned\\x0d##[error]x" in body for body in bodies), bodies
+
+
 def test_deterministic():
     assert render_junit(sample()) == render_junit(sample())
     reordered = dataclasses.replace(sample(), findings=tuple(reversed(sample().findings)))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from itertools import chain, islice
 
 from ctlint.gating import is_gating, result_fail_on
+from ctlint.inert import sanitise_line
 from ctlint.model import FindingRun, GroupedFinding, RunResult, runs_of
 from ctlint.report import RenderOptions
 
@@ -143,7 +144,7 @@ def _lines(runs: list[FindingRun], *, with_reason: bool = False) -> str:
             line += f" — suppressed: {f.suppressed_reason}"
         if f.baseline:
             line += f" [{f.baseline}]"
-        lines.append(line)
+        lines.append(sanitise_line(line))  # one line each: a name's newline must not start a `::` command
     count = _count(runs)
     if count > MAX_LINES_PER_CASE:
         lines.append(f"... and {count - MAX_LINES_PER_CASE} more (the JSON report lists every finding)")
@@ -181,7 +182,7 @@ def _group_lines(groups: Iterable[GroupedFinding], *, with_reason: bool = False)
             line += f" — suppressed: {g.suppressed_reason}"
         if g.baseline:
             line += f" [{g.baseline}]"
-        lines.append(line)
+        lines.append(sanitise_line(line))
     return "\n".join(lines)
 
 
