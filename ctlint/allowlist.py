@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 
 from ctlint.model import AllowlistEntry, Finding, FindingRun, FindingRuns, runs_of
 from ctlint.wildcard import matches
@@ -65,9 +64,7 @@ def apply_allowlist(
             return -1 if entry is None else entry.index
 
         by_index = {e.index: e for e in entries_for_who}
-        stretches = [(index, tuple(items)) for index, items in groupby(run.actions, key=covering)]
-        for index, actions in stretches:
-            part = run if len(stretches) == 1 else run.with_actions(actions)
+        for index, part in run.cut(map(covering, run.actions)):
             if index < 0:
                 kept.append(part)
                 continue

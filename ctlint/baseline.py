@@ -123,11 +123,7 @@ def apply_baseline(
                 states.append("unchanged")
             else:
                 states.append("new")
-        start = 0
-        for state, stretch in groupby(states):
-            count = sum(1 for _ in stretch)
-            marked.append(run.with_actions(run.actions[start : start + count], baseline=state))
-            start += count
+        marked.extend(part.with_actions(part.actions, baseline=state) for state, part in run.cut(states))
     fixed = tuple(sorted((e for fp, e in known.items() if fp not in seen), key=BaselineEntry.sort_key))
     return FindingRuns(marked), fixed
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import Enum
-from itertools import accumulate
+from itertools import accumulate, groupby
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -498,6 +498,19 @@ class FindingRun:
     def with_actions(self, actions: tuple[str | None, ...], **changes: Any) -> FindingRun:
         """The same run over `actions` (a subsequence of its own), with `changes` to its other fields."""
         return replace(self, actions=actions, **changes)
+
+    def cut(self, keys: Iterable[Any]) -> list[tuple[Any, FindingRun]]:
+        """The run cut into stretches of equal `keys` (one per action, in order), each with its key; a run
+        whose actions all share one key comes back whole."""
+        stretches: list[tuple[Any, FindingRun]] = []
+        start = 0
+        for key, same in groupby(keys):
+            end = start + sum(1 for _ in same)
+            stretches.append((key, self.with_actions(self.actions[start:end])))
+            start = end
+        if len(stretches) == 1:
+            return [(stretches[0][0], self)]
+        return stretches
 
 
 class FindingRuns(Sequence[Finding]):
