@@ -205,6 +205,8 @@ class RuleContext:
         for action in actions:
             if action not in levels:
                 access_level(action)
+        # One location for all of a principal's actions unless its locator says otherwise (IaC).
+        fixed = principal_location(self.locate, principal)
         run = FindingRun(
             rule.id,
             rule.level,
@@ -216,15 +218,13 @@ class RuleContext:
             tuple(actions),
             message[0],
             message[1],
-            None,
+            None if fixed is VARIES else fixed,  # type: ignore[arg-type]  # a location once VARIES is out
             access_levels=levels,
             properties=properties,
             prefix=self._prefix(account.account_id, principal.arn, rule.id),
         )
-        # One location for all of a principal's actions unless its locator says otherwise (IaC).
-        fixed = principal_location(self.locate, principal)
         if fixed is not VARIES:
-            return [run.with_actions(run.actions, location=fixed)]
+            return [run]
         return [
             run.with_actions(tuple(stretch), location=where)
             for where, stretch in groupby(actions, key=lambda action: self.locate(principal, action))
@@ -306,26 +306,12 @@ def in_finding_order(runs: list[FindingRun]) -> Iterator[FindingRun]:
     order, ties in the order made, as a stable sort of the findings would put them: runs of one principal
     and rule that interleave or tie (granted-unknown makes a run per verdict and scope) are cut."""
     order = sorted(range(len(runs)), key=lambda index: runs[index].sort_key())
-    start = 0
-    while start < len(order):
-        head = runs[order[start]]
-        end = start + 1
-        while end < len(order) and (
-            runs[order[end]].account,
-            runs[order[end]].principal,
-            runs[order[end]].rule,
-        ) == (
-            head.account,
-            head.principal,
-            head.rule,
-        ):
-            end += 1
-        bucket = order[start:end]
+    for _who, same in groupby(order, key=lambda index: runs[index].sort_key()[:3]):
+        bucket = list(same)  # one account, principal and rule
         if any(runs[a].last_key() >= runs[b].sort_key()[3:] for a, b in pairwise(bucket)):
             yield from _interleaved(runs, bucket)
         else:
             yield from (runs[index] for index in bucket)
-        start = end
 
 
 def _interleaved(runs: list[FindingRun], bucket: list[int]) -> Iterator[FindingRun]:
