@@ -59,6 +59,11 @@ class Analysis:
     warnings: tuple[str, ...] = ()
     iac: tuple[Any, ...] = ()  # ctlint.iac IacResult per account, or None
 
+    @property
+    def has_iac(self) -> bool:
+        """Whether any account reads IaC: the IaC locator and the fix stage load only then."""
+        return any(result is not None for result in self.iac)
+
 
 def display_path(path: Path) -> str:
     """A path as reports show it: relative to the working directory when under it."""
@@ -239,7 +244,7 @@ def analyse(options: InputOptions, *, config: Config | None = None, now: datetim
 def _locator(analysis: Analysis):
     """Snapshot principals point at their definition; IaC principals at the action string that grants."""
     iac_locators: dict[str, Any] = {}
-    if any(result is not None for result in analysis.iac):  # the IaC stack loads only for IaC
+    if analysis.has_iac:
         from ctlint.iac.compare import make_locator
 
         iac_locators = {
@@ -309,7 +314,7 @@ def run_check(options: CheckOptions, *, now: datetime | None = None) -> RunResul
         outcome.suppressed,
     )
     fixes: tuple[Any, ...] = ()  # ctlint.fixes.values.StatementFix: patches are made for IaC files only
-    if any(result is not None for result in analysis.iac):
+    if analysis.has_iac:
         from ctlint.fixes.run import run_fixes
 
         fixes = run_fixes(
